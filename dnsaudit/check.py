@@ -1,0 +1,126 @@
+"""The check API: what a plugin author subclasses.
+
+A check is a class with metadata as class attributes and one coroutine, ``run``. Its
+docstring is its user documentation: the first line is the title, the rest says why the
+record matters, what good looks like and how to fix it; reports and ``dnsaudit checks``
+show it verbatim. Checks report facts and a status per fact; they never compute scores.
+
+    class MxPresent(Check):
+        \"\"\"The domain publishes MX records.
+
+        Without MX, senders fall back to the domain's A record (RFC 5321 §5.1)...\"\"\"
+        id = "mx.present"
+        area = "mx"
+        severity = Severity.HIGH
+        references = ("RFC 5321 §5.1",)
+
+        async def run(self, ctx):
+            answer = await ctx.dns.query(ctx.domain, "MX")
+            ...
+            return [self.passed("MX records are published", observed=...)]
+
+Register it as an entry point in the ``dnsaudit.checks`` group, named by its id.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from dnsaudit.microsoft import CloudProfile, profile
+from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
+from dnsaudit.net.dns import DnsAnswer, DnsClient
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-wide options that checks may read (never globals)."""
+
+    check_timeout: float = 30.0
+    allow_private: bool = False
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use: its domain's row, the shared clients, the settings."""
+
+    entry: DomainEntry
+    dns: DnsClient
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def domain(self) -> str:
+        return self.entry.domain
+
+    @property
+    def cloud(self) -> CloudProfile:
+        return profile(self.entry.cloud)
+
+
+class Check(abc.ABC):
+    """Base class of every check. Subclasses set the metadata and implement ``run``."""
+
+    id: ClassVar[str] = ""
+    area: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.MEDIUM
+    references: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "1"  # bump when the logic changes, so drift can tell why
+    requires_existing_domain: ClassVar[bool] = True  # skipped when domain.exists fails
+
+    @abc.abstractmethod
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        """Gather the facts for ``ctx.domain`` and return one finding per fact."""
+
+    # -- metadata --------------------------------------------------------------------
+
+    @classmethod
+    def title(cls) -> str:
+        return (inspect.getdoc(cls) or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def documentation(cls) -> str:
+        """Everything after the title line of the docstring."""
+        doc = inspect.getdoc(cls) or ""
+        return doc.partition("\n")[2].strip()
+
+    # -- building findings -----------------------------------------------------------
+
+    def finding(self, status: Status, message: str, **fields) -> Finding:
+        return Finding(self.id, self.area, fields.pop("severity", self.severity), status, message, **fields)
+
+    def passed(self, message: str, **fields) -> Finding:
+        return self.finding(Status.PASS, message, **fields)
+
+    def info(self, message: str, **fields) -> Finding:
+        return self.finding(Status.INFO, message, **fields)
+
+    def warn(self, message: str, **fields) -> Finding:
+        return self.finding(Status.WARN, message, **fields)
+
+    def fail(self, message: str, **fields) -> Finding:
+        return self.finding(Status.FAIL, message, **fields)
+
+    def skip(self, message: str, **fields) -> Finding:
+        return self.finding(Status.SKIP, message, **fields)
+
+    def error(self, message: str, reason: ErrorReason, **fields) -> Finding:
+        return self.finding(Status.ERROR, message, reason=reason, **fields)
+
+    def could_not_test(self, answer: DnsAnswer, what: str, **fields) -> Finding:
+        """The error finding for a DNS question that got no usable answer."""
+        detail = f" ({answer.detail})" if answer.detail else ""
+        return self.error(
+            f"Could not test {what}: the DNS query for {answer.name} {answer.rdtype} "
+            f"ended in {answer.outcome.value.upper()}{detail}.",
+            answer.outcome.error_reason,
+            evidence=(answer.describe(),),
+            **fields,
+        )
+
+
+def zone_record(owner: str, rdtype: str, value: str, ttl: int = 3600) -> str:
+    """A record in zone-file syntax, ready to paste: ``owner. 3600 IN TYPE value``."""
+    owner = owner if owner.endswith(".") else owner + "."
+    return f"{owner} {ttl} IN {rdtype} {value}"

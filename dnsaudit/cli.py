@@ -1,0 +1,287 @@
+"""The ``dnsaudit`` command line. Parses arguments, wires the parts, maps outcomes to exit codes.
+
+Exit codes (also in the README):
+  0  the run worked and no result reached the --fail-on level
+  1  at least one result reached the --fail-on level
+  2  usage or input error: bad options, an unusable file, or rows that could not be audited
+     (the good rows were still audited and reported)
+  3  could not test: no DNS server answered, or some checks could not test and nothing
+     else reached the --fail-on level
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import textwrap
+from pathlib import Path
+
+from dnsaudit import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED = 0, 1, 2, 3
+FAIL_ON = ("warn", "fail", "blocking", "never")
+
+DESCRIPTION = """\
+Audit domains for Microsoft 365 (Exchange Online) mail readiness: MX, autodiscover and
+more, per domain, with a score and a verdict.
+"""
+
+AUDIT_EPILOG = """\
+input columns:
+  domain (required; also Domain, DomainName, Domain Name, or a header-less single column),
+  relay_ips, relay_cert_host, cloud (worldwide | gcc-high | dod | china),
+  phase (pre-migration | hybrid | cloud; default cloud), tenant, client, notes, gateway.
+  See domains.example.csv.
+
+examples:
+  dnsaudit audit domains.csv
+  dnsaudit audit domains.xlsx --sheet Domains --out reports/acme
+  dnsaudit audit domains.csv --nameserver 1.1.1.1 --nameserver 9.9.9.9 --checks 'mx.*'
+  dnsaudit audit domains.csv --fail-on blocking --quiet     # for cron: exit 1 on blockers
+
+exit codes: 0 ok, 1 results at the --fail-on level, 2 usage or input error,
+            3 could not test (no DNS answer, or checks that could not test)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dnsaudit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"dnsaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    audit = sub.add_parser(
+        "audit",
+        help="audit the domains listed in a CSV or .xlsx file",
+        description="Audit every domain in INPUT and write results.json plus a terminal summary.",
+        epilog=AUDIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument("input", metavar="INPUT", help="CSV or .xlsx file with a domain column")
+    audit.add_argument("--sheet", help="worksheet of an .xlsx input (default: the first)")
+    audit.add_argument("--out", metavar="DIR", type=Path,
+                       help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
+    net = audit.add_argument_group("DNS")
+    net.add_argument("--nameserver", metavar="IP[:PORT]", action="append", default=[],
+                     help="resolver to ask (repeatable; default: the system's resolvers)")
+    net.add_argument("--timeout", type=_positive_float, default=3.0, metavar="SECONDS",
+                     help="wait per DNS query and server (default: 3)")
+    net.add_argument("--retries", type=_non_negative_int, default=1, metavar="N",
+                     help="extra rounds over the servers after a timeout (default: 1)")
+    net.add_argument("--concurrency", type=_positive_int, default=64, metavar="N",
+                     help="domains audited at the same time (default: 64)")
+    sel = audit.add_argument_group("checks")
+    sel.add_argument("--checks", metavar="GLOBS", action="append", default=[],
+                     help="only checks whose id matches (comma-separated globs, e.g. 'mx.*,autodiscover.*')")
+    sel.add_argument("--skip", metavar="GLOBS", action="append", default=[],
+                     help="leave out checks whose id matches")
+    sel.add_argument("--check-timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+                     help="longest one check may take on one domain (default: 60)")
+    sel.add_argument("--strict-plugins", action="store_true",
+                     help="stop when a third-party check plugin cannot be loaded (default: warn)")
+    res = audit.add_argument_group("result")
+    res.add_argument("--fail-on", choices=FAIL_ON, default="fail",
+                     help="exit 1 when any result is at least this bad: warn, fail (default), "
+                     "blocking (a failed critical/high check), never")
+    res.add_argument("--quiet", action="store_true", help="print only problems and the exit reason")
+
+    checks = sub.add_parser("checks", help="list the checks with their documentation",
+                            description="List every available check: id, severity, title and documentation.")
+    checks.add_argument("patterns", nargs="*", metavar="GLOB", help="only checks whose id matches")
+    checks.add_argument("--brief", action="store_true", help="one line per check")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _globs(values: list[str]) -> list[str]:
+    return [g.strip() for v in values for g in v.split(",") if g.strip()]
+
+
+def err(message: str) -> None:
+    print(f"dnsaudit: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "checks":
+        return cmd_checks(args)
+    return cmd_audit(args)
+
+
+def cmd_checks(args) -> int:
+    from dnsaudit.registry import PluginError, check_info, load_checks, select
+
+    try:
+        loaded = load_checks()
+        chosen = select(loaded.checks, args.patterns, [])
+    except PluginError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    for warning in loaded.warnings:
+        err(f"warning: {warning}")
+    for cls in chosen:
+        info = check_info(cls)
+        print(f"{info.id:<24} {info.severity.value:<8} {info.title}")
+        if not args.brief:
+            print(textwrap.indent(info.doc, "    "))
+            if info.references:
+                print(textwrap.indent("References: " + "; ".join(info.references), "    "))
+            print()
+    return EXIT_OK
+
+
+def default_out_dir(now: dt.datetime) -> Path:
+    base = Path("dnsaudit-runs") / now.strftime("%Y-%m-%d_%H%M%S")
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}_{n}")
+    return candidate
+
+
+def prepare_out_dir(chosen: Path | None, now: dt.datetime) -> Path:
+    """The output folder, created; never one that already holds files (no run is overwritten)."""
+    out = chosen if chosen is not None else default_out_dir(now)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OSError(f"output folder {out} already exists and is not empty; give a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def cmd_audit(args) -> int:
+    from dnsaudit.inputs import InputError, read_input
+    from dnsaudit.net.dns import parse_nameserver, system_nameservers
+    from dnsaudit.registry import PluginError, load_checks, select
+
+    try:
+        nameservers = [parse_nameserver(n) for n in args.nameserver] or system_nameservers()
+    except ValueError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    if not nameservers:
+        err("no DNS resolver is configured on this system; give one with --nameserver IP")
+        return EXIT_USAGE
+    try:
+        loaded = load_checks(strict=args.strict_plugins)
+        checks = select(loaded.checks, _globs(args.checks), _globs(args.skip))
+    except PluginError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    for warning in loaded.warnings:
+        err(f"warning: {warning}")
+    if not checks:
+        err("--checks/--skip leave no check to run")
+        return EXIT_USAGE
+    try:
+        inputs = read_input(args.input, args.sheet)
+    except InputError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    for issue in inputs.issues:
+        print(f"{args.input}: {issue}", file=sys.stderr)
+    if not inputs.entries:
+        err(f"no domain in {args.input} can be audited ({len(inputs.errors)} rows with errors)")
+        return EXIT_USAGE
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        out_dir = prepare_out_dir(args.out, now.astimezone())
+    except OSError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    if not args.quiet:
+        print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks "
+              f"(DNS: {', '.join(map(str, nameservers))})", file=sys.stderr)
+    return asyncio.run(_audit(args, inputs, checks, nameservers, out_dir, now))
+
+
+async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.datetime) -> int:
+    from dnsaudit.check import Settings
+    from dnsaudit.model import AuditRun, RunInfo
+    from dnsaudit.net.dns import DnsClient
+    from dnsaudit.registry import check_info
+    from dnsaudit.reports.json_report import JsonReport
+    from dnsaudit.reports.terminal import summary
+    from dnsaudit.runner import run_audit
+
+    dns = DnsClient(nameservers, timeout=args.timeout, retries=args.retries)
+    silent = await dns.preflight()
+    if len(silent) == len(nameservers):
+        details = "; ".join(f"{ns}: {why}" for ns, why in silent)
+        err(f"no DNS server answered ({details}). Check your network or give a working --nameserver; "
+            "nothing was audited.")
+        if not any(out_dir.iterdir()):
+            out_dir.rmdir()  # made for this run, which wrote nothing
+        return EXIT_UNTESTED
+    for ns, why in silent:
+        err(f"warning: DNS server {ns} did not answer ({why}); using the others")
+    settings = Settings(check_timeout=args.check_timeout)
+    results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency)
+    info = RunInfo(
+        tool_version=__version__,
+        started=started.isoformat(timespec="seconds"),
+        finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        input_file=str(args.input),
+        nameservers=tuple(map(str, nameservers)),
+        checks=tuple(check_info(c) for c in checks),
+        input_issues=tuple(inputs.issues),
+        dns_queries=dns.stats.queries_sent,
+        settings=(("timeout", args.timeout), ("retries", args.retries), ("fail_on", args.fail_on),
+                  ("check_timeout", args.check_timeout), ("concurrency", args.concurrency)),
+    )
+    run = AuditRun(info, tuple(results))
+    written = JsonReport().write(run, out_dir)
+    if not args.quiet:
+        print(summary(run))
+        print(f"\nResults: {written}  ({dns.stats.questions} DNS questions, {dns.stats.queries_sent} queries sent)")
+    return exit_code(run, args.fail_on, len(inputs.errors))
+
+
+def exit_code(run, fail_on: str, input_errors: int) -> int:
+    """Map a finished run to the documented exit code (see the module docstring)."""
+    from dnsaudit.model import Status
+    from dnsaudit.scoring import BLOCKING
+
+    findings = [f for d in run.domains for f in d.findings]
+    if input_errors:
+        err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
+        return EXIT_USAGE
+    hit = {
+        "warn": lambda f: f.status in (Status.WARN, Status.FAIL),
+        "fail": lambda f: f.status is Status.FAIL,
+        "blocking": lambda f: f.status is Status.FAIL and f.severity in BLOCKING,
+        "never": lambda f: False,
+    }[fail_on]
+    if any(hit(f) for f in findings):
+        return EXIT_FINDINGS
+    if any(f.status is Status.ERROR for f in findings):
+        untested = sum(1 for d in run.domains if d.score.untested)
+        err(f"{untested} domains had checks that could not test (see results); exit code 3")
+        return EXIT_UNTESTED
+    return EXIT_OK

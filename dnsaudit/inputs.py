@@ -1,0 +1,362 @@
+"""Reading the list of domains: CSV (any encoding and delimiter people produce) or .xlsx.
+
+What people really paste is messy: Excel's UTF-16 "Unicode text", cp1252 from an old
+export, semicolons from a European locale, PowerShell's ``#TYPE`` line from
+``Get-AcceptedDomain | Export-Csv``, URLs and e-mail addresses in place of domains. Each
+row is read on its own: a bad row becomes an InputIssue with its row number and the rest
+goes on; a value that had to be changed is kept with a warning. Only a file that cannot be
+read at all, or has no domain column, stops the run (InputError, exit code 2).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dnsaudit.domains import DomainError, normalise_domain
+from dnsaudit.model import Cloud, DomainEntry, InputIssue, Phase
+
+MAX_CELL = 2000  # characters kept from a free-text cell
+
+# canonical column -> accepted header spellings (compared lower case, letters and digits only)
+COLUMNS = {
+    "domain": ("domain", "domains", "domainname", "accepteddomain", "emaildomain", "maildomain", "fqdn"),
+    "relay_ips": ("relayips", "relayip", "relay", "relayaddresses", "directsendips", "sendingips", "ips"),
+    "relay_cert_host": ("relaycerthost", "relaycert", "relaycertificate", "certhost", "relayhost"),
+    "cloud": ("cloud", "environment", "m365cloud"),
+    "phase": ("phase", "migrationphase", "stage"),
+    "tenant": ("tenant", "tenantdomain", "onmicrosoft", "tenantname"),
+    "client": ("client", "customer", "company", "organisation", "organization"),
+    "notes": ("notes", "note", "comment", "comments", "description"),
+    "gateway": ("gateway", "mxgateway", "emailgateway"),
+}
+ALIASES = {alias: canonical for canonical, aliases in COLUMNS.items() for alias in aliases}
+
+CLOUDS = {
+    Cloud.WORLDWIDE: ("", "worldwide", "commercial", "global", "ww", "gcc", "gccmoderate", "public"),
+    Cloud.GCC_HIGH: ("gcchigh", "gcch", "usgovgcchigh"),
+    Cloud.DOD: ("dod", "usgovdod"),
+    Cloud.CHINA: ("china", "21vianet", "vianet", "gallatin", "cn"),
+}
+PHASES = {
+    Phase.CLOUD: ("", "cloud", "cutover", "postmigration", "migrated", "done", "online"),
+    Phase.HYBRID: ("hybrid",),
+    Phase.PRE_MIGRATION: ("premigration", "pre", "onpremises", "onprem", "planning"),
+}
+TENANT_SUFFIXES = ("onmicrosoft.com", "onmicrosoft.us", "partner.onmschina.cn")
+
+
+class InputError(Exception):
+    """The input cannot be used at all; the message is one line for the user."""
+
+
+@dataclass
+class InputResult:
+    entries: list[DomainEntry] = field(default_factory=list)
+    issues: list[InputIssue] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> header as written
+
+    @property
+    def errors(self) -> list[InputIssue]:
+        return [i for i in self.issues if i.level == "error"]
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+# -- reading cells ------------------------------------------------------------------------
+
+
+def read_input(path: str | Path, sheet: str | None = None) -> InputResult:
+    """Read and validate a domain list. Raises InputError when the file is unusable."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"input file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"input is a folder, not a file: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data.startswith(b"PK\x03\x04"):
+        rows = _xlsx_rows(data, path, sheet)
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{path} is an old binary Excel (.xls) file; save it as .xlsx or CSV")
+    else:
+        if sheet:
+            raise InputError("--sheet applies to .xlsx input only")
+        rows = _csv_rows(decode(data, path))
+    return parse_rows(rows)
+
+
+def decode(data: bytes, path: Path | str = "input") -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 (with or without BOM) or cp1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    sample = data[:4096]
+    if len(sample) >= 4 and sample.count(b"\x00") >= len(sample) // 4:
+        odd_nuls = sample[1::2].count(b"\x00")
+        return data.decode("utf-16-le" if odd_nuls > len(sample) // 4 else "utf-16-be", errors="replace")
+    if b"\x00" in sample:
+        raise InputError(f"{path} looks like a binary file, not CSV or .xlsx")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """(line number where the record starts, cells) for every record of a CSV text."""
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    delimiter = _delimiter(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, line = [], 1
+    try:
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"cannot parse the CSV near line {reader.line_num}: {exc}") from None
+    return rows
+
+
+def _delimiter(line: str) -> str:
+    outside, quoted = [], False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(char)
+    counts = {d: outside.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _xlsx_rows(data: bytes, path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
+    import openpyxl  # imported here: CSV users never pay for it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(f"cannot open {path} as an Excel workbook: {exc}") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(f"{path} has no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = []
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            rows.append((number, ["" if v is None else _cell_text(v) for v in values]))
+        return rows
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# -- interpreting rows --------------------------------------------------------------------
+
+
+def _skippable(cells: list[str]) -> bool:
+    stripped = [c.strip() for c in cells]
+    return not any(stripped) or stripped[0].startswith("#")
+
+
+def parse_rows(rows: list[tuple[int, list[str]]]) -> InputResult:
+    result = InputResult()
+    meaningful = [(n, cells) for n, cells in rows if not _skippable(cells)]
+    if not meaningful:
+        raise InputError("the input holds no domains")
+    header_row, header = meaningful[0]
+    mapping = _header_mapping(header, header_row, result)
+    data = meaningful[1:]
+    if mapping is None:  # a header-less single column of domains
+        mapping = {0: "domain"}
+        data = meaningful
+        result.columns = {"domain": "(first column, no header)"}
+    names = [] if mapping == {0: "domain"} and data is meaningful else [h.strip() for h in header]
+    by_domain: dict[str, int] = {}
+    for number, cells in data:
+        values = {canonical: cells[i].strip()[:MAX_CELL] for i, canonical in mapping.items() if i < len(cells)}
+        extra = tuple(
+            (names[i] if i < len(names) and names[i] else f"column {i + 1}", cell.strip()[:MAX_CELL])
+            for i, cell in enumerate(cells)
+            if i not in mapping and cell.strip()
+        )
+        entry = _entry(number, values, extra, result)
+        if entry is None:
+            continue
+        if entry.domain in by_domain:
+            index = by_domain[entry.domain]
+            result.entries[index] = _merge(result.entries[index], entry, result)
+        else:
+            by_domain[entry.domain] = len(result.entries)
+            result.entries.append(entry)
+    return result
+
+
+def _header_mapping(header: list[str], row: int, result: InputResult) -> dict[int, str] | None:
+    """Map column positions to canonical names, or None for a header-less domain list."""
+    mapping: dict[int, str] = {}
+    unknown = []
+    for i, name in enumerate(header):
+        canonical = ALIASES.get(_key(name))
+        if canonical is None:
+            if name.strip():
+                unknown.append(name.strip())
+        elif canonical in mapping.values():
+            result.issues.append(InputIssue(row, "warning", f"column {name.strip()!r} repeats the {canonical} "
+                                            "column; only the first is used", name.strip()))
+        else:
+            mapping[i] = canonical
+            result.columns[canonical] = name.strip()
+    if "domain" in mapping.values():
+        if unknown:
+            result.issues.append(InputIssue(row, "warning", "columns not used by dnsaudit (kept as extra data): "
+                                            + ", ".join(unknown)))
+        return mapping
+    non_empty = [c for c in header if c.strip()]
+    if len(non_empty) == 1 and not mapping:
+        try:
+            normalise_domain(non_empty[0])
+            return None
+        except DomainError:
+            pass
+    found = ", ".join(repr(c.strip()) for c in header if c.strip()) or "none"
+    raise InputError(f"no domain column in the header on row {row} (found {found}); "
+                     "name it 'domain' (or Domain, DomainName, Domain Name)")
+
+
+def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> DomainEntry | None:
+    """One row as a DomainEntry, or None (with an error issue) when it cannot be audited."""
+    issues = result.issues
+    raw = values.get("domain", "")
+    if not raw:
+        issues.append(InputIssue(row, "error", "no domain in this row; row not audited"))
+        return None
+    try:
+        name = normalise_domain(raw)
+    except DomainError as exc:
+        issues.append(InputIssue(row, "error", f"{exc}; row not audited", raw))
+        return None
+    if name.note:
+        issues.append(InputIssue(row, "warning", name.note, raw))
+    cloud = _choice(values.get("cloud", ""), CLOUDS)
+    phase = _choice(values.get("phase", ""), PHASES)
+    for column, value, parsed, choices in (("cloud", values.get("cloud", ""), cloud, CLOUDS),
+                                           ("phase", values.get("phase", ""), phase, PHASES)):
+        if parsed is None:
+            allowed = " | ".join(c.value for c in choices)
+            issues.append(InputIssue(row, "error", f"{column} {value!r} is not one of {allowed}; row not audited "
+                                     "(its expectations would be wrong)", value))
+            return None
+    return DomainEntry(
+        domain=name.ascii,
+        row=row,
+        display_name=name.unicode,
+        relay_ips=_relay_ips(row, values.get("relay_ips", ""), issues),
+        relay_cert_host=_cert_host(row, values.get("relay_cert_host", ""), issues),
+        cloud=cloud,
+        phase=phase,
+        tenant=_tenant(row, values.get("tenant", ""), issues),
+        client=values.get("client", ""),
+        notes=values.get("notes", ""),
+        gateway=values.get("gateway", "").lower(),
+        extra=tuple(extra),
+    )
+
+
+def _choice(value: str, table: dict) -> object | None:
+    key = _key(value)
+    return next((member for member, spellings in table.items() if key in spellings), None)
+
+
+def _relay_ips(row: int, text: str, issues: list[InputIssue]) -> tuple[str, ...]:
+    addresses = []
+    for token in filter(None, re.split(r"[;,\s]+", text)):
+        try:
+            address = ipaddress.ip_address(token.strip("[]"))
+        except ValueError:
+            hint = " (give single addresses, not ranges)" if "/" in token else ""
+            issues.append(InputIssue(row, "error", f"relay IP {token!r} is not an IPv4 or IPv6 address{hint}; "
+                                     "that value is left out", token))
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    return tuple(addresses)
+
+
+def _cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
+    text = text.strip()
+    if not text or re.search(r"[\\/]|\.(pem|crt|cer)$", text, re.I):
+        return text  # empty, or a certificate file path
+    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+        issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} has an invalid port; left out", text))
+        return ""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return text
+    except ValueError:
+        pass
+    try:
+        normalised = normalise_domain(host).ascii
+    except DomainError as exc:
+        issues.append(InputIssue(row, "error", f"relay_cert_host: {exc}; left out", text))
+        return ""
+    return f"{normalised}:{port}" if port else normalised
+
+
+def _tenant(row: int, text: str, issues: list[InputIssue]) -> str:
+    text = text.strip().lower().rstrip(".")
+    if not text:
+        return ""
+    if "." not in text:
+        issues.append(InputIssue(row, "warning", f"tenant {text!r} taken as {text}.onmicrosoft.com", text))
+        text += ".onmicrosoft.com"
+    try:
+        tenant = normalise_domain(text).ascii
+    except DomainError as exc:
+        issues.append(InputIssue(row, "error", f"tenant: {exc}; left out", text))
+        return ""
+    if not tenant.endswith(TENANT_SUFFIXES):
+        issues.append(InputIssue(row, "warning", f"tenant {tenant!r} does not end in "
+                                 f"{' / '.join(TENANT_SUFFIXES)}", text))
+    return tenant
+
+
+def _merge(first: DomainEntry, later: DomainEntry, result: InputResult) -> DomainEntry:
+    """Fold a duplicate row into the first one: lists are joined, blanks filled, conflicts kept first."""
+    changes: dict[str, object] = {}
+    conflicts = []
+    for name in ("relay_cert_host", "tenant", "client", "notes", "gateway"):
+        mine, theirs = getattr(first, name), getattr(later, name)
+        if not mine and theirs:
+            changes[name] = theirs
+        elif mine and theirs and mine != theirs:
+            conflicts.append(f"{name} {theirs!r} (kept {mine!r})")
+    for name in ("cloud", "phase"):
+        mine, theirs = getattr(first, name), getattr(later, name)
+        if mine != theirs:
+            conflicts.append(f"{name} {theirs.value!r} (kept {mine.value!r})")
+    changes["relay_ips"] = tuple(dict.fromkeys(first.relay_ips + later.relay_ips))
+    changes["merged_rows"] = first.merged_rows + (later.row,)
+    changes["extra"] = first.extra + tuple(e for e in later.extra if e not in first.extra)
+    detail = "; differing values: " + ", ".join(conflicts) if conflicts else ""
+    result.issues.append(InputIssue(later.row, "warning", f"duplicate of row {first.row} ({first.label}); "
+                                    f"merged into it{detail}", later.domain))
+    return replace(first, **changes)

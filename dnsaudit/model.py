@@ -1,0 +1,341 @@
+"""The results model: what checks produce, what scoring reads and what reports render.
+
+Everything here is frozen and built from plain values (str, int, tuples), so a result
+can be serialised to JSON, compared between runs for drift and handed to any report
+writer without it reaching back into the network layer.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """Outcome of one fact a check looked at.
+
+    ``error`` means *could not test* (timeout, SERVFAIL, refused, a check bug): it is never
+    scored as a pass and never reported as "record missing". ``skip`` means the check did
+    not apply (the domain does not exist, the phase makes it moot, the user skipped it).
+    """
+
+    PASS = "pass"
+    INFO = "info"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+    @property
+    def rank(self) -> int:
+        """How bad a status is when several findings of one check are folded into one."""
+        return _STATUS_RANK[self]
+
+
+_STATUS_RANK = {
+    Status.SKIP: 0,
+    Status.PASS: 1,
+    Status.INFO: 2,
+    Status.ERROR: 3,
+    Status.WARN: 4,
+    Status.FAIL: 5,
+}
+
+
+class Severity(str, enum.Enum):
+    """How much a FAIL of a check matters; scoring reads it, checks never compute points."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class ErrorReason(str, enum.Enum):
+    """Why a check could not test something: kept apart so users know what to retry."""
+
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    NETWORK = "network"
+    CHECK_BUG = "check-bug"
+    DNS_ERROR = "dns-error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fact a check established about one domain, with its verdict.
+
+    ``observed`` and ``expected`` are short human-readable values; ``remediation`` is the
+    exact record to publish in zone-file syntax (empty when nothing needs doing);
+    ``evidence`` lists the DNS questions and answers the verdict rests on, normalised
+    (sorted, no TTLs) so that two runs can be compared for drift.
+    """
+
+    check_id: str
+    area: str
+    severity: Severity
+    status: Status
+    message: str
+    observed: str = ""
+    expected: str = ""
+    remediation: str = ""
+    evidence: tuple[str, ...] = ()
+    reason: ErrorReason | None = None
+
+    def __post_init__(self) -> None:
+        if (self.status is Status.ERROR) != (self.reason is not None):
+            raise ValueError("an error finding needs a reason, and only an error finding has one")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.check_id,
+            "area": self.area,
+            "severity": self.severity.value,
+            "status": self.status.value,
+            "reason": self.reason.value if self.reason else None,
+            "message": self.message,
+            "observed": self.observed,
+            "expected": self.expected,
+            "remediation": self.remediation,
+            "evidence": list(self.evidence),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            check_id=data["id"],
+            area=data["area"],
+            severity=Severity(data["severity"]),
+            status=Status(data["status"]),
+            reason=ErrorReason(data["reason"]) if data.get("reason") else None,
+            message=data["message"],
+            observed=data.get("observed", ""),
+            expected=data.get("expected", ""),
+            remediation=data.get("remediation", ""),
+            evidence=tuple(data.get("evidence", ())),
+        )
+
+
+class Cloud(str, enum.Enum):
+    """Which Microsoft 365 cloud a domain lives in; it changes every expected target."""
+
+    WORLDWIDE = "worldwide"
+    GCC_HIGH = "gcc-high"
+    DOD = "dod"
+    CHINA = "china"
+
+
+class Phase(str, enum.Enum):
+    """Where a domain is in its migration; it decides which records are findings."""
+
+    PRE_MIGRATION = "pre-migration"
+    HYBRID = "hybrid"
+    CLOUD = "cloud"
+
+
+@dataclass(frozen=True)
+class DomainEntry:
+    """One domain to audit, with the expectations its input row declared."""
+
+    domain: str  # A-label form, lower case, no trailing dot
+    row: int  # where it came from (first row, when duplicates were merged)
+    display_name: str = ""  # Unicode form for people
+    relay_ips: tuple[str, ...] = ()
+    relay_cert_host: str = ""
+    cloud: Cloud = Cloud.WORLDWIDE
+    phase: Phase = Phase.CLOUD
+    tenant: str = ""
+    client: str = ""
+    notes: str = ""
+    gateway: str = ""
+    extra: tuple[tuple[str, str], ...] = ()  # columns we do not interpret, kept verbatim
+    merged_rows: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.domain
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "display_name": self.label,
+            "row": self.row,
+            "merged_rows": list(self.merged_rows),
+            "relay_ips": list(self.relay_ips),
+            "relay_cert_host": self.relay_cert_host,
+            "cloud": self.cloud.value,
+            "phase": self.phase.value,
+            "tenant": self.tenant,
+            "client": self.client,
+            "notes": self.notes,
+            "gateway": self.gateway,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DomainEntry:
+        return cls(
+            domain=data["domain"],
+            row=data["row"],
+            display_name=data.get("display_name", ""),
+            relay_ips=tuple(data.get("relay_ips", ())),
+            relay_cert_host=data.get("relay_cert_host", ""),
+            cloud=Cloud(data.get("cloud", "worldwide")),
+            phase=Phase(data.get("phase", "cloud")),
+            tenant=data.get("tenant", ""),
+            client=data.get("client", ""),
+            notes=data.get("notes", ""),
+            gateway=data.get("gateway", ""),
+            extra=tuple(sorted(data.get("extra", {}).items())),
+            merged_rows=tuple(data.get("merged_rows", ())),
+        )
+
+
+@dataclass(frozen=True)
+class InputIssue:
+    """A problem with one input row (or the file): reported with its row number, never dropped."""
+
+    row: int  # 0 for the file as a whole
+    level: str  # "error" (row not audited or value rejected) or "warning" (normalised)
+    message: str
+    value: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "level": self.level, "message": self.message, "value": self.value}
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "input"
+        return f"{where}: {self.level}: {self.message}"
+
+
+class Verdict(str, enum.Enum):
+    READY = "ready"
+    READY_WITH_WARNINGS = "ready with warnings"
+    BLOCKED = "blocked"
+    COULD_NOT_ASSESS = "could not assess"
+
+
+@dataclass(frozen=True)
+class Score:
+    """What scoring made of a domain's findings (see dnsaudit.scoring for the rules)."""
+
+    points: int  # 0-100, or -1 when nothing could be scored
+    grade: str
+    verdict: Verdict
+    blocking: tuple[str, ...] = ()  # check ids whose failure blocks the migration
+    untested: tuple[str, ...] = ()  # check ids that could not test
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.points if self.points >= 0 else None,
+            "grade": self.grade,
+            "verdict": self.verdict.value,
+            "blocking": list(self.blocking),
+            "could_not_test": list(self.untested),
+        }
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    entry: DomainEntry
+    findings: tuple[Finding, ...]
+    score: Score
+    duration_ms: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.entry.to_dict(),
+            **self.score.to_dict(),
+            "duration_ms": self.duration_ms,
+            "results": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """Catalogue entry of a check, as reports show it."""
+
+    id: str
+    area: str
+    title: str
+    severity: Severity
+    doc: str
+    references: tuple[str, ...]
+    version: str
+    source: str  # distribution that provides it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "area": self.area,
+            "title": self.title,
+            "severity": self.severity.value,
+            "doc": self.doc,
+            "references": list(self.references),
+            "version": self.version,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Metadata of one run: enough to tell later where and how a result was obtained."""
+
+    tool_version: str
+    started: str  # ISO 8601, UTC
+    finished: str
+    input_file: str
+    nameservers: tuple[str, ...]
+    checks: tuple[CheckInfo, ...]
+    input_issues: tuple[InputIssue, ...] = ()
+    dns_queries: int = 0
+    settings: tuple[tuple[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool_version": self.tool_version,
+            "started": self.started,
+            "finished": self.finished,
+            "input_file": self.input_file,
+            "nameservers": list(self.nameservers),
+            "dns_queries": self.dns_queries,
+            "settings": dict(self.settings),
+            "checks": [c.to_dict() for c in self.checks],
+            "input_issues": [i.to_dict() for i in self.input_issues],
+        }
+
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """A whole run: what every report writer renders from."""
+
+    info: RunInfo
+    domains: tuple[DomainResult, ...]
+
+    def totals(self) -> dict[str, Any]:
+        verdicts = {v.value: 0 for v in Verdict}
+        statuses = {s.value: 0 for s in Status}
+        for d in self.domains:
+            verdicts[d.score.verdict.value] += 1
+            for f in d.findings:
+                statuses[f.status.value] += 1
+        return {"domains": len(self.domains), "verdicts": verdicts, "results": statuses}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "dnsaudit-results",
+            "schema_version": SCHEMA_VERSION,
+            "run": self.info.to_dict(),
+            "totals": self.totals(),
+            "domains": [d.to_dict() for d in self.domains],
+        }

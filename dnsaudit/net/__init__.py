@@ -1,0 +1,1 @@
+"""Shared network clients (DNS now; HTTP and TLS later), one instance per run."""

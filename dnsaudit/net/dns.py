@@ -1,0 +1,310 @@
+"""The run's one DNS client: asks each (name, type) once, keeps every failure mode apart.
+
+dnspython's high-level resolver folds SERVFAIL and REFUSED into one exception and treats a
+timeout as a single error; an audit must tell a domain that *does not exist* from one whose
+servers are *broken* from one we *could not reach*, so this client sends queries itself
+(``dns.asyncquery``, UDP with TCP fallback on truncation) and classifies the raw response.
+
+Every answer is memoised for the run with single-flight semantics: concurrent askers of
+the same question await the same in-flight query, so ``spf.protection.outlook.com`` costs
+one query however many thousand domains include it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass, field
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+
+from dnsaudit.model import ErrorReason
+
+DEFAULT_PORT = 53
+MAX_CNAME_HOPS = 16
+
+
+class Outcome(str, enum.Enum):
+    """What became of one question. Only ANSWER carries records of the asked type."""
+
+    ANSWER = "answer"
+    NODATA = "nodata"  # the name exists, but has no records of this type
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    ERROR = "error"  # anything else: FORMERR, NOTIMP, a network error, a malformed reply
+
+    @property
+    def is_failure(self) -> bool:
+        """True when the answer says nothing about the record (could not test)."""
+        return self in _FAILURES
+
+    @property
+    def error_reason(self) -> ErrorReason:
+        return _REASONS.get(self, ErrorReason.DNS_ERROR)
+
+
+_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR})
+_REASONS = {
+    Outcome.SERVFAIL: ErrorReason.SERVFAIL,
+    Outcome.REFUSED: ErrorReason.REFUSED,
+    Outcome.TIMEOUT: ErrorReason.TIMEOUT,
+    Outcome.ERROR: ErrorReason.DNS_ERROR,
+}
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    address: str
+    port: int = DEFAULT_PORT
+
+    def __str__(self) -> str:
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address.
+
+    Raises ValueError with a message fit for the command line.
+    """
+    import ipaddress
+
+    text = text.strip()
+    address, port = text, DEFAULT_PORT
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"cannot read nameserver {text!r}: expected [IPv6]:PORT")
+            port = _parse_port(rest[1:], text)
+    elif text.count(":") == 1:
+        address, port_text = text.split(":")
+        port = _parse_port(port_text, text)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"nameserver {text!r} is not an IP address (give IP or IP:PORT)") from None
+    return Nameserver(address, port)
+
+
+def _parse_port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"nameserver {whole!r} has an invalid port {text!r}")
+    return int(text)
+
+
+def system_nameservers() -> list[Nameserver]:
+    """The resolvers of the operating system (``/etc/resolv.conf`` or the registry)."""
+    try:
+        resolver = dns.resolver.Resolver(configure=True)
+    except dns.resolver.NoResolverConfiguration:
+        return []
+    return [Nameserver(str(ns)) for ns in resolver.nameservers]
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """The classified answer to one question.
+
+    ``records`` hold the rdata of the asked type at the end of the CNAME chain, sorted by
+    their text form; ``chain`` lists the names the answer went through (the asked name
+    first) when CNAMEs were followed.
+    """
+
+    name: str  # asked name, absolute, lower case, with trailing dot
+    rdtype: str
+    outcome: Outcome
+    records: tuple[dns.rdata.Rdata, ...] = ()
+    chain: tuple[str, ...] = ()
+    detail: str = ""  # for failures: which server said what
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.ANSWER
+
+    @property
+    def exists(self) -> bool:
+        """The name exists (it has records, perhaps not of this type)."""
+        return self.outcome in (Outcome.ANSWER, Outcome.NODATA)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(r.to_text() for r in self.records)
+
+    @property
+    def target(self) -> str:
+        """The name the CNAME chain ends at (the asked name when there is no chain)."""
+        return self.chain[-1] if self.chain else self.name
+
+    def describe(self) -> str:
+        """One normalised evidence line: no TTLs, records sorted, chain shown."""
+        via = "".join(f" -> {n}" for n in self.chain[1:])
+        head = f"{self.name} {self.rdtype}{(' (CNAME' + via + ')') if via else ''}"
+        if self.ok:
+            return f"{head}: {' | '.join(self.texts)}"
+        return f"{head}: {self.outcome.value.upper()}"
+
+
+@dataclass
+class DnsStats:
+    questions: int = 0  # distinct questions asked
+    queries_sent: int = 0  # datagrams/connections, retries included
+    cache_hits: int = 0
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+
+class DnsClient:
+    """Asynchronous stub resolver with a per-run single-flight cache.
+
+    One instance per run; checks receive it through their context and never create their
+    own. ``timeout`` is per attempt on one server; ``retries`` is how many more rounds over
+    all servers are made after the first one timed out.
+    """
+
+    def __init__(
+        self,
+        nameservers: list[Nameserver],
+        *,
+        timeout: float = 3.0,
+        retries: int = 1,
+        max_in_flight: int = 200,
+    ) -> None:
+        if not nameservers:
+            raise ValueError("no nameserver to ask")
+        self.nameservers = list(nameservers)
+        self.timeout = timeout
+        self.retries = retries
+        self.stats = DnsStats()
+        self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
+        self._limit = asyncio.Semaphore(max_in_flight)
+
+    async def query(self, name: str, rdtype: str) -> DnsAnswer:
+        """Answer (name, rdtype), asking the network at most once per run.
+
+        The lookup runs as its own task, so an asker that is cancelled (a check that timed
+        out) does not cancel it for the others waiting on the same question.
+        """
+        key = (_absolute(name), rdtype.upper())
+        task = self._cache.get(key)
+        if task is None:
+            self.stats.questions += 1
+            task = asyncio.ensure_future(self._resolve(*key))
+            self._cache[key] = task
+        else:
+            self.stats.cache_hits += 1
+        return await asyncio.shield(task)
+
+    async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
+        """A and AAAA of a name, asked concurrently."""
+        a, aaaa = await asyncio.gather(self.query(name, "A"), self.query(name, "AAAA"))
+        return a, aaaa
+
+    async def preflight(self) -> list[tuple[Nameserver, str]]:
+        """Ask every nameserver one question; return those that answered nothing at all.
+
+        Any response, even REFUSED, proves a server is there. The caller stops the run
+        when no server answers, instead of producing a report of identical errors.
+        """
+        silent = []
+        query = dns.message.make_query(".", "NS")
+        for ns in self.nameservers:
+            try:
+                await self._send(query, ns)
+            except (dns.exception.Timeout, asyncio.TimeoutError):
+                silent.append((ns, "no answer within %.1fs" % self.timeout))
+            except OSError as exc:
+                silent.append((ns, exc.strerror or str(exc)))
+            except dns.exception.DNSException as exc:
+                silent.append((ns, str(exc)))
+        return silent
+
+    async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
+        query = dns.message.make_query(name, rdtype)
+        query.flags |= dns.flags.RD
+        failures: list[tuple[Outcome, str]] = []
+        for _round in range(self.retries + 1):
+            for ns in self.nameservers:
+                try:
+                    async with self._limit:
+                        response = await self._send(query, ns)
+                except (dns.exception.Timeout, asyncio.TimeoutError):
+                    failures.append((Outcome.TIMEOUT, f"{ns}: timeout"))
+                    continue
+                except (OSError, dns.exception.DNSException) as exc:
+                    failures.append((Outcome.ERROR, f"{ns}: {exc}"))
+                    continue
+                rcode = response.rcode()
+                if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    return self._count(_classify(name, rdtype, response))
+                outcome = _RCODE_OUTCOMES.get(rcode, Outcome.ERROR)
+                failures.append((outcome, f"{ns}: {dns.rcode.to_text(rcode)}"))
+            if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
+                break  # every server answered, with a failure: asking again will not help
+        return self._count(DnsAnswer(name, rdtype, _worst_failure(failures), detail="; ".join(d for _, d in failures)))
+
+    def _count(self, answer: DnsAnswer) -> DnsAnswer:
+        outcome = answer.outcome.value
+        self.stats.by_outcome[outcome] = self.stats.by_outcome.get(outcome, 0) + 1
+        return answer
+
+    async def _send(self, query: dns.message.Message, ns: Nameserver) -> dns.message.Message:
+        self.stats.queries_sent += 1
+        response, _used_tcp = await dns.asyncquery.udp_with_fallback(
+            query, ns.address, timeout=self.timeout, port=ns.port
+        )
+        return response
+
+
+_RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
+
+
+def _worst_failure(failures: list[tuple[Outcome, str]]) -> Outcome:
+    """The most telling failure: what a server said beats a silence beats a local error."""
+    outcomes = {outcome for outcome, _ in failures}
+    for candidate in (Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT):
+        if candidate in outcomes:
+            return candidate
+    return Outcome.ERROR
+
+
+def _absolute(name: str) -> str:
+    name = name.strip().lower()
+    return name if name.endswith(".") else name + "."
+
+
+def _classify(name: str, rdtype: str, response: dns.message.Message) -> DnsAnswer:
+    """Follow the CNAME chain inside the response and classify what is at its end."""
+    wanted = dns.rdatatype.from_text(rdtype)
+    current = dns.name.from_text(name)
+    chain = [name]
+    for _hop in range(MAX_CNAME_HOPS):
+        rrset = _find(response, current, wanted)
+        if rrset is not None:
+            records = tuple(sorted(rrset, key=lambda r: r.to_text()))
+            return DnsAnswer(name, rdtype, Outcome.ANSWER, records, tuple(chain) if len(chain) > 1 else ())
+        if wanted == dns.rdatatype.CNAME:
+            break
+        cname = _find(response, current, dns.rdatatype.CNAME)
+        if cname is None:
+            break
+        current = cname[0].target
+        chain.append(current.to_text().lower())
+    outcome = Outcome.NXDOMAIN if response.rcode() == dns.rcode.NXDOMAIN else Outcome.NODATA
+    return DnsAnswer(name, rdtype, outcome, (), tuple(chain) if len(chain) > 1 else ())
+
+
+def _find(response: dns.message.Message, owner: dns.name.Name, rdtype: int):
+    for rrset in response.answer:
+        if rrset.name == owner and rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN:
+            return rrset
+    return None

@@ -1,0 +1,82 @@
+"""Runs the selected checks on every domain with bounded concurrency.
+
+Isolation is the point: a check that raises, hangs or returns garbage yields an ``error``
+finding for that check on that domain only, and one domain's broken DNS never delays
+another's verdict beyond the shared concurrency limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+from dnsaudit.check import Check, CheckContext, Settings
+from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
+from dnsaudit.net.dns import DnsClient
+from dnsaudit.scoring import score
+
+EXISTENCE_CHECK = "domain.exists"
+
+
+async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
+    """Run one check, turning any failure of the check itself into an error finding."""
+
+    def bug(message: str, reason: ErrorReason = ErrorReason.CHECK_BUG) -> list[Finding]:
+        return [check.error(message, reason)]
+
+    try:
+        findings = await asyncio.wait_for(check.run(ctx), ctx.settings.check_timeout)
+    except asyncio.TimeoutError:
+        return bug(f"Could not test: the check took longer than {ctx.settings.check_timeout:g}s.", ErrorReason.TIMEOUT)
+    except Exception as exc:  # a plugin may fail in any way; the run must go on
+        return bug(f"Could not test: the check failed with {type(exc).__name__}: {exc}")
+    if not isinstance(findings, (list, tuple)) or not findings:
+        return bug("Could not test: the check returned no findings (a bug in the check).")
+    if any(not isinstance(f, Finding) or f.check_id != check.id for f in findings):
+        return bug("Could not test: the check returned findings of another check (a bug in the check).")
+    return list(findings)
+
+
+async def audit_domain(entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings) -> DomainResult:
+    started = time.monotonic()
+    ctx = CheckContext(entry, dns, settings)
+    findings: list[Finding] = []
+    rest = list(checks)
+    gate = next((c for c in checks if c.id == EXISTENCE_CHECK), None)
+    if gate is not None:
+        rest.remove(gate)
+        gate_findings = await run_check(gate, ctx)
+        findings.extend(gate_findings)
+        if any(f.status is Status.FAIL for f in gate_findings):
+            skipped = [c for c in rest if c.requires_existing_domain]
+            findings.extend(c.skip("Skipped: the domain does not exist.") for c in skipped)
+            rest = [c for c in rest if not c.requires_existing_domain]
+    for result in await asyncio.gather(*(run_check(c, ctx) for c in rest)):
+        findings.extend(result)
+    order = {c.id: i for i, c in enumerate(checks)}
+    findings.sort(key=lambda f: order[f.check_id])
+    return DomainResult(entry, tuple(findings), score(findings), int((time.monotonic() - started) * 1000))
+
+
+async def run_audit(
+    entries: Sequence[DomainEntry],
+    check_classes: Sequence[type[Check]],
+    dns: DnsClient,
+    settings: Settings,
+    *,
+    concurrency: int = 64,
+    on_result: Callable[[DomainResult], None] | None = None,
+) -> list[DomainResult]:
+    """Audit every entry; results come back in input order, ``on_result`` sees them as they finish."""
+    checks = [cls() for cls in check_classes]
+    limit = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(entry: DomainEntry) -> DomainResult:
+        async with limit:
+            result = await audit_domain(entry, checks, dns, settings)
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    return list(await asyncio.gather(*(one(e) for e in entries)))

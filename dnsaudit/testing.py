@@ -1,0 +1,265 @@
+"""Test helpers for dnsaudit and for plugin authors: a real DNS server serving zone files.
+
+``ZoneServer`` listens on UDP and TCP on 127.0.0.1 (an ephemeral port by default) and
+answers like a recursive resolver whose view of the world is the zones it was given:
+CNAME chains are followed across zones, wildcards (RFC 4592) and empty non-terminals are
+honoured, NXDOMAIN and NODATA are told apart. Names under no zone are REFUSED. Faults can
+be injected per name suffix (``timeout``, ``servfail``, ``refused``) so tests can show that
+one broken domain does not affect another.
+
+    with ZoneServer.from_directory("tests/zones") as server:
+        client = DnsClient([Nameserver("127.0.0.1", server.port)])
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import struct
+import threading
+import time
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+
+FAULTS = ("timeout", "servfail", "refused")
+
+
+def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
+    """Load a master-format zone file; the origin defaults to the file name less ``.zone``."""
+    origin = origin or path.name.removesuffix(".zone")
+    return zone_from_text(path.read_text(encoding="utf-8"), origin, filename=str(path))
+
+
+def zone_from_text(text: str, origin: str, filename: str = "<zone>") -> dns.zone.Zone:
+    """Parse zone text; records without a TTL get one hour (test zones rarely state one)."""
+    return dns.zone.from_text(
+        "$TTL 3600\n" + text, origin=origin, relativize=False, check_origin=False, filename=filename
+    )
+
+
+class ZoneServer:
+    """Serve zones over UDP and TCP on loopback until stopped (also a context manager)."""
+
+    def __init__(self, zones=(), *, host: str = "127.0.0.1", delay: float = 0.0) -> None:
+        self.zones: dict[dns.name.Name, dns.zone.Zone] = {z.origin: z for z in zones}
+        self.faults: dict[dns.name.Name, str] = {}
+        self.host = host
+        self.delay = delay
+        self.port = 0
+        self.queries: list[tuple[str, str, str]] = []  # (transport, name, type)
+        self._lock = threading.Lock()
+        self._servers: list[socketserver.BaseServer] = []
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, **kwargs) -> ZoneServer:
+        zones = [load_zone(p) for p in sorted(Path(directory).glob("*.zone"))]
+        return cls(zones, **kwargs)
+
+    def add_zone_text(self, origin: str, text: str) -> None:
+        zone = zone_from_text(text, origin)
+        self.zones[zone.origin] = zone
+
+    def set_fault(self, suffix: str, kind: str | None) -> None:
+        """Make every name at or under ``suffix`` time out, SERVFAIL or be refused."""
+        name = dns.name.from_text(suffix)
+        if kind is None:
+            self.faults.pop(name, None)
+        elif kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; use one of {FAULTS}")
+        else:
+            self.faults[name] = kind
+
+    def count(self, name: str, rdtype: str) -> int:
+        """How many times a question reached this server (any transport)."""
+        wanted = (name.lower().rstrip(".") + ".", rdtype.upper())
+        with self._lock:
+            return sum(1 for _t, n, t in self.queries if (n, t) == wanted)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> ZoneServer:
+        for _attempt in range(20):
+            udp = _UDPServer((self.host, self.port), _UDPHandler)
+            udp.dns = self
+            try:
+                tcp = _TCPServer((self.host, udp.server_address[1]), _TCPHandler)
+            except OSError:  # the TCP side of that port is taken: try another port
+                udp.server_close()
+                continue
+            tcp.dns = self
+            self.port = udp.server_address[1]
+            self._servers = [udp, tcp]
+            for server in self._servers:
+                threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            return self
+        raise OSError("could not bind UDP and TCP on the same loopback port")
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers = []
+
+    def __enter__(self) -> ZoneServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- answering -------------------------------------------------------------------
+
+    def answer(self, wire: bytes, transport: str) -> bytes | None:
+        """The wire-format reply to a query, or None to stay silent (a timeout)."""
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:
+            return None
+        if not query.question:
+            return None
+        question = query.question[0]
+        with self._lock:
+            self.queries.append(
+                (transport, question.name.to_text().lower(), dns.rdatatype.to_text(question.rdtype))
+            )
+        if self.delay:
+            time.sleep(self.delay)
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.RA
+        fault = self._fault_for(question.name)
+        if fault == "timeout":
+            return None
+        if fault in ("servfail", "refused"):
+            response.set_rcode(dns.rcode.SERVFAIL if fault == "servfail" else dns.rcode.REFUSED)
+            return response.to_wire()
+        self._resolve(question.name, question.rdtype, response)
+        return response.to_wire(max_size=65535 if transport == "tcp" else _udp_size(query))
+
+    def _fault_for(self, name: dns.name.Name) -> str | None:
+        for suffix, kind in self.faults.items():
+            if name.is_subdomain(suffix):
+                return kind
+        return None
+
+    def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
+        best = None
+        for origin, zone in self.zones.items():
+            if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
+                best = zone
+        return best
+
+    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message) -> None:
+        current = qname
+        for hop in range(16):
+            zone = self._zone_for(current)
+            if zone is None:
+                response.set_rcode(dns.rcode.REFUSED if hop == 0 else dns.rcode.NXDOMAIN)
+                return
+            node = zone.get_node(current)
+            if node is None and self._is_empty_non_terminal(zone, current):
+                self._add_soa(zone, response)  # the name exists, with no records: NODATA
+                return
+            node = node or self._wildcard(zone, current)
+            if node is None:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+                self._add_soa(zone, response)
+                return
+            rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
+            if rdataset is not None:
+                response.answer.append(_rrset(current, rdataset))
+                return
+            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            if cname is None or rdtype == dns.rdatatype.CNAME:
+                self._add_soa(zone, response)
+                return
+            response.answer.append(_rrset(current, cname))
+            current = cname[0].target
+        response.set_rcode(dns.rcode.SERVFAIL)  # a CNAME loop
+
+    @staticmethod
+    def _wildcard(zone: dns.zone.Zone, name: dns.name.Name):
+        """RFC 4592: a wildcard at the closest encloser answers for a name that does not exist."""
+        encloser = name.parent()
+        while encloser.is_subdomain(zone.origin):
+            if zone.get_node(encloser) is not None or ZoneServer._is_empty_non_terminal(zone, encloser):
+                return zone.get_node(dns.name.Name((b"*",) + encloser.labels))
+            if encloser == zone.origin:
+                return None
+            encloser = encloser.parent()
+        return None
+
+    @staticmethod
+    def _is_empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
+        return any(owner != name and owner.is_subdomain(name) for owner in zone.nodes)
+
+    @staticmethod
+    def _add_soa(zone: dns.zone.Zone, response: dns.message.Message) -> None:
+        soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
+        if soa is not None:
+            response.authority.append(_rrset(zone.origin, soa))
+
+
+def _rrset(owner: dns.name.Name, rdataset) -> dns.rrset.RRset:
+    rrset = dns.rrset.RRset(owner, rdataset.rdclass, rdataset.rdtype)
+    rrset.update(rdataset)
+    return rrset
+
+
+def _udp_size(query: dns.message.Message) -> int:
+    return max(512, query.payload) if query.edns >= 0 else 512
+
+
+class _UDPServer(socketserver.ThreadingUDPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+
+class _UDPHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        data, sock = self.request
+        reply = self.server.dns.answer(data, "udp")
+        if reply is not None:
+            sock.sendto(reply, self.client_address)
+
+
+class _TCPHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        conn: socket.socket = self.request
+        conn.settimeout(5)
+        try:
+            while True:
+                header = _recv_exactly(conn, 2)
+                if header is None:
+                    return
+                wire = _recv_exactly(conn, struct.unpack("!H", header)[0])
+                if wire is None:
+                    return
+                reply = self.server.dns.answer(wire, "tcp")
+                if reply is None:
+                    time.sleep(0.5)
+                    return
+                conn.sendall(struct.pack("!H", len(reply)) + reply)
+        except OSError:
+            return
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data

@@ -1,0 +1,74 @@
+"""Tier 2: every check against the zone-file cases in cases.toml, through the real resolver.
+
+All cases are audited together in one run, as a user's CSV would be, so the faulty
+domains (timeouts, SERVFAIL, REFUSED) sit beside the healthy ones and must not change
+their verdicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dnsaudit.check import Settings
+from dnsaudit.model import Cloud, DomainEntry, Phase
+from dnsaudit.net.dns import DnsClient, Nameserver
+from dnsaudit.registry import load_checks
+from dnsaudit.runner import run_audit
+
+
+@pytest.fixture(scope="module")
+def results(dns_server, all_cases):
+    entries = [
+        DomainEntry(
+            domain=case["domain"],
+            row=i + 2,
+            cloud=Cloud(case.get("cloud", "worldwide")),
+            phase=Phase(case.get("phase", "cloud")),
+            gateway=case.get("gateway", ""),
+        )
+        for i, case in enumerate(all_cases)
+    ]
+    client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=0.4, retries=0)
+    checks = load_checks().checks
+    done = asyncio.run(run_audit(entries, checks, client, Settings(check_timeout=10), concurrency=8))
+    return {r.entry.domain: r for r in done}
+
+
+def test_case(case, results):
+    result = results[case["domain"]]
+    by_check: dict[str, list] = {}
+    for finding in result.findings:
+        by_check.setdefault(finding.check_id, []).append(finding)
+    for check_id, expected in case["expect"].items():
+        findings = by_check[check_id]
+        got = [f.status.value for f in findings]
+        if isinstance(expected, list):
+            assert got == expected, f"{check_id}: {[f.message for f in findings]}"
+        else:
+            assert got == [expected], f"{check_id}: {[f.message for f in findings]}"
+    for check_id, reason in case.get("reason", {}).items():
+        assert {f.reason.value for f in by_check[check_id]} == {reason}
+    for check_id, text in case.get("message_contains", {}).items():
+        assert any(text in f.message for f in by_check[check_id]), [f.message for f in by_check[check_id]]
+    for check_id, text in case.get("remediation_contains", {}).items():
+        assert any(text in f.remediation for f in by_check[check_id]), [f.remediation for f in by_check[check_id]]
+    for check_id, text in case.get("observed", {}).items():
+        assert [f.observed for f in by_check[check_id]] == [text]
+    if "verdict" in case:
+        assert result.score.verdict.value == case["verdict"], [(f.check_id, f.status.value) for f in result.findings]
+
+
+def test_every_check_has_a_case_for_each_status_it_can_fail_with(all_cases):
+    """A check no case exercises cannot be trusted: each must pass and fail somewhere."""
+    seen: dict[str, set[str]] = {}
+    for case in all_cases:
+        for check_id, expected in case["expect"].items():
+            statuses = expected if isinstance(expected, list) else [expected]
+            seen.setdefault(check_id, set()).update(statuses)
+    for cls in load_checks().checks:
+        assert "pass" in seen.get(cls.id, set()), f"no case where {cls.id} passes"
+        assert seen[cls.id] & {"fail", "warn"}, f"no case where {cls.id} finds a problem"
+        assert "error" in seen[cls.id] or cls.id in ("mx.null", "mx.targets", "mx.extra", "mx.verification",
+                                                     "autodiscover.srv"), f"no case where {cls.id} cannot test"

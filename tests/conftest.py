@@ -1,0 +1,46 @@
+"""Shared fixtures: a real DNS server on 127.0.0.1 serving tests/zones plus the check cases.
+
+Nothing here reaches past loopback: pytest-socket (configured in pyproject.toml) refuses
+any connection to another host, and every client is pointed at the server below.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dnsaudit.testing import ZoneServer
+
+TESTS = Path(__file__).parent
+CASES = tomllib.loads((TESTS / "checks" / "cases.toml").read_text(encoding="utf-8"))["case"]
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    """The test resolver: shared zones and every case's zone, with the cases' faults."""
+    server = ZoneServer.from_directory(TESTS / "zones")
+    for case in CASES:
+        if "zone" in case:
+            server.add_zone_text(case["domain"] + ".", case["zone"])
+        if "fault" in case:
+            server.set_fault(case["domain"], case["fault"])
+    with server:
+        yield server
+
+
+@pytest.fixture
+def nameserver(dns_server) -> str:
+    return f"127.0.0.1:{dns_server.port}"
+
+
+def pytest_generate_tests(metafunc):
+    """Any test that asks for ``case`` runs once per case in checks/cases.toml."""
+    if "case" in metafunc.fixturenames:
+        metafunc.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+
+
+@pytest.fixture(scope="session")
+def all_cases() -> list[dict]:
+    return CASES
