@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -140,7 +141,12 @@ class ZoneServer:
             response.set_rcode(dns.rcode.SERVFAIL if fault == "servfail" else dns.rcode.REFUSED)
             return response.to_wire()
         self._resolve(question.name, question.rdtype, response)
-        return response.to_wire(max_size=65535 if transport == "tcp" else _udp_size(query))
+        try:
+            return response.to_wire(max_size=65535 if transport == "tcp" else _udp_size(query))
+        except dns.exception.TooBig:  # tell the client to retry over TCP
+            truncated = dns.message.make_response(query)
+            truncated.flags |= dns.flags.RA | dns.flags.TC
+            return truncated.to_wire()
 
     def _fault_for(self, name: dns.name.Name) -> str | None:
         for suffix, kind in self.faults.items():

@@ -31,6 +31,7 @@ from dnsaudit.model import ErrorReason
 
 DEFAULT_PORT = 53
 MAX_CNAME_HOPS = 16
+EDNS_PAYLOAD = 1232
 
 
 class Outcome(str, enum.Enum):
@@ -229,7 +230,8 @@ class DnsClient:
         return silent
 
     async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
-        query = dns.message.make_query(name, rdtype)
+        # EDNS with a 1232-byte payload: the DNS flag day 2020 size that avoids fragmentation.
+        query = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
         query.flags |= dns.flags.RD
         failures: list[tuple[Outcome, str]] = []
         for _round in range(self.retries + 1):

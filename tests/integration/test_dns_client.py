@@ -1,0 +1,167 @@
+"""The DNS client against the real test server: outcomes kept apart, one query per question."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from dnsaudit.check import Settings
+from dnsaudit.model import Cloud, DomainEntry, Phase
+from dnsaudit.net.dns import DnsClient, Nameserver, Outcome, parse_nameserver
+from dnsaudit.registry import load_checks
+from dnsaudit.runner import run_audit
+from dnsaudit.testing import ZoneServer
+
+ZONE = """
+@ SOA ns hostmaster 1 3600 600 86400 300
+@ MX 0 one-test.mail.protection.outlook.com.
+www A 192.0.2.1
+alias CNAME www
+dangling CNAME nowhere
+big TXT "{a}" "{a}" "{a}"
+big TXT "{b}" "{b}" "{b}"
+""".format(a="a" * 250, b="b" * 250)
+
+
+@pytest.fixture
+def server():
+    srv = ZoneServer()
+    srv.add_zone_text("one.test.", ZONE)
+    srv.add_zone_text("test.", "@ SOA ns hostmaster 1 3600 600 86400 300")
+    srv.set_fault("slow.test", "timeout")
+    srv.set_fault("broken.test", "servfail")
+    srv.set_fault("closed.test", "refused")
+    with srv:
+        yield srv
+
+
+@pytest.fixture
+def silent_port():
+    """A UDP port on loopback where nobody ever answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def client(*ports, **kwargs) -> DnsClient:
+    kwargs.setdefault("timeout", 0.3)
+    kwargs.setdefault("retries", 0)
+    return DnsClient([Nameserver("127.0.0.1", p) for p in ports], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "rdtype", "outcome"),
+    [
+        ("one.test", "MX", Outcome.ANSWER),
+        ("one.test", "TXT", Outcome.NODATA),
+        ("nope.one.test", "A", Outcome.NXDOMAIN),
+        ("x.broken.test", "A", Outcome.SERVFAIL),
+        ("x.closed.test", "A", Outcome.REFUSED),
+        ("x.slow.test", "A", Outcome.TIMEOUT),
+    ],
+)
+def test_outcomes_stay_distinct(server, name, rdtype, outcome):
+    answer = asyncio.run(client(server.port).query(name, rdtype))
+    assert answer.outcome is outcome
+    assert answer.outcome.is_failure == (outcome in (Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT))
+
+
+def test_cname_chains_are_followed_and_recorded(server):
+    async def go():
+        c = client(server.port)
+        return await c.query("alias.one.test", "A"), await c.query("dangling.one.test", "A")
+
+    alias, dangling = asyncio.run(go())
+    assert alias.ok and alias.texts == ("192.0.2.1",)
+    assert alias.chain == ("alias.one.test.", "www.one.test.")
+    assert alias.describe() == "alias.one.test. A (CNAME -> www.one.test.): 192.0.2.1"
+    assert dangling.outcome is Outcome.NXDOMAIN and dangling.target == "nowhere.one.test."
+
+
+def test_truncated_answers_fall_back_to_tcp(server):
+    answer = asyncio.run(client(server.port).query("big.one.test", "TXT"))
+    assert answer.ok and len(answer.records) == 2
+    transports = [t for t, n, _ in server.queries if n == "big.one.test."]
+    assert transports == ["udp", "tcp"]
+
+
+def test_concurrent_askers_share_one_query(server):
+    async def go():
+        c = client(server.port)
+        answers = await asyncio.gather(*(c.query("ONE.test.", "mx") for _ in range(50)))
+        return c, answers
+
+    c, answers = asyncio.run(go())
+    assert {a.outcome for a in answers} == {Outcome.ANSWER}
+    assert server.count("one.test", "MX") == 1
+    assert c.stats.questions == 1 and c.stats.cache_hits == 49
+
+
+def test_a_cancelled_asker_does_not_cancel_the_others(server):
+    server.delay = 0.2
+
+    async def go():
+        c = client(server.port, timeout=2)
+        first = asyncio.ensure_future(c.query("one.test", "MX"))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(c.query("one.test", "MX"))
+        first.cancel()
+        return await second
+
+    assert asyncio.run(go()).ok
+
+
+def test_timeouts_are_retried_then_reported(server):
+    answer = asyncio.run(client(server.port, retries=2).query("x.slow.test", "A"))
+    assert answer.outcome is Outcome.TIMEOUT
+    assert server.count("x.slow.test", "A") == 3
+    assert "timeout" in answer.detail
+
+
+def test_a_silent_server_is_skipped_for_the_next_one(server, silent_port):
+    answer = asyncio.run(client(silent_port, server.port).query("one.test", "MX"))
+    assert answer.ok
+
+
+def test_preflight_names_the_silent_servers(server, silent_port):
+    async def go(*ports):
+        return await client(*ports).preflight()
+
+    assert asyncio.run(go(server.port)) == []
+    silent = asyncio.run(go(silent_port, server.port))
+    assert [str(ns) for ns, _ in silent] == [f"127.0.0.1:{silent_port}"]
+
+
+def test_each_question_is_asked_once_per_run(dns_server, all_cases):
+    """A whole audit of every case: no (name, type) reaches the server twice."""
+    healthy = [c for c in all_cases if "fault" not in c]
+    entries = [
+        DomainEntry(c["domain"], i + 1, cloud=Cloud(c.get("cloud", "worldwide")), phase=Phase(c.get("phase", "cloud")))
+        for i, c in enumerate(healthy)
+    ]
+    start = len(dns_server.queries)
+    dns = client(dns_server.port, timeout=1)
+    asyncio.run(run_audit(entries, load_checks().checks, dns, Settings(), concurrency=16))
+    asked = [(n, t) for _tr, n, t in dns_server.queries[start:]]
+    assert len(asked) > 100
+    duplicates = {q for q in asked if asked.count(q) > 1}
+    assert not duplicates
+    assert dns.stats.cache_hits > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "port"),
+    [("192.0.2.53", "192.0.2.53", 53), ("127.0.0.1:5353", "127.0.0.1", 5353),
+     ("2001:db8::53", "2001:db8::53", 53), ("[2001:db8::53]:5353", "2001:db8::53", 5353)],
+)
+def test_parse_nameserver(text, address, port):
+    assert parse_nameserver(text) == Nameserver(address, port)
+
+
+@pytest.mark.parametrize("text", ["dns.google", "1.1.1.1:0", "1.1.1.1:x", "[::1]x"])
+def test_parse_nameserver_rejects(text):
+    with pytest.raises(ValueError):
+        parse_nameserver(text)
