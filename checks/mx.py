@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import ipaddress
 from dataclasses import dataclass
@@ -52,7 +53,24 @@ def recommended_mx(ctx: CheckContext) -> str:
     return zone_record(ctx.domain, "MX", f"0 {expected_mx(ctx.domain, ctx.entry.cloud)}.")
 
 
-class MxPresent(Check):
+class MxCheck(Check):
+    """Base of the MX checks: fetch the MX records once, then judge them."""
+
+    area = "mx"
+    references = REFERENCES_M365
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        answer = await ctx.dns.query(ctx.domain, "MX")
+        if answer.outcome.is_failure:
+            return [self.could_not_test(answer, "the MX records")]
+        return await self.judge(ctx, answer, mx_hosts(answer) if answer.ok else [])
+
+    @abc.abstractmethod
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
+        """Verdicts on the domain's MX records (``hosts``: all of them, sorted; empty when none)."""
+
+
+class MxPresent(MxCheck):
     """The domain publishes MX records.
 
     MX records tell other mail servers where to deliver mail for the domain. Without
@@ -65,16 +83,11 @@ class MxPresent(Check):
     """
 
     id = "mx.present"
-    area = "mx"
     severity = Severity.HIGH
     references = ("RFC 5321 §5.1", *REFERENCES_M365)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         if answer.ok:
-            hosts = mx_hosts(answer)
             return [self.passed("The domain publishes MX records.", observed=observed(hosts), evidence=(answer.describe(),))]
         fallback = await ctx.dns.query(ctx.domain, "A")
         falls_to = f"; mail would fall back to A {', '.join(fallback.texts)}" if fallback.ok else ""
@@ -92,7 +105,7 @@ class MxPresent(Check):
         ]
 
 
-class MxNull(Check):
+class MxNull(MxCheck):
     """No null MX that refuses the domain's mail.
 
     A null MX (``0 .``, RFC 7505) declares that a domain accepts no mail at all; senders
@@ -103,15 +116,10 @@ class MxNull(Check):
     """
 
     id = "mx.null"
-    area = "mx"
     severity = Severity.HIGH
     references = ("RFC 7505",)
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
-        hosts = mx_hosts(answer) if answer.ok else []
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         evidence = (answer.describe(),)
         if not any(not m.host for m in hosts):
             return [self.passed("No null MX record.", observed=observed(hosts), evidence=evidence)]
@@ -138,7 +146,7 @@ class MxNull(Check):
         ]
 
 
-class MxMicrosoft365(Check):
+class MxMicrosoft365(MxCheck):
     """Mail for the domain is delivered to Microsoft 365.
 
     After cutover (phase ``cloud``) the MX must point at the domain's Exchange Online
@@ -157,15 +165,10 @@ class MxMicrosoft365(Check):
     """
 
     id = "mx.microsoft365"
-    area = "mx"
     severity = Severity.CRITICAL
-    references = REFERENCES_M365
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
-        hosts = mail_hosts(mx_hosts(answer)) if answer.ok else []
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
+        hosts = mail_hosts(hosts)
         cloud, phase = ctx.entry.cloud, ctx.entry.phase
         expected = expected_mx(ctx.domain, cloud)
         fields = dict(observed=observed(hosts), expected=expected, evidence=(answer.describe(),))
@@ -231,7 +234,7 @@ class MxMicrosoft365(Check):
         )
 
 
-class MxTargets(Check):
+class MxTargets(MxCheck):
     """Every MX host is a valid, resolvable host name.
 
     An MX target must be a host name with its own A or AAAA record (RFC 5321 §5.1): not
@@ -243,15 +246,11 @@ class MxTargets(Check):
     """
 
     id = "mx.targets"
-    area = "mx"
     severity = Severity.MEDIUM
     references = ("RFC 5321 §5.1", "RFC 2181 §10.3", "RFC 7505")
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
-        hosts = mail_hosts(mx_hosts(answer)) if answer.ok else []
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
+        hosts = mail_hosts(hosts)
         if not hosts:
             return [self.skip("No MX host to examine.", evidence=(answer.describe(),))]
         return list(await asyncio.gather(*(self._one(ctx, m) for m in hosts)))
@@ -281,7 +280,7 @@ class MxTargets(Check):
         return self.fail(f"MX host {mx.host} {outcome}: mail cannot be delivered to it.", remediation=delete, **fields)
 
 
-class MxExtra(Check):
+class MxExtra(MxCheck):
     """No MX host beside Microsoft's after cutover.
 
     Once a domain is in Microsoft 365 (phase ``cloud``), every other MX host (a legacy
@@ -293,15 +292,10 @@ class MxExtra(Check):
     """
 
     id = "mx.extra"
-    area = "mx"
     severity = Severity.MEDIUM
-    references = REFERENCES_M365
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
-        hosts = mail_hosts(mx_hosts(answer)) if answer.ok else []
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
+        hosts = mail_hosts(hosts)
         cloud = ctx.entry.cloud
         microsoft = [m for m in hosts if microsoft_mx_token(m.host, cloud)]
         others = [m for m in hosts if not microsoft_mx_token(m.host, cloud)]
@@ -323,7 +317,7 @@ class MxExtra(Check):
         ]
 
 
-class MxVerification(Check):
+class MxVerification(MxCheck):
     """No leftover Microsoft verification MX.
 
     When a DNS host cannot publish TXT records, Microsoft lets you verify a domain with an
@@ -334,15 +328,10 @@ class MxVerification(Check):
     """
 
     id = "mx.verification"
-    area = "mx"
     severity = Severity.LOW
-    references = REFERENCES_M365
 
-    async def run(self, ctx: CheckContext) -> list[Finding]:
-        answer = await ctx.dns.query(ctx.domain, "MX")
-        if answer.outcome.is_failure:
-            return [self.could_not_test(answer, "the MX records")]
-        leftovers = [m for m in mx_hosts(answer) if is_verification_mx(m.host)] if answer.ok else []
+    async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
+        leftovers = [m for m in hosts if is_verification_mx(m.host)]
         evidence = (answer.describe(),)
         if not leftovers:
             return [self.passed("No leftover verification MX record.", evidence=evidence)]
