@@ -1,0 +1,117 @@
+"""The whole include tree of an SPF record, independent of any client IP.
+
+check_host() stops at the first match, so it only tells what one IP costs. Publishers
+need the worst case — every include and redirect followed — to know how many of the ten
+DNS lookups they have used and left, whether an include points nowhere or loops, and
+which addresses Microsoft's include really authorises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass, field
+
+from dnsaudit.net.dns import DnsClient, Outcome
+from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term
+
+MAX_DEPTH = 12
+
+
+@dataclass
+class SpfNode:
+    """One record in the tree, reached from its parent through ``via``."""
+
+    domain: str
+    via: str = ""  # "include:x" / "redirect=x"; empty at the root
+    status: str = "ok"  # ok | none | permerror | temperror | loop | macro | depth
+    reason: str = ""
+    record: SpfRecord | None = None
+    children: list[SpfNode] = field(default_factory=list)
+    void_targets: list[str] = field(default_factory=list)  # a:/mx: targets with no answer
+    evidence: list[str] = field(default_factory=list)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def own_lookups(self) -> int:
+        """DNS-causing terms of this record (a redirect ignored because of 'all' does not count)."""
+        if self.record is None:
+            return 0
+        count = sum(1 for t in self.record.directives if t.counts_lookup)
+        if self.record.modifier("redirect") is not None and self.record.all_term is None:
+            count += 1
+        return count
+
+    @property
+    def worst_case_lookups(self) -> int:
+        """Lookups when evaluation reaches the end of every record in the tree."""
+        return self.own_lookups + sum(c.worst_case_lookups for c in self.children)
+
+    def find(self, domain: str) -> SpfNode | None:
+        return next((n for n in self.walk() if n.domain == domain and n.status == "ok"), None)
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """Every ip4/ip6 range authorised (with any qualifier) in this subtree."""
+        nets = []
+        for node in self.walk():
+            for term in node.record.directives if node.record else ():
+                if term.name in ("ip4", "ip6"):
+                    length = term.cidr4 if term.name == "ip4" else term.cidr6
+                    nets.append(ipaddress.ip_network(f"{term.argument}/{length}", strict=False))
+        return nets
+
+    def problems(self) -> list[SpfNode]:
+        return [n for n in self.walk() if n.status != "ok"]
+
+
+async def build_tree(dns: DnsClient, domain: str) -> SpfNode:
+    """Fetch every record reachable from ``domain`` (each asked once through the shared cache)."""
+    evaluator = SpfEvaluator(dns)
+    return await _node(evaluator, dns, domain.rstrip(".").lower(), "", ())
+
+
+async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:
+    if domain in stack:
+        return SpfNode(domain, via, "loop", f"{domain} includes itself through {' > '.join(stack)}")
+    if len(stack) >= MAX_DEPTH:
+        return SpfNode(domain, via, "depth", f"includes nested more than {MAX_DEPTH} deep")
+    status, record, answer = await evaluator.record(domain)
+    node = SpfNode(domain, via, evidence=[answer.describe()])
+    if status != "ok":
+        node.status, node.reason = {NONE: "none", PERMERROR: "permerror", TEMPERROR: "temperror"}[status], record
+        return node
+    node.record = record
+    follow: list[Term] = [t for t in record.directives if t.name == "include"]
+    redirect = record.modifier("redirect")
+    if redirect is not None and record.all_term is None:
+        follow.append(redirect)
+
+    async def child(term: Term) -> SpfNode:
+        if "%" in (term.argument or ""):
+            return SpfNode(term.argument or "", term.text, "macro", "target depends on the sender (macro); not followed")
+        return await _node(evaluator, dns, term.argument.rstrip(".").lower(), term.text, stack + (domain,))
+
+    node.children = list(await asyncio.gather(*(child(t) for t in follow)))
+    node.void_targets = await _void_targets(dns, domain, record, node.evidence)
+    return node
+
+
+async def _void_targets(dns: DnsClient, domain: str, record: SpfRecord, evidence: list[str]) -> list[str]:
+    """a: and mx: targets that answer nothing: each is a void lookup for every sender."""
+    checks = []
+    for term in record.directives:
+        if term.name not in ("a", "mx") or "%" in (term.argument or ""):
+            continue
+        target = (term.argument or domain).rstrip(".").lower()
+        checks.append((term, dns.query(target, "A" if term.name == "a" else "MX")))
+    answers = await asyncio.gather(*(c for _, c in checks))
+    voids = []
+    for (term, _), answer in zip(checks, answers):
+        if answer.outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
+            evidence.append(answer.describe())
+            voids.append(term.text)
+    return voids
