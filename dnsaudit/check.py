@@ -32,6 +32,7 @@ from typing import ClassVar
 from dnsaudit.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer, DnsClient
+from dnsaudit.net.web import WebClient
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,16 @@ class Settings:
 
 @dataclass
 class CheckContext:
-    """Everything a check may use: its domain's row, the shared clients, the settings."""
+    """Everything a check may use: its domain's row, the shared clients, the settings.
+
+    ``web`` is None when the run makes no HTTP(S) connections (then checks that need it
+    report ``skip``).
+    """
 
     entry: DomainEntry
     dns: DnsClient
     settings: Settings = field(default_factory=Settings)
+    web: WebClient | None = None
 
     @property
     def domain(self) -> str:
@@ -124,3 +130,20 @@ def zone_record(owner: str, rdtype: str, value: str, ttl: int = 3600) -> str:
     """A record in zone-file syntax, ready to paste: ``owner. 3600 IN TYPE value``."""
     owner = owner if owner.endswith(".") else owner + "."
     return f"{owner} {ttl} IN {rdtype} {value}"
+
+
+def txt_value(text: str) -> str:
+    """A TXT value in zone-file syntax: quoted, escaped, split into strings of at most 255 octets."""
+    escaped = []
+    chunk = ""
+    for char in text:
+        if len((chunk + char).encode("utf-8")) > 255:
+            escaped.append(chunk)
+            chunk = ""
+        chunk += char
+    escaped.append(chunk)
+    return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in escaped if c or len(escaped) == 1)
+
+
+def txt_record(owner: str, text: str, ttl: int = 3600) -> str:
+    return zone_record(owner, "TXT", txt_value(text), ttl)

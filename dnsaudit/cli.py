@@ -73,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra rounds over the servers after a timeout (default: 1)")
     net.add_argument("--concurrency", type=_positive_int, default=64, metavar="N",
                      help="domains audited at the same time (default: 64)")
+    web = audit.add_argument_group("HTTPS and TLS probes")
+    web.add_argument("--no-probes", action="store_true",
+                     help="make no HTTP(S) connections (checks that need them report skip)")
+    web.add_argument("--allow-private", action="store_true",
+                     help="connect to loopback/private/link-local addresses that DNS returns (labs, internal "
+                     "audits); by default such answers are reported, not probed")
+    web.add_argument("--ca-file", metavar="PEM",
+                     help="extra trusted CA certificates (the system store and SSL_CERT_FILE still apply)")
+    web.add_argument("--https-port", type=_port, default=443, metavar="PORT", help="HTTPS port to probe (default 443)")
+    web.add_argument("--http-port", type=_port, default=80, metavar="PORT", help="HTTP port to probe (default 80)")
+    web.add_argument("--probe-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                     help="connect/read timeout of each probe (default: 10)")
     sel = audit.add_argument_group("checks")
     sel.add_argument("--checks", metavar="GLOBS", action="append", default=[],
                      help="only checks whose id matches (comma-separated globs, e.g. 'mx.*,autodiscover.*')")
@@ -106,6 +118,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
     return value
 
 
@@ -185,6 +204,9 @@ def cmd_audit(args) -> int:
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
+    if args.ca_file and not Path(args.ca_file).is_file():
+        err(f"--ca-file {args.ca_file}: no such file")
+        return EXIT_USAGE
     if not nameservers:
         err("no DNS resolver is configured on this system; give one with --nameserver IP")
         return EXIT_USAGE
@@ -225,6 +247,7 @@ async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.d
     from dnsaudit.check import Settings
     from dnsaudit.model import AuditRun, RunInfo
     from dnsaudit.net.dns import DnsClient
+    from dnsaudit.net.web import WebClient
     from dnsaudit.registry import check_info
     from dnsaudit.reports.json_report import JsonReport
     from dnsaudit.reports.terminal import summary
@@ -241,8 +264,15 @@ async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.d
         return EXIT_UNTESTED
     for ns, why in silent:
         err(f"warning: DNS server {ns} did not answer ({why}); using the others")
-    settings = Settings(check_timeout=args.check_timeout)
-    results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency)
+    settings = Settings(check_timeout=args.check_timeout, allow_private=args.allow_private)
+    web = None if args.no_probes else WebClient(
+        dns, https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
+        allow_private=args.allow_private, ca_file=args.ca_file)
+    try:
+        results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web)
+    finally:
+        if web is not None:
+            await web.aclose()
     info = RunInfo(
         tool_version=__version__,
         started=started.isoformat(timespec="seconds"),
@@ -253,7 +283,8 @@ async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.d
         input_issues=tuple(inputs.issues),
         dns_queries=dns.stats.queries_sent,
         settings=(("timeout", args.timeout), ("retries", args.retries), ("fail_on", args.fail_on),
-                  ("check_timeout", args.check_timeout), ("concurrency", args.concurrency)),
+                  ("check_timeout", args.check_timeout), ("concurrency", args.concurrency),
+                  ("probes", not args.no_probes), ("allow_private", args.allow_private)),
     )
     run = AuditRun(info, tuple(results))
     written = JsonReport().write(run, out_dir)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
 from dnsaudit.net.dns import DnsClient
+from dnsaudit.net.web import WebClient
 from dnsaudit.scoring import score
 
 EXISTENCE_CHECK = "domain.exists"
@@ -38,9 +39,11 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
     return list(findings)
 
 
-async def audit_domain(entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings) -> DomainResult:
+async def audit_domain(
+    entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings, web: WebClient | None = None
+) -> DomainResult:
     started = time.monotonic()
-    ctx = CheckContext(entry, dns, settings)
+    ctx = CheckContext(entry, dns, settings, web)
     findings: list[Finding] = []
     rest = list(checks)
     gate = next((c for c in checks if c.id == EXISTENCE_CHECK), None)
@@ -67,6 +70,7 @@ async def run_audit(
     *,
     concurrency: int = 64,
     on_result: Callable[[DomainResult], None] | None = None,
+    web: WebClient | None = None,
 ) -> list[DomainResult]:
     """Audit every entry; results come back in input order, ``on_result`` sees them as they finish."""
     checks = [cls() for cls in check_classes]
@@ -74,7 +78,7 @@ async def run_audit(
 
     async def one(entry: DomainEntry) -> DomainResult:
         async with limit:
-            result = await audit_domain(entry, checks, dns, settings)
+            result = await audit_domain(entry, checks, dns, settings, web)
         if on_result is not None:
             on_result(result)
         return result

@@ -1,0 +1,97 @@
+"""DMARC (RFC 7489): advisory, lower weight (M365-RULES §7)."""
+
+from __future__ import annotations
+
+import re
+
+from dnsaudit.check import Check, CheckContext, txt_record
+from dnsaudit.model import Finding, Severity
+from dnsaudit.spf import txt_strings
+
+POLICIES = ("none", "quarantine", "reject")
+STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
+M365_DMARC = "https://learn.microsoft.com/defender-office-365/email-authentication-dmarc-configure"
+
+
+def parse_dmarc(text: str) -> tuple[dict[str, str], list[str]]:
+    """Tags of a DMARC record (lower-case names) and the syntax problems found."""
+    problems = []
+    tags: dict[str, str] = {}
+    parts = [p.strip() for p in text.split(";")]
+    for index, part in enumerate(parts):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if not sep or not re.match(r"^[a-z]+$", name):
+            problems.append(f"'{part}' is not a tag=value pair")
+            continue
+        if index == 0 and (name != "v" or value != "DMARC1"):
+            problems.append("the record must start with v=DMARC1")
+        if name in tags:
+            problems.append(f"tag '{name}' appears twice")
+            continue
+        tags[name] = value
+    return tags, problems
+
+
+class DmarcRecord(Check):
+    """A DMARC policy is published (advisory).
+
+    DMARC (``_dmarc.<domain>`` TXT) tells receivers what to do with mail that fails SPF and
+    DKIM alignment, and where to send reports. ``p=none`` only monitors; ``quarantine``
+    or ``reject`` protect the domain from spoofing. ``sp`` sets the policy for
+    subdomains; ``rua``/``ruf`` must be ``mailto:`` URIs. Advisory: Microsoft 365 mail
+    flows without it, but spoofing protection and bulk-sender rules depend on it.
+
+    Fix: publish the record in the remediation and tighten ``p`` once reports are clean.
+    """
+
+    id = "dmarc.record"
+    area = "dmarc"
+    severity = Severity.LOW
+    references = ("RFC 7489 §6", M365_DMARC)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        name = f"_dmarc.{ctx.domain}"
+        answer = await ctx.dns.query(name, "TXT")
+        if answer.outcome.is_failure:
+            return [self.could_not_test(answer, "the DMARC record")]
+        evidence = (answer.describe(),)
+        records = [t for t, _ in txt_strings(answer) if t.strip().lower().startswith("v=dmarc1")] if answer.ok else []
+        starter = txt_record(name, f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{ctx.domain}")
+        if not records:
+            return [self.warn("No DMARC record: receivers get no policy and you get no reports.", observed="(none)",
+                              expected="v=DMARC1; p=quarantine or reject", remediation=starter, evidence=evidence)]
+        if len(records) > 1:
+            return [self.fail(f"{len(records)} DMARC records are published; receivers ignore them all.",
+                              observed=" | ".join(records), expected="exactly one", evidence=evidence)]
+        text = records[0]
+        tags, problems = parse_dmarc(text)
+        policy = tags.get("p", "").lower()
+        if policy not in POLICIES:
+            problems.append(f"p={tags.get('p', '(missing)')} is not none, quarantine or reject")
+        sub = tags.get("sp", "").lower()
+        if sub and sub not in POLICIES:
+            problems.append(f"sp={tags['sp']} is not none, quarantine or reject")
+        for tag in ("rua", "ruf"):
+            for uri in filter(None, (u.strip() for u in tags.get(tag, "").split(","))):
+                if not re.match(r"^mailto:[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+(!\d+[kmgt]?)?$", uri, re.I):
+                    problems.append(f"{tag} URI '{uri}' is not a mailto: address")
+        if problems:
+            return [self.fail("The DMARC record is invalid: " + "; ".join(problems) + ".", observed=text,
+                              expected="v=DMARC1; p=...; rua=mailto:...", evidence=evidence)]
+        findings = []
+        if policy == "none":
+            findings.append(self.warn("DMARC policy is p=none: it monitors but does not protect against spoofing.",
+                                      observed=text, expected="p=quarantine or p=reject", evidence=evidence))
+        if sub and STRENGTH[sub] < STRENGTH[policy]:
+            findings.append(self.warn(f"Subdomains get a weaker policy (sp={sub}) than the domain (p={policy}).",
+                                      observed=text, evidence=evidence))
+        if "rua" not in tags:
+            findings.append(self.info("No rua address: you receive no aggregate reports.", observed=text,
+                                      evidence=evidence))
+        if tags.get("pct", "100") != "100":
+            findings.append(self.info(f"pct={tags['pct']}: the policy applies to part of the failing mail only.",
+                                      observed=text, evidence=evidence))
+        return findings or [self.passed(f"DMARC policy p={policy} is published.", observed=text, evidence=evidence)]

@@ -1,0 +1,181 @@
+"""The run's one HTTP(S) client: resolves through the run's DnsClient, refuses private targets.
+
+Every fetch resolves the host with the shared resolver (so a DNS answer is asked once and
+is the same one the checks judged), then connects to that address itself, presenting the
+host name as SNI and Host header. That is how the address guard works: an address that
+public DNS hands back but that is loopback, private, link-local, multicast or otherwise not
+global is not connected to unless the user allowed it (``--allow-private``), and the
+caller can report the answer itself as a finding.
+
+Bodies are capped, redirects are never followed here (callers decide, as Outlook and
+MTA-STS senders do), and every connect and read has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+from dataclasses import dataclass
+
+import httpx
+
+from dnsaudit.model import ErrorReason
+from dnsaudit.net.dns import DnsClient
+
+MAX_BODY = 64 * 1024
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class WebResponse:
+    """What one GET produced. ``error`` is set when no HTTP answer came.
+
+    ``reason`` says the failure may pass (timeout, refused, DNS failure): "could not
+    test". A failure without a reason is a property of the server that a real client
+    would hit too (an untrusted or misnamed certificate, a name without address).
+    """
+
+    url: str
+    address: str = ""
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    error: str = ""
+    reason: ErrorReason | None = None
+    blocked: tuple[str, ...] = ()  # non-public addresses that were not connected to
+
+    def header(self, name: str) -> str:
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), "")
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+class WebClient:
+    """Shared HTTPS/HTTP client for one run (one connection pool, bounded per host)."""
+
+    def __init__(
+        self,
+        dns: DnsClient,
+        *,
+        https_port: int = 443,
+        http_port: int = 80,
+        timeout: float = 10.0,
+        allow_private: bool = False,
+        ca_file: str | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        self.dns = dns
+        self.ports = {"https": https_port, "http": http_port}
+        self.allow_private = allow_private
+        self.ssl_context = ssl.create_default_context()  # the system store; honours SSL_CERT_FILE
+        if ca_file:
+            self.ssl_context.load_verify_locations(cafile=ca_file)  # in addition, not instead
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
+        self._client = httpx.AsyncClient(
+            verify=self.ssl_context, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits,
+            trust_env=False,
+        )
+        self._cache: dict[tuple[str, str, str], asyncio.Future[WebResponse]] = {}
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def get(self, host: str, path: str, scheme: str = "https") -> WebResponse:
+        """GET ``scheme://host/path`` once per run (later askers share the first answer)."""
+        key = (scheme, host.lower().rstrip("."), path)
+        task = self._cache.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._get(*key))
+            self._cache[key] = task
+        return await asyncio.shield(task)
+
+    async def addresses(self, host: str) -> tuple[list[str], str]:
+        """The host's addresses through the shared resolver, or ([], why not)."""
+        a, aaaa = await self.dns.addresses(host)
+        found = [*a.texts, *aaaa.texts]
+        if found:
+            return found, ""
+        failed = next((x for x in (a, aaaa) if x.outcome.is_failure), None)
+        if failed is not None:
+            return [], f"DNS lookup of {host} ended in {failed.outcome.value.upper()}"
+        return [], f"{host} has no address"
+
+    async def _get(self, scheme: str, host: str, path: str) -> WebResponse:
+        url = f"{scheme}://{host}{path}"
+        addresses, why = await self.addresses(host)
+        if not addresses:
+            return WebResponse(url, error=why, reason=ErrorReason.NETWORK if "ended" in why else None)
+        allowed = [a for a in addresses if self.allow_private or is_public(a)]
+        blocked = tuple(a for a in addresses if a not in allowed)
+        if not allowed:
+            return WebResponse(url, error=f"{host} resolves only to non-public addresses "
+                               f"({', '.join(blocked)}); not connected (use --allow-private to probe them)",
+                               blocked=blocked)
+        last = WebResponse(url, error="no address answered", reason=ErrorReason.NETWORK)
+        for address in allowed:
+            last = await self._fetch(url, scheme, host, path, address, blocked)
+            if last.ok:
+                break
+        return last
+
+    async def _fetch(self, url, scheme, host, path, address, blocked) -> WebResponse:
+        literal = f"[{address}]" if ":" in address else address
+        target = f"{scheme}://{literal}:{self.ports[scheme]}{path}"
+        extensions = {"sni_hostname": host} if scheme == "https" else {}
+        base = dict(url=url, address=address, blocked=blocked)
+        try:
+            request = self._client.build_request("GET", target, headers={"Host": host, "User-Agent": "dnsaudit"},
+                                                 extensions=extensions)
+            response = await self._client.send(request, stream=True)
+            try:
+                body, truncated = await _read_capped(response)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            return WebResponse(**base, error=f"{url}: timed out", reason=ErrorReason.TIMEOUT)
+        except httpx.ConnectError as exc:
+            certificate = _ssl_error(exc) is not None
+            return WebResponse(**base, error=f"{url}: {_describe(exc)}",
+                               reason=None if certificate else ErrorReason.NETWORK)
+        except httpx.HTTPError as exc:
+            return WebResponse(**base, error=f"{url}: {_describe(exc)}", reason=ErrorReason.NETWORK)
+        headers = tuple((k.lower(), v) for k, v in response.headers.items())
+        return WebResponse(**base, status=response.status_code, headers=headers, body=body, truncated=truncated)
+
+
+async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            return bytes(body[:MAX_BODY]), True
+    return bytes(body), False
+
+
+def _ssl_error(exc: BaseException | None) -> ssl.SSLError | None:
+    """The TLS error somewhere in an exception's chain (httpx wraps httpcore wraps ssl)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ssl.SSLError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    cause = _ssl_error(exc)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"certificate not trusted or not valid for the name ({cause.verify_message})"
+    if cause is not None:
+        return f"TLS handshake failed ({cause.reason or cause})"
+    text = str(exc) or type(exc).__name__
+    return "connection refused" if "refused" in text.lower() else text
