@@ -79,3 +79,20 @@ def test_every_check_has_a_case_for_each_status_it_can_fail_with(all_cases):
         assert "pass" in seen.get(cls.id, set()), f"no case where {cls.id} passes"
         assert seen[cls.id] & {"fail", "warn"}, f"no case where {cls.id} finds a problem"
         assert "error" in seen[cls.id], f"no case where {cls.id} cannot test"
+
+
+def test_results_do_not_depend_on_which_domain_resolves_a_shared_include_first(dns_server):
+    """Two domains sharing includes, audited in both orders on fresh caches: identical findings."""
+    relay = ("209.61.151.20", "35.190.247.9", "203.0.113.77", "2001:db8:4d61::25")
+    entries = [DomainEntry("providers.test", 2, relay_ips=relay), DomainEntry("spf-nine.test", 3, relay_ips=relay),
+               DomainEntry("relay-redirect.test", 4, relay_ips=relay)]
+
+    def audit(order):
+        client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1, retries=0)
+        done = asyncio.run(run_audit(order, load_checks().checks, client, Settings(), concurrency=1))
+        return {r.entry.domain: r.findings for r in done}
+
+    forward, backward = audit(entries), audit(list(reversed(entries)))
+    assert forward == backward
+    assert [f.status.value for f in forward["spf-nine.test"] if f.check_id == "relay.spf"] == [
+        "pass", "pass", "fail", "pass"]
