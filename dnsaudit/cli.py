@@ -99,12 +99,31 @@ def build_parser() -> argparse.ArgumentParser:
                      help="exit 1 when any result is at least this bad: warn, fail (default), "
                      "blocking (a failed critical/high check), never")
     res.add_argument("--quiet", action="store_true", help="print only problems and the exit reason")
+    _report_options(res)
+
+    report = sub.add_parser(
+        "report", help="write the reports again from an earlier run's results.json (no network)",
+        description="Render reports from a results.json written by 'dnsaudit audit', without any DNS or HTTP.",
+        epilog="example:\n  dnsaudit report dnsaudit-runs/2026-11-27_101500/results.json --split-by client --out for-clients",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("results", metavar="RESULTS_JSON", help="results.json of an earlier run")
+    report.add_argument("--out", metavar="DIR", type=Path,
+                        help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
+    _report_options(report)
 
     checks = sub.add_parser("checks", help="list the checks with their documentation",
                             description="List every available check: id, severity, title and documentation.")
     checks.add_argument("patterns", nargs="*", metavar="GLOB", help="only checks whose id matches")
     checks.add_argument("--brief", action="store_true", help="one line per check")
     return parser
+
+
+def _report_options(group) -> None:
+    group.add_argument("--format", metavar="FORMATS", action="append", default=[],
+                       help="report formats, comma-separated: json, xlsx, html, csv (default: all)")
+    group.add_argument("--split-by", choices=("client",),
+                       help="also write one workbook and HTML page per client under clients/")
+    group.add_argument("--title", default=None, help="report title (default: 'Microsoft 365 mail readiness')")
 
 
 def _positive_float(text: str) -> float:
@@ -151,7 +170,46 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "checks":
         return cmd_checks(args)
+    if args.command == "report":
+        return cmd_report(args)
     return cmd_audit(args)
+
+
+def _writers(args):
+    from dnsaudit.output import load_writers
+
+    return load_writers(_globs(args.format))
+
+
+def cmd_report(args) -> int:
+    import json
+
+    from dnsaudit.model import AuditRun
+    from dnsaudit.output import DEFAULT_TITLE, write_reports
+    from dnsaudit.registry import PluginError
+
+    try:
+        writers = _writers(args)
+    except PluginError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    try:
+        with open(args.results, encoding="utf-8") as handle:
+            run = AuditRun.from_dict(json.load(handle))
+    except OSError as exc:
+        err(f"cannot read {args.results}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    except (ValueError, KeyError, TypeError) as exc:
+        err(f"{args.results} is not a usable dnsaudit results file: {exc}")
+        return EXIT_USAGE
+    try:
+        out_dir = prepare_out_dir(args.out, dt.datetime.now())
+    except OSError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    for path in write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE):
+        print(path)
+    return EXIT_OK
 
 
 def cmd_checks(args) -> int:
@@ -213,6 +271,7 @@ def cmd_audit(args) -> int:
     try:
         loaded = load_checks(strict=args.strict_plugins)
         checks = select(loaded.checks, _globs(args.checks), _globs(args.skip))
+        writers = _writers(args)
     except PluginError as exc:
         err(str(exc))
         return EXIT_USAGE
@@ -240,16 +299,16 @@ def cmd_audit(args) -> int:
     if not args.quiet:
         print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks "
               f"(DNS: {', '.join(map(str, nameservers))})", file=sys.stderr)
-    return asyncio.run(_audit(args, inputs, checks, nameservers, out_dir, now))
+    return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now))
 
 
-async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.datetime) -> int:
+async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, started: dt.datetime) -> int:
     from dnsaudit.check import Settings
     from dnsaudit.model import AuditRun, RunInfo
     from dnsaudit.net.dns import DnsClient
     from dnsaudit.net.web import WebClient
     from dnsaudit.registry import check_info
-    from dnsaudit.reports.json_report import JsonReport
+    from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import run_audit
 
@@ -287,10 +346,12 @@ async def _audit(args, inputs, checks, nameservers, out_dir: Path, started: dt.d
                   ("probes", not args.no_probes), ("allow_private", args.allow_private)),
     )
     run = AuditRun(info, tuple(results))
-    written = JsonReport().write(run, out_dir)
+    written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE)
     if not args.quiet:
         print(summary(run))
-        print(f"\nResults: {written}  ({dns.stats.questions} DNS questions, {dns.stats.queries_sent} queries sent)")
+        print(f"\nReports in {out_dir}: {', '.join(p.name for p in written if p.parent == out_dir)}"
+              f"{' (and per client under clients/)' if args.split_by else ''}")
+        print(f"{dns.stats.questions} DNS questions, {dns.stats.queries_sent} queries sent")
     return exit_code(run, args.fail_on, len(inputs.errors))
 
 

@@ -232,6 +232,17 @@ class Score:
     blocking: tuple[str, ...] = ()  # check ids whose failure blocks the migration
     untested: tuple[str, ...] = ()  # check ids that could not test
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Score:
+        points = data.get("score")
+        return cls(
+            points=-1 if points is None else int(points),
+            grade=data["grade"],
+            verdict=Verdict(data["verdict"]),
+            blocking=tuple(data.get("blocking", ())),
+            untested=tuple(data.get("could_not_test", ())),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.points if self.points >= 0 else None,
@@ -248,6 +259,15 @@ class DomainResult:
     findings: tuple[Finding, ...]
     score: Score
     duration_ms: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DomainResult:
+        return cls(
+            entry=DomainEntry.from_dict(data["input"]),
+            findings=tuple(Finding.from_dict(f) for f in data["results"]),
+            score=Score.from_dict(data),
+            duration_ms=data.get("duration_ms", 0),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -270,6 +290,19 @@ class CheckInfo:
     references: tuple[str, ...]
     version: str
     source: str  # distribution that provides it
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckInfo:
+        return cls(
+            id=data["id"],
+            area=data["area"],
+            title=data["title"],
+            severity=Severity(data["severity"]),
+            doc=data.get("doc", ""),
+            references=tuple(data.get("references", ())),
+            version=data.get("version", ""),
+            source=data.get("source", ""),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -297,6 +330,20 @@ class RunInfo:
     input_issues: tuple[InputIssue, ...] = ()
     dns_queries: int = 0
     settings: tuple[tuple[str, Any], ...] = field(default=())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
+        return cls(
+            tool_version=data["tool_version"],
+            started=data["started"],
+            finished=data["finished"],
+            input_file=data["input_file"],
+            nameservers=tuple(data.get("nameservers", ())),
+            checks=tuple(CheckInfo.from_dict(c) for c in data.get("checks", ())),
+            input_issues=tuple(InputIssue(**i) for i in data.get("input_issues", ())),
+            dns_queries=data.get("dns_queries", 0),
+            settings=tuple(data.get("settings", {}).items()),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -330,6 +377,19 @@ class AuditRun:
             for f in d.findings:
                 statuses[f.status.value] += 1
         return {"domains": len(self.domains), "verdicts": verdicts, "results": statuses}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditRun:
+        """Read a results.json back (``dnsaudit report``); raises ValueError on another schema."""
+        if data.get("schema") != "dnsaudit-results":
+            raise ValueError("not a dnsaudit results file")
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"results schema version {data.get('schema_version')} is not supported "
+                             f"(this dnsaudit reads version {SCHEMA_VERSION})")
+        return cls(RunInfo.from_dict(data["run"]), tuple(DomainResult.from_dict(d) for d in data["domains"]))
+
+    def subset(self, domains) -> AuditRun:
+        return AuditRun(self.info, tuple(domains))
 
     def to_dict(self) -> dict[str, Any]:
         return {

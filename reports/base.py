@@ -11,18 +11,22 @@ from dnsaudit.model import AuditRun
 
 
 class ReportWriter:
-    """Subclass, set ``format`` and ``filename``, implement ``render`` to bytes."""
+    """Subclass, set ``format`` and ``filename``, implement ``render``.
+
+    ``title`` names the report for people (it carries the client's name in a per-client
+    report). Writers render the model only: no network, no re-scoring.
+    """
 
     format: ClassVar[str] = ""
     filename: ClassVar[str] = ""
 
-    def render(self, run: AuditRun) -> bytes:  # pragma: no cover - interface
+    def render(self, run: AuditRun, title: str) -> bytes:  # pragma: no cover - interface
         raise TypeError(f"{type(self).__name__} does not implement render()")
 
-    def write(self, run: AuditRun, out_dir: Path) -> Path:
+    def write(self, run: AuditRun, out_dir: Path, title: str = "dnsaudit report") -> Path:
         """Write the report atomically: a reader never sees half a file."""
         target = out_dir / self.filename
-        write_atomic(target, self.render(run))
+        write_atomic(target, self.render(run, title))
         return target
 
 

@@ -12,5 +12,5 @@ class JsonReport(ReportWriter):
     format = "json"
     filename = "results.json"
 
-    def render(self, run: AuditRun) -> bytes:
+    def render(self, run: AuditRun, title: str = "") -> bytes:
         return (json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")

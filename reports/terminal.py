@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from dnsaudit.model import AuditRun, DomainResult, Verdict
-from dnsaudit.scoring import top_problem
+from dnsaudit.model import AuditRun
+from dnsaudit.reports.view import domain_rows
 from dnsaudit.text import printable
-
-VERDICT_ORDER = {Verdict.BLOCKED: 0, Verdict.COULD_NOT_ASSESS: 1, Verdict.READY_WITH_WARNINGS: 2, Verdict.READY: 3}
-
-
-def worst_first(domains) -> list[DomainResult]:
-    return sorted(domains, key=lambda d: (VERDICT_ORDER[d.score.verdict], d.score.points, d.entry.domain))
 
 
 def summary(run: AuditRun, problem_width: int = 70) -> str:
     with_client = any(d.entry.client for d in run.domains)
     rows = []
-    for d in worst_first(run.domains):
-        top = top_problem(d.findings)
+    for summary_row in domain_rows(run):
+        d, top = summary_row.result, summary_row.top
         problem = f"{top.check_id}: {top.message}" if top else ""
         row = [printable(d.entry.label, 60)]
         if with_client:

@@ -1,0 +1,40 @@
+"""findings.csv: one row per result, for people who pipe results into other tools.
+
+UTF-8 with a BOM so Excel shows non-ASCII names correctly. A value that a spreadsheet
+would execute (starting with ``= + - @``, tab or carriage return) is prefixed with a
+single quote, the OWASP rule for CSV injection; the original is in results.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from dnsaudit.model import AuditRun
+from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings
+
+COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "area", "severity", "status", "reason",
+           "message", "observed", "expected", "remediation"]
+
+
+def neutralise(value: object) -> object:
+    return "'" + value if looks_like_formula(value) else value
+
+
+class CsvReport(ReportWriter):
+    format = "csv"
+    filename = "findings.csv"
+
+    def render(self, run: AuditRun, title: str = "") -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for row in domain_rows(run):
+            d = row.result
+            for f in ordered_findings(d):
+                values = [d.entry.client, d.entry.label, d.entry.domain, row.score_text, d.score.verdict.value,
+                          f.check_id, f.area, f.severity.value, f.status.value, f.reason.value if f.reason else "",
+                          f.message, f.observed, f.expected, f.remediation]
+                writer.writerow([neutralise(v) for v in values])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,73 @@
+"""report.html: one self-contained page (inline CSS, JS and SVG; no network request when opened).
+
+Rendered with Jinja2 and autoescaping, so every DNS, HTTP or input value is shown as
+text. As a second line of defence the page carries a Content-Security-Policy that allows
+only its own script, by hash: even a value that escaped escaping could not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from importlib import resources
+
+from dnsaudit.model import AuditRun, Status, Verdict
+from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label
+
+CHART_HEIGHT = 120
+BAR_WIDTH = 28
+BAR_GAP = 6
+BAND_COLOURS = ["#b42318"] * 4 + ["#d4691e"] * 2 + ["#9a6700"] * 2 + ["#1e7b34"] * 3
+
+
+def _template(name: str) -> str:
+    return (resources.files("dnsaudit.reports") / "templates" / name).read_text(encoding="utf-8")
+
+
+def score_chart(run: AuditRun) -> dict:
+    """Bars for the score distribution: ten bands of ten points, then domains without a score."""
+    counts = [0] * 11
+    for d in run.domains:
+        points = d.score.points
+        counts[10 if points < 0 else min(points // 10, 9)] += 1
+    tallest = max(counts) or 1
+    bars = []
+    for i, count in enumerate(counts):
+        height = round(CHART_HEIGHT * count / tallest)
+        label = "none" if i == 10 else (f"{i * 10}-{i * 10 + 9}" if i < 9 else "90-100")
+        bars.append({"x": i * (BAR_WIDTH + BAR_GAP), "y": CHART_HEIGHT - height, "h": height, "count": count,
+                     "label": label, "colour": "#8c959f" if i == 10 else BAND_COLOURS[i]})
+    return {"bars": bars, "bar_width": BAR_WIDTH, "height": CHART_HEIGHT, "width": 11 * (BAR_WIDTH + BAR_GAP)}
+
+
+class HtmlReport(ReportWriter):
+    format = "html"
+    filename = "report.html"
+
+    def render(self, run: AuditRun, title: str = "dnsaudit report") -> bytes:
+        import jinja2
+        from markupsafe import Markup
+
+        script = _template("report.js")
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+        env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                 lstrip_blocks=True)
+        template = env.from_string(_template("report.html.j2"))
+        html = template.render(
+            title=title,
+            run=run,
+            totals=run.totals(),
+            rows=domain_rows(run),
+            clients=clients(run),
+            verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
+            verdict_rank={v: r for v, r in VERDICT_ORDER.items()},
+            chart=score_chart(run),
+            ordered=ordered_findings,
+            label=status_label,
+            S=Status,
+            css=Markup(_template("report.css")),
+            script=Markup(script),
+            script_hash=f"sha256-{digest}",
+        )
+        return html.encode("utf-8")

@@ -1,0 +1,106 @@
+"""What every human-facing report shows, derived from the results model alone.
+
+Ordering (worst first), counts, the first problem, the DNS records behind the findings and
+the text safety rules for spreadsheets live here once, so the workbook, the HTML page and
+the CSV agree on every number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from dnsaudit.model import AuditRun, DomainResult, Finding, Status, Verdict
+from dnsaudit.scoring import top_problem
+
+VERDICT_ORDER = {Verdict.BLOCKED: 0, Verdict.COULD_NOT_ASSESS: 1, Verdict.READY_WITH_WARNINGS: 2, Verdict.READY: 3}
+STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.INFO: 3, Status.SKIP: 4, Status.PASS: 5}
+STATUS_LABEL = {Status.ERROR: "could not test"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CELL_LIMIT = 32000  # Excel holds 32,767 characters per cell
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_EVIDENCE = re.compile(r"^(?P<name>\S+) (?P<type>[A-Z0-9]+)(?: \(CNAME (?P<chain>[^)]*)\))?: (?P<answer>.*)$")
+
+
+def worst_first(domains) -> list[DomainResult]:
+    return sorted(domains, key=lambda d: (VERDICT_ORDER[d.score.verdict], d.score.points, d.entry.domain))
+
+
+def ordered_findings(domain: DomainResult) -> list[Finding]:
+    return sorted(domain.findings, key=lambda f: (STATUS_ORDER[f.status], -f.severity.rank, f.check_id))
+
+
+def status_counts(domain: DomainResult) -> Counter:
+    return Counter(f.status for f in domain.findings)
+
+
+def status_label(status: Status) -> str:
+    return STATUS_LABEL.get(status, status.value)
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """One line of a summary table."""
+
+    result: DomainResult
+    counts: Counter
+    top: Finding | None
+
+    @property
+    def score_text(self) -> str:
+        return str(self.result.score.points) if self.result.score.points >= 0 else "-"
+
+
+def domain_rows(run: AuditRun) -> list[DomainRow]:
+    return [DomainRow(d, status_counts(d), top_problem(d.findings)) for d in worst_first(run.domains)]
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    name: str
+    type: str
+    answer: str
+    via: str = ""
+
+
+def records(domain: DomainResult) -> list[RecordLine]:
+    """The DNS answers the domain's findings rest on, once each, in a stable order."""
+    seen: dict[tuple[str, str], RecordLine] = {}
+    for finding in domain.findings:
+        for line in finding.evidence:
+            match = _EVIDENCE.match(line)
+            if match and (match["name"], match["type"]) not in seen:
+                seen[(match["name"], match["type"])] = RecordLine(
+                    match["name"], match["type"], match["answer"], (match["chain"] or "").lstrip("-> ").strip())
+    return sorted(seen.values(), key=lambda r: (r.name.count("."), r.name, r.type))
+
+
+def totals(run: AuditRun) -> dict:
+    return run.totals()
+
+
+def clients(run: AuditRun) -> list[str]:
+    return sorted({d.entry.client for d in run.domains if d.entry.client})
+
+
+def spreadsheet_text(value: object) -> object:
+    """A value safe for a spreadsheet cell: no XML-illegal characters, capped length.
+
+    Formula neutralisation is the writer's job (openpyxl marks the cell as a string; CSV
+    prefixes a quote), because each format has its own way.
+    """
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL_XML.sub("\ufffd", value)
+    return value if len(value) <= CELL_LIMIT else value[: CELL_LIMIT - 1] + "…"
+
+
+def looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a client name."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return cleaned[:60] or "client"

@@ -1,0 +1,185 @@
+"""report.xlsx: the scored workbook a consultant hands to a client.
+
+Sheets: Summary (one row per domain, worst first), Findings (every result that is not a
+pass, with the record to publish), Records (the DNS answers behind the findings), Checks
+(the catalogue) and Run (when, where from, with what, and the input rows that could not
+be used). Every cell written from DNS, HTTP or the input is stored as text: a TXT record
+``=HYPERLINK(...)`` shows as those characters and never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import io
+
+from dnsaudit.model import AuditRun, Status, Verdict
+from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.view import (
+    domain_rows,
+    looks_like_formula,
+    ordered_findings,
+    records,
+    spreadsheet_text,
+    status_label,
+)
+
+VERDICT_FILL = {
+    Verdict.READY: "C6EFCE",
+    Verdict.READY_WITH_WARNINGS: "FFEB9C",
+    Verdict.BLOCKED: "FFC7CE",
+    Verdict.COULD_NOT_ASSESS: "D9D9D9",
+}
+STATUS_FILL = {"fail": "FFC7CE", "warn": "FFEB9C", "could not test": "D9D9D9", "info": "DDEBF7", "pass": "C6EFCE"}
+HEADER_FILL = "1F4E78"
+
+SUMMARY = ["Client", "Domain", "Score", "Grade", "Verdict", "Fail", "Warn", "Could not test", "Info", "Pass",
+           "Skip", "First problem", "How to fix it"]
+FINDINGS = ["Client", "Domain", "Check", "Area", "Severity", "Status", "Message", "Observed", "Expected",
+            "Remediation (record to publish)"]
+RECORDS = ["Client", "Domain", "Name", "Type", "Answer", "Via CNAME"]
+CHECKS = ["Check", "Title", "Area", "Severity", "What it checks, why it matters, how to fix", "References",
+          "Version", "Provided by"]
+
+
+class XlsxReport(ReportWriter):
+    format = "xlsx"
+    filename = "report.xlsx"
+
+    def render(self, run: AuditRun, title: str = "dnsaudit report") -> bytes:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.properties.title = title
+        book.properties.creator = f"dnsaudit {run.info.tool_version}"
+        summary = book.active
+        summary.title = "Summary"
+        self._summary(summary, run)
+        self._findings(book.create_sheet("Findings"), run)
+        self._records(book.create_sheet("Records"), run)
+        self._checks(book.create_sheet("Checks"), run)
+        self._run(book.create_sheet("Run"), run, title)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+    # -- sheets ------------------------------------------------------------------------------
+
+    def _summary(self, ws, run: AuditRun) -> None:
+        rows = []
+        for row in domain_rows(run):
+            d, c, top = row.result, row.counts, row.top
+            rows.append([
+                d.entry.client, d.entry.label, d.score.points if d.score.points >= 0 else None, d.score.grade,
+                d.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR], c[Status.INFO],
+                c[Status.PASS], c[Status.SKIP], f"{top.check_id}: {top.message}" if top else "",
+                top.remediation if top else "",
+            ])
+        _table(ws, SUMMARY, rows, widths=[18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60])
+        _verdict_colours(ws, column="E", rows=len(rows))
+
+    def _findings(self, ws, run: AuditRun) -> None:
+        rows = []
+        for row in domain_rows(run):
+            d = row.result
+            for f in ordered_findings(d):
+                if f.status is Status.PASS:
+                    continue
+                rows.append([d.entry.client, d.entry.label, f.check_id, f.area, f.severity.value,
+                             status_label(f.status), f.message, f.observed, f.expected, f.remediation])
+        _table(ws, FINDINGS, rows, widths=[18, 28, 20, 12, 9, 13, 70, 40, 30, 60], wrap=True)
+        _status_colours(ws, column="F", rows=len(rows))
+
+    def _records(self, ws, run: AuditRun) -> None:
+        rows = [[row.result.entry.client, row.result.entry.label, r.name, r.type, r.answer, r.via]
+                for row in domain_rows(run) for r in records(row.result)]
+        _table(ws, RECORDS, rows, widths=[18, 28, 40, 8, 80, 40])
+
+    def _checks(self, ws, run: AuditRun) -> None:
+        rows = [[c.id, c.title, c.area, c.severity.value, c.doc, "\n".join(c.references), c.version, c.source]
+                for c in run.info.checks]
+        _table(ws, CHECKS, rows, widths=[20, 45, 12, 9, 90, 50, 8, 12], wrap=True)
+
+    def _run(self, ws, run: AuditRun, title: str) -> None:
+        from openpyxl.styles import Font
+
+        info = run.info
+        totals = run.totals()
+        facts = [
+            ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", info.started),
+            ("Finished", info.finished), ("Input file", info.input_file),
+            ("DNS servers asked", ", ".join(info.nameservers)), ("DNS queries sent", info.dns_queries),
+            ("Domains", totals["domains"]),
+            *((f"Domains {v}", n) for v, n in totals["verdicts"].items()),
+            *((f"Setting {k}", str(v)) for k, v in info.settings),
+            ("Check versions", ", ".join(f"{c.id} v{c.version}" for c in info.checks)),
+        ]
+        for fact in facts:
+            _append(ws, list(fact))
+        ws.append([])
+        ws.append(["Input rows that could not be used or were changed"])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        header_row = ws.max_row + 1
+        _append(ws, ["Row", "Level", "Problem", "Value"])
+        for cell in ws[header_row]:
+            cell.font = Font(bold=True)
+        for issue in info.input_issues:
+            _append(ws, [issue.row or "file", issue.level, issue.message, issue.value])
+        if not info.input_issues:
+            _append(ws, ["", "", "none"])
+        ws.column_dimensions["A"].width = 24
+        ws.column_dimensions["B"].width = 40
+        ws.column_dimensions["C"].width = 80
+        ws.column_dimensions["D"].width = 30
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _append(ws, values: list) -> None:
+    """Append a row; text that a spreadsheet would take for a formula is forced to be text."""
+    ws.append([spreadsheet_text(v) for v in values])
+    for cell in ws[ws.max_row]:
+        if looks_like_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
+def _table(ws, headers: list[str], rows: list[list], widths: list[int], wrap: bool = False) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for values in rows:
+        _append(ws, values)
+    ws.freeze_panes = "A2"
+    last = ws.cell(1, len(headers)).column_letter
+    ws.auto_filter.ref = f"A1:{last}{max(1, len(rows) + 1)}"
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(1, index).column_letter].width = width
+    if wrap:
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _verdict_colours(ws, column: str, rows: int) -> None:
+    _colour_rule(ws, column, rows, {v.value: colour for v, colour in VERDICT_FILL.items()})
+
+
+def _status_colours(ws, column: str, rows: int) -> None:
+    _colour_rule(ws, column, rows, STATUS_FILL)
+
+
+def _colour_rule(ws, column: str, rows: int, colours: dict[str, str]) -> None:
+    """Conditional formatting, so colours follow the value when people sort or edit."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+
+    if rows == 0:
+        return
+    area = f"{column}2:{column}{rows + 1}"
+    for value, colour in colours.items():
+        ws.conditional_formatting.add(
+            area, CellIsRule(operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", bgColor=colour)))
