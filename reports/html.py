@@ -16,6 +16,7 @@ from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label
 
 CHART_HEIGHT = 120
+CHART_TOP = 16  # room for the count above the tallest bar
 BAR_WIDTH = 28
 BAR_GAP = 6
 BAND_COLOURS = ["#b42318"] * 4 + ["#d4691e"] * 2 + ["#9a6700"] * 2 + ["#1e7b34"] * 3
@@ -36,9 +37,11 @@ def score_chart(run: AuditRun) -> dict:
     for i, count in enumerate(counts):
         height = round(CHART_HEIGHT * count / tallest)
         label = "none" if i == 10 else (f"{i * 10}-{i * 10 + 9}" if i < 9 else "90-100")
-        bars.append({"x": i * (BAR_WIDTH + BAR_GAP), "y": CHART_HEIGHT - height, "h": height, "count": count,
+        bars.append({"x": i * (BAR_WIDTH + BAR_GAP), "y": CHART_TOP + CHART_HEIGHT - height, "h": height,
+                     "count": count,
                      "label": label, "colour": "#8c959f" if i == 10 else BAND_COLOURS[i]})
-    return {"bars": bars, "bar_width": BAR_WIDTH, "height": CHART_HEIGHT, "width": 11 * (BAR_WIDTH + BAR_GAP)}
+    return {"bars": bars, "bar_width": BAR_WIDTH, "height": CHART_TOP + CHART_HEIGHT,
+            "width": 11 * (BAR_WIDTH + BAR_GAP)}
 
 
 class HtmlReport(ReportWriter):
