@@ -32,6 +32,7 @@ from typing import ClassVar
 from dnsaudit.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer, DnsClient
+from dnsaudit.net.tls import TlsProber
 from dnsaudit.net.web import WebClient
 
 
@@ -40,21 +41,27 @@ class Settings:
     """Run-wide options that checks may read (never globals)."""
 
     check_timeout: float = 30.0
-    allow_private: bool = False
+    allow_private: bool = False  # connect to non-public addresses that DNS returns
+    https_port: int = 443
+    http_port: int = 80
+    smtp_port: int = 25
+    audited_domains: frozenset[str] = frozenset()  # every domain of the run (tls.relay needs them)
+    input_dir: str = "."  # relative certificate paths in the input are read from here
 
 
 @dataclass
 class CheckContext:
     """Everything a check may use: its domain's row, the shared clients, the settings.
 
-    ``web`` is None when the run makes no HTTP(S) connections (then checks that need it
-    report ``skip``).
+    ``web`` and ``tls`` are None when the run makes no HTTP(S)/TLS connections (then checks
+    that need them report ``skip``).
     """
 
     entry: DomainEntry
     dns: DnsClient
     settings: Settings = field(default_factory=Settings)
     web: WebClient | None = None
+    tls: TlsProber | None = None
 
     @property
     def domain(self) -> str:

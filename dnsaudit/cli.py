@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra trusted CA certificates (the system store and SSL_CERT_FILE still apply)")
     web.add_argument("--https-port", type=_port, default=443, metavar="PORT", help="HTTPS port to probe (default 443)")
     web.add_argument("--http-port", type=_port, default=80, metavar="PORT", help="HTTP port to probe (default 80)")
+    web.add_argument("--smtp-port", type=_port, default=25, metavar="PORT",
+                     help="SMTP port for STARTTLS probes of MX hosts (default 25)")
     web.add_argument("--probe-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
                      help="connect/read timeout of each probe (default: 10)")
     sel = audit.add_argument_group("checks")
@@ -306,6 +308,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.check import Settings
     from dnsaudit.model import AuditRun, RunInfo
     from dnsaudit.net.dns import DnsClient
+    from dnsaudit.net.tls import TlsProber
     from dnsaudit.net.web import WebClient
     from dnsaudit.registry import check_info
     from dnsaudit.output import DEFAULT_TITLE, write_reports
@@ -323,12 +326,17 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         return EXIT_UNTESTED
     for ns, why in silent:
         err(f"warning: DNS server {ns} did not answer ({why}); using the others")
-    settings = Settings(check_timeout=args.check_timeout, allow_private=args.allow_private)
+    settings = Settings(
+        check_timeout=args.check_timeout, allow_private=args.allow_private, https_port=args.https_port,
+        http_port=args.http_port, smtp_port=args.smtp_port,
+        audited_domains=frozenset(e.domain for e in inputs.entries), input_dir=str(Path(args.input).parent))
     web = None if args.no_probes else WebClient(
         dns, https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
         allow_private=args.allow_private, ca_file=args.ca_file)
+    tls = None if args.no_probes else TlsProber(timeout=args.probe_timeout, ca_file=args.ca_file)
     try:
-        results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web)
+        results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web,
+                                  tls=tls)
     finally:
         if web is not None:
             await web.aclose()

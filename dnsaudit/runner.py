@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
 from dnsaudit.net.dns import DnsClient
+from dnsaudit.net.tls import TlsProber
 from dnsaudit.net.web import WebClient
 from dnsaudit.scoring import score
 
@@ -40,10 +41,11 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
 
 
 async def audit_domain(
-    entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings, web: WebClient | None = None
+    entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings, web: WebClient | None = None,
+    tls: TlsProber | None = None,
 ) -> DomainResult:
     started = time.monotonic()
-    ctx = CheckContext(entry, dns, settings, web)
+    ctx = CheckContext(entry, dns, settings, web, tls)
     findings: list[Finding] = []
     rest = list(checks)
     gate = next((c for c in checks if c.id == EXISTENCE_CHECK), None)
@@ -71,6 +73,7 @@ async def run_audit(
     concurrency: int = 64,
     on_result: Callable[[DomainResult], None] | None = None,
     web: WebClient | None = None,
+    tls: TlsProber | None = None,
 ) -> list[DomainResult]:
     """Audit every entry; results come back in input order, ``on_result`` sees them as they finish."""
     checks = [cls() for cls in check_classes]
@@ -78,7 +81,7 @@ async def run_audit(
 
     async def one(entry: DomainEntry) -> DomainResult:
         async with limit:
-            result = await audit_domain(entry, checks, dns, settings, web)
+            result = await audit_domain(entry, checks, dns, settings, web, tls)
         if on_result is not None:
             on_result(result)
         return result

@@ -32,6 +32,28 @@ def is_public(address: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """A host's addresses, or why there are none (``reason`` set: the lookup failed, could not test)."""
+
+    addresses: tuple[str, ...]
+    why: str = ""
+    reason: ErrorReason | None = None
+
+
+async def resolve_addresses(dns: DnsClient, host: str) -> Resolved:
+    """The host's A and AAAA addresses through the run's shared resolver."""
+    a, aaaa = await dns.addresses(host)
+    found = (*a.texts, *aaaa.texts)
+    if found:
+        return Resolved(found)
+    failed = next((x for x in (a, aaaa) if x.outcome.is_failure), None)
+    if failed is not None:
+        return Resolved((), f"the DNS lookup of {host} ended in {failed.outcome.value.upper()}",
+                        failed.outcome.error_reason)
+    return Resolved((), f"{host} has no address")
+
+
+@dataclass(frozen=True)
 class WebResponse:
     """What one GET produced. ``error`` is set when no HTTP answer came.
 
@@ -84,36 +106,34 @@ class WebClient:
             verify=self.ssl_context, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits,
             trust_env=False,
         )
-        self._cache: dict[tuple[str, str, str], asyncio.Future[WebResponse]] = {}
+        # Outlook ignores certificate errors on the root domain (its step 1): a second pool
+        # without verification serves those requests only.
+        self._lenient = httpx.AsyncClient(
+            verify=False, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits, trust_env=False)
+        self._cache: dict[tuple, asyncio.Future[WebResponse]] = {}
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._lenient.aclose()
 
-    async def get(self, host: str, path: str, scheme: str = "https") -> WebResponse:
-        """GET ``scheme://host/path`` once per run (later askers share the first answer)."""
-        key = (scheme, host.lower().rstrip("."), path)
+    async def get(self, host: str, path: str, scheme: str = "https", verify: bool = True) -> WebResponse:
+        """GET ``scheme://host/path`` once per run (later askers share the first answer).
+
+        ``verify=False`` accepts any certificate, as Outlook does for the root domain.
+        """
+        key = (scheme, host.lower().rstrip("."), path, verify)
         task = self._cache.get(key)
         if task is None:
             task = asyncio.ensure_future(self._get(*key))
             self._cache[key] = task
         return await asyncio.shield(task)
 
-    async def addresses(self, host: str) -> tuple[list[str], str]:
-        """The host's addresses through the shared resolver, or ([], why not)."""
-        a, aaaa = await self.dns.addresses(host)
-        found = [*a.texts, *aaaa.texts]
-        if found:
-            return found, ""
-        failed = next((x for x in (a, aaaa) if x.outcome.is_failure), None)
-        if failed is not None:
-            return [], f"DNS lookup of {host} ended in {failed.outcome.value.upper()}"
-        return [], f"{host} has no address"
-
-    async def _get(self, scheme: str, host: str, path: str) -> WebResponse:
+    async def _get(self, scheme: str, host: str, path: str, verify: bool) -> WebResponse:
         url = f"{scheme}://{host}{path}"
-        addresses, why = await self.addresses(host)
+        resolved = await resolve_addresses(self.dns, host)
+        addresses = resolved.addresses
         if not addresses:
-            return WebResponse(url, error=why, reason=ErrorReason.NETWORK if "ended" in why else None)
+            return WebResponse(url, error=resolved.why, reason=resolved.reason)
         allowed = [a for a in addresses if self.allow_private or is_public(a)]
         blocked = tuple(a for a in addresses if a not in allowed)
         if not allowed:
@@ -122,20 +142,21 @@ class WebClient:
                                blocked=blocked)
         last = WebResponse(url, error="no address answered", reason=ErrorReason.NETWORK)
         for address in allowed:
-            last = await self._fetch(url, scheme, host, path, address, blocked)
+            last = await self._fetch(url, scheme, host, path, address, blocked, verify)
             if last.ok:
                 break
         return last
 
-    async def _fetch(self, url, scheme, host, path, address, blocked) -> WebResponse:
+    async def _fetch(self, url, scheme, host, path, address, blocked, verify) -> WebResponse:
         literal = f"[{address}]" if ":" in address else address
         target = f"{scheme}://{literal}:{self.ports[scheme]}{path}"
         extensions = {"sni_hostname": host} if scheme == "https" else {}
         base = dict(url=url, address=address, blocked=blocked)
         try:
-            request = self._client.build_request("GET", target, headers={"Host": host, "User-Agent": "dnsaudit"},
-                                                 extensions=extensions)
-            response = await self._client.send(request, stream=True)
+            client = self._client if verify else self._lenient
+            request = client.build_request("GET", target, headers={"Host": host, "User-Agent": "dnsaudit"},
+                                           extensions=extensions)
+            response = await client.send(request, stream=True)
             try:
                 body, truncated = await _read_capped(response)
             finally:
