@@ -7,20 +7,30 @@ Exit codes (also in the README):
      (the good rows were still audited and reported)
   3  could not test: no DNS server answered, or some checks could not test and nothing
      else reached the --fail-on level
+With --compare (and for 'dnsaudit diff'), when an earlier complete run exists:
+  0  no change since that run
+  4  changed, but nothing got worse
+  5  regressed: a check got worse because of a DNS or endpoint change
+  2  usage or input error, as above
+  6  the history cannot be used (another run holds it, or it is unreadable)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
+import json
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 from dnsaudit import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 FAIL_ON = ("warn", "fail", "blocking", "never")
 
 DESCRIPTION = """\
@@ -42,7 +52,11 @@ examples:
   dnsaudit audit domains.csv --fail-on blocking --quiet     # for cron: exit 1 on blockers
 
 exit codes: 0 ok, 1 results at the --fail-on level, 2 usage or input error,
-            3 could not test (no DNS answer, or checks that could not test)
+            3 could not test (no DNS answer, or checks that could not test);
+            with --compare: 0 no change, 4 changed but not worse, 5 regressed, 6 history unusable
+
+for cron (drift detection; prints only what changed, exit 5 when something got worse):
+  dnsaudit audit /srv/audit/domains.csv --compare last --quiet --keep 90
 """
 
 
@@ -66,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     net = audit.add_argument_group("DNS")
     net.add_argument("--nameserver", metavar="IP[:PORT]", action="append", default=[],
-                     help="resolver to ask (repeatable; default: the system's resolvers)")
+                     help="resolver to ask (repeatable; default: $DNSAUDIT_NAMESERVER, else the system's resolvers)")
     net.add_argument("--timeout", type=_positive_float, default=3.0, metavar="SECONDS",
                      help="wait per DNS query and server (default: 3)")
     net.add_argument("--retries", type=_non_negative_int, default=1, metavar="N",
@@ -100,8 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--fail-on", choices=FAIL_ON, default="fail",
                      help="exit 1 when any result is at least this bad: warn, fail (default), "
                      "blocking (a failed critical/high check), never")
-    res.add_argument("--quiet", action="store_true", help="print only problems and the exit reason")
+    res.add_argument("--quiet", action="store_true",
+                     help="print only problems, and with --compare only what changed (for cron)")
     _report_options(res)
+    hist = audit.add_argument_group("history and drift")
+    _history_option(hist)
+    hist.add_argument("--no-history", action="store_true", help="do not store this run in the history")
+    hist.add_argument("--compare", metavar="RUN", help="compare with an earlier complete run: last, baseline or a run "
+                      "id; prints what changed, writes drift.json and sets the exit code (0/4/5)")
+    hist.add_argument("--keep", type=_positive_int, metavar="N",
+                      help="after the run, keep only the newest N runs in the history (the baseline is kept)")
 
     report = sub.add_parser(
         "report", help="write the reports again from an earlier run's results.json (no network)",
@@ -113,11 +135,32 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     _report_options(report)
 
+    runs = sub.add_parser("runs", help="list the runs in the history",
+                          description="List the stored runs: id, start, status, domains, baseline.")
+    _history_option(runs)
+    diff = sub.add_parser("diff", help="what changed between two stored runs",
+                          description="Compare two complete runs of the history (default: the last two). "
+                          "Exit code 0 no change, 4 changed but not worse, 5 regressed.")
+    diff.add_argument("runs", nargs="*", metavar="RUN", help="[RUN_A] [RUN_B]: ids, 'last' or 'baseline'")
+    diff.add_argument("--json", action="store_true", help="print drift as JSON")
+    _history_option(diff)
+    baseline = sub.add_parser("baseline", help="pin a run as the baseline for --compare baseline",
+                              description="'dnsaudit baseline set RUN_ID' pins a complete run; "
+                              "'dnsaudit baseline show' prints the current one.")
+    baseline.add_argument("action", choices=("set", "show"))
+    baseline.add_argument("run_id", nargs="?", type=int, metavar="RUN_ID")
+    _history_option(baseline)
+
     checks = sub.add_parser("checks", help="list the checks with their documentation",
                             description="List every available check: id, severity, title and documentation.")
     checks.add_argument("patterns", nargs="*", metavar="GLOB", help="only checks whose id matches")
     checks.add_argument("--brief", action="store_true", help="one line per check")
     return parser
+
+
+def _history_option(group) -> None:
+    group.add_argument("--history", metavar="FILE", type=Path,
+                       help="history database (default: ~/.local/share/dnsaudit/history.sqlite)")
 
 
 def _report_options(group) -> None:
@@ -174,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_checks(args)
     if args.command == "report":
         return cmd_report(args)
+    if args.command in ("runs", "diff", "baseline"):
+        from dnsaudit.cli_history import run_command
+
+        return run_command(args)
     return cmd_audit(args)
 
 
@@ -184,8 +231,6 @@ def _writers(args):
 
 
 def cmd_report(args) -> int:
-    import json
-
     from dnsaudit.model import AuditRun
     from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.registry import PluginError
@@ -198,6 +243,11 @@ def cmd_report(args) -> int:
     try:
         with open(args.results, encoding="utf-8") as handle:
             run = AuditRun.from_dict(json.load(handle))
+        drift_file = Path(args.results).with_name("drift.json")
+        if drift_file.is_file():
+            from dnsaudit.drift import Drift
+
+            run = dataclasses.replace(run, drift=Drift.from_dict(json.loads(drift_file.read_text(encoding="utf-8"))))
     except OSError as exc:
         err(f"cannot read {args.results}: {exc.strerror or exc}")
         return EXIT_USAGE
@@ -260,7 +310,8 @@ def cmd_audit(args) -> int:
     from dnsaudit.registry import PluginError, load_checks, select
 
     try:
-        nameservers = [parse_nameserver(n) for n in args.nameserver] or system_nameservers()
+        configured = args.nameserver or os.environ.get("DNSAUDIT_NAMESERVER", "").replace(",", " ").split()
+        nameservers = [parse_nameserver(n) for n in configured] or system_nameservers()
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
@@ -292,26 +343,45 @@ def cmd_audit(args) -> int:
     if not inputs.entries:
         err(f"no domain in {args.input} can be audited ({len(inputs.errors)} rows with errors)")
         return EXIT_USAGE
-    now = dt.datetime.now(dt.timezone.utc)
-    try:
-        out_dir = prepare_out_dir(args.out, now.astimezone())
-    except OSError as exc:
-        err(str(exc))
+    if args.compare and args.no_history:
+        err("--compare needs the history; drop --no-history")
         return EXIT_USAGE
-    if not args.quiet:
-        print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks "
-              f"(DNS: {', '.join(map(str, nameservers))})", file=sys.stderr)
-    return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now))
+    from dnsaudit.history import History, HistoryError, UnknownRun, default_path
+
+    with contextlib.ExitStack() as stack:
+        history = None
+        if not args.no_history:
+            try:
+                history = stack.enter_context(History(args.history or default_path()))
+                baseline = history.resolve(args.compare) if args.compare else None
+            except HistoryError as exc:
+                err(str(exc))
+                return EXIT_USAGE if isinstance(exc, UnknownRun) else EXIT_HISTORY
+            if args.compare and baseline is None:
+                err(f"no complete run to compare with ('{args.compare}'); this run becomes the first")
+        now = dt.datetime.now(dt.timezone.utc)
+        try:
+            out_dir = prepare_out_dir(args.out, now.astimezone())
+        except OSError as exc:
+            err(str(exc))
+            return EXIT_USAGE
+        if not args.quiet:
+            print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks "
+                  f"(DNS: {', '.join(map(str, nameservers))})", file=sys.stderr)
+        comparison = baseline.id if history is not None and args.compare and baseline else None
+        return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now, history, comparison))
 
 
-async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, started: dt.datetime) -> int:
+async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, started: dt.datetime, history,
+                 comparison: int | None) -> int:
     from dnsaudit.check import Settings
-    from dnsaudit.model import AuditRun, RunInfo
+    from dnsaudit.drift import compare
+    from dnsaudit.model import AuditRun
     from dnsaudit.net.dns import DnsClient
     from dnsaudit.net.tls import TlsProber
     from dnsaudit.net.web import WebClient
-    from dnsaudit.registry import check_info
     from dnsaudit.output import DEFAULT_TITLE, write_reports
+    from dnsaudit.reports.base import write_atomic
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import run_audit
 
@@ -326,6 +396,9 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         return EXIT_UNTESTED
     for ns, why in silent:
         err(f"warning: DNS server {ns} did not answer ({why}); using the others")
+    info = _run_info(args, inputs, checks, nameservers, started, dns, finished=None)
+    run_id = history.begin(info) if history is not None else None
+    store = (lambda result: history.add_domain(run_id, result)) if history is not None else None
     settings = Settings(
         check_timeout=args.check_timeout, allow_private=args.allow_private, https_port=args.https_port,
         http_port=args.http_port, smtp_port=args.smtp_port,
@@ -336,16 +409,45 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     tls = None if args.no_probes else TlsProber(timeout=args.probe_timeout, ca_file=args.ca_file)
     try:
         results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web,
-                                  tls=tls)
+                                  tls=tls, on_result=store)
     finally:
         if web is not None:
             await web.aclose()
-    info = RunInfo(
+    info = _run_info(args, inputs, checks, nameservers, started, dns, finished=dt.datetime.now(dt.timezone.utc))
+    run = AuditRun(info, tuple(results))
+    drift = None
+    if history is not None:
+        history.finish(run_id, info)
+        if comparison is not None:
+            drift = compare(history.load(comparison), run, comparison, run_id)
+            run = dataclasses.replace(run, drift=drift)
+            write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
+        if args.keep:
+            history.keep(args.keep)
+    written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE)
+    if not args.quiet:
+        print(summary(run))
+        print(f"\nReports in {out_dir}: {', '.join(p.name for p in written if p.parent == out_dir)}"
+              f"{' (and per client under clients/)' if args.split_by else ''}")
+        stored = f"; stored as run {run_id}" if run_id is not None else ""
+        print(f"{dns.stats.questions} DNS questions, {dns.stats.queries_sent} queries sent{stored}")
+    if drift is not None and (drift.changed or not args.quiet):
+        print("\n".join(drift.lines()))
+    if drift is not None:
+        return EXIT_USAGE if inputs.errors else drift.exit_code
+    return exit_code(run, args.fail_on, len(inputs.errors))
+
+
+def _run_info(args, inputs, checks, nameservers, started, dns, finished):
+    from dnsaudit.model import RunInfo
+    from dnsaudit.registry import check_info
+
+    return RunInfo(
         tool_version=__version__,
         started=started.isoformat(timespec="seconds"),
-        finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds") if finished else "",
         input_file=str(args.input),
-        nameservers=tuple(map(str, nameservers)),
+        nameservers=tuple(map(str, dns.nameservers)),
         checks=tuple(check_info(c) for c in checks),
         input_issues=tuple(inputs.issues),
         dns_queries=dns.stats.queries_sent,
@@ -353,14 +455,6 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
                   ("check_timeout", args.check_timeout), ("concurrency", args.concurrency),
                   ("probes", not args.no_probes), ("allow_private", args.allow_private)),
     )
-    run = AuditRun(info, tuple(results))
-    written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE)
-    if not args.quiet:
-        print(summary(run))
-        print(f"\nReports in {out_dir}: {', '.join(p.name for p in written if p.parent == out_dir)}"
-              f"{' (and per client under clients/)' if args.split_by else ''}")
-        print(f"{dns.stats.questions} DNS questions, {dns.stats.queries_sent} queries sent")
-    return exit_code(run, args.fail_on, len(inputs.errors))
 
 
 def exit_code(run, fail_on: str, input_errors: int) -> int:

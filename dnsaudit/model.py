@@ -364,10 +364,15 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class AuditRun:
-    """A whole run: what every report writer renders from."""
+    """A whole run: what every report writer renders from.
+
+    ``drift`` (a dnsaudit.drift.Drift) is set when the run was compared with an earlier
+    one; it is written to drift.json, not to results.json.
+    """
 
     info: RunInfo
     domains: tuple[DomainResult, ...]
+    drift: Any = None
 
     def totals(self) -> dict[str, Any]:
         verdicts = {v.value: 0 for v in Verdict}
@@ -389,7 +394,7 @@ class AuditRun:
         return cls(RunInfo.from_dict(data["run"]), tuple(DomainResult.from_dict(d) for d in data["domains"]))
 
     def subset(self, domains) -> AuditRun:
-        return AuditRun(self.info, tuple(domains))
+        return AuditRun(self.info, tuple(domains), self.drift)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -36,6 +36,8 @@ SUMMARY = ["Client", "Domain", "Score", "Grade", "Verdict", "Fail", "Warn", "Cou
 FINDINGS = ["Client", "Domain", "Check", "Area", "Severity", "Status", "Message", "Observed", "Expected",
             "Remediation (record to publish)"]
 RECORDS = ["Client", "Domain", "Name", "Type", "Answer", "Via CNAME"]
+CHANGES = ["Regression", "Domain", "Check", "Change", "Before", "After", "Observed before", "Observed after",
+           "Cause"]
 CHECKS = ["Check", "Title", "Area", "Severity", "What it checks, why it matters, how to fix", "References",
           "Version", "Provided by"]
 
@@ -55,6 +57,8 @@ class XlsxReport(ReportWriter):
         self._summary(summary, run)
         self._findings(book.create_sheet("Findings"), run)
         self._records(book.create_sheet("Records"), run)
+        if run.drift is not None:
+            self._changes(book.create_sheet("Changes", 1), run.drift)
         self._checks(book.create_sheet("Checks"), run)
         self._run(book.create_sheet("Run"), run, title)
         buffer = io.BytesIO()
@@ -93,6 +97,18 @@ class XlsxReport(ReportWriter):
                 for row in domain_rows(run) for r in records(row.result)]
         _table(ws, RECORDS, rows, widths=[18, 28, 40, 8, 80, 40])
 
+    def _changes(self, ws, drift) -> None:
+        """Since the compared run: domains added and removed, checks that moved, scores."""
+        rows = [["", d, "", "domain added", "", "", "", "", ""] for d in drift.added]
+        rows += [["", d, "", "domain removed", "", "", "", "", ""] for d in drift.removed]
+        rows += [["yes" if c.regression else "", c.domain, c.check_id, c.kind, c.before, c.after,
+                  c.before_observed, c.after_observed, f"check updated {c.check_updated}" if c.check_updated
+                  else "DNS or endpoint"] for c in drift.changes]
+        rows += [["", s.domain, "score", "score", _blank(s.before), _blank(s.after), s.verdict_before,
+                  s.verdict_after, ""] for s in drift.scores]
+        _table(ws, CHANGES, rows, widths=[11, 28, 20, 14, 12, 12, 50, 50, 22], wrap=True)
+        ws.sheet_properties.tabColor = "C00000" if drift.regressed else "FFC000" if drift.changed else "70AD47"
+
     def _checks(self, ws, run: AuditRun) -> None:
         rows = [[c.id, c.title, c.area, c.severity.value, c.doc, "\n".join(c.references), c.version, c.source]
                 for c in run.info.checks]
@@ -111,6 +127,8 @@ class XlsxReport(ReportWriter):
             *((f"Domains {v}", n) for v, n in totals["verdicts"].items()),
             *((f"Setting {k}", str(v)) for k, v in info.settings),
             ("Check versions", ", ".join(f"{c.id} v{c.version}" for c in info.checks)),
+            *((("Compared with", f"run {run.drift.before_run} ({run.drift.before_started}): {run.drift.verdict}"),)
+              if run.drift is not None else ()),
         ]
         for fact in facts:
             _append(ws, list(fact))
@@ -132,6 +150,10 @@ class XlsxReport(ReportWriter):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _blank(value):
+    return "-" if value is None else value
 
 
 def _append(ws, values: list) -> None:

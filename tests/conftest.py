@@ -17,6 +17,20 @@ TESTS = Path(__file__).parent
 CASES = tomllib.loads((TESTS / "checks" / "cases.toml").read_text(encoding="utf-8"))["case"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory):
+    """Runs during the tests keep their history in a temporary folder, never in the user's."""
+    import os
+
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def dns_server():
     """The test resolver: shared zones and every case's zone, with the cases' faults."""

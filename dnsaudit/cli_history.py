@@ -1,0 +1,64 @@
+"""The history subcommands: ``dnsaudit runs``, ``dnsaudit diff``, ``dnsaudit baseline``."""
+
+from __future__ import annotations
+
+import json
+
+from tabulate import tabulate
+
+from dnsaudit.cli import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
+from dnsaudit.drift import compare
+from dnsaudit.history import History, HistoryError, UnknownRun, default_path
+
+
+def run_command(args) -> int:
+    path = args.history or default_path()
+    if not path.exists():
+        err(f"no history at {path} yet: run 'dnsaudit audit' first (or give --history FILE)")
+        return EXIT_HISTORY
+    try:
+        with History(path, lock=args.command == "baseline" and args.action == "set") as history:
+            return {"runs": _runs, "diff": _diff, "baseline": _baseline}[args.command](args, history)
+    except UnknownRun as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    except HistoryError as exc:
+        err(str(exc))
+        return EXIT_HISTORY
+
+
+def _runs(args, history: History) -> int:
+    rows = [[r.id, r.started, r.finished or "", r.status, r.domains, "yes" if r.baseline else "", r.input_file]
+            for r in history.runs()]
+    print(tabulate(rows, headers=["Run", "Started", "Finished", "Status", "Domains", "Baseline", "Input"]))
+    return EXIT_OK
+
+
+def _diff(args, history: History) -> int:
+    if len(args.runs) > 2:
+        err("give at most two runs: dnsaudit diff [RUN_A] [RUN_B]")
+        return EXIT_USAGE
+    newer = history.resolve(args.runs[1] if len(args.runs) == 2 else "last")
+    if newer is None:
+        err("the history holds no complete run")
+        return EXIT_HISTORY
+    older = history.resolve(args.runs[0], before=None) if args.runs else history.resolve("last", before=newer.id)
+    if older is None:
+        err(f"no complete run before run {newer.id} to compare with")
+        return EXIT_HISTORY
+    drift = compare(history.load(older.id), history.load(newer.id), older.id, newer.id)
+    print(json.dumps(drift.to_dict(), indent=2) if args.json else "\n".join(drift.lines()))
+    return drift.exit_code
+
+
+def _baseline(args, history: History) -> int:
+    if args.action == "set":
+        if args.run_id is None:
+            err("which run? dnsaudit baseline set RUN_ID (see 'dnsaudit runs')")
+            return EXIT_USAGE
+        history.set_baseline(args.run_id)
+        print(f"run {args.run_id} is now the baseline")
+        return EXIT_OK
+    current = history.resolve("baseline")
+    print(f"baseline: run {current.id} ({current.started})" if current else "no baseline set")
+    return EXIT_OK

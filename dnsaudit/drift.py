@@ -1,0 +1,203 @@
+"""What changed between two runs, and whether it got worse.
+
+Compared per domain and check (each check folded to its worst status, as scoring does):
+
+* ``worse`` / ``better``: the status moved (pass/info/skip < warn < fail);
+* ``untested``: the check could not test this time (a timeout is news, not a regression);
+* ``recovered``: it could not test last time and passes now;
+* ``observed``: same status, but what was observed changed (an MX or SPF edit is news
+  to an MSP even when it is still correct);
+* ``added`` / ``removed`` checks, and domains added to or removed from the input.
+
+A change where the check's version differs between the runs is labelled ``check
+updated``: the verdict moved because dnsaudit changed, not because DNS did; it counts as a
+change, never as a regression. A regression is any ``worse`` change caused by DNS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dnsaudit.model import AuditRun, DomainResult, Status
+from dnsaudit.scoring import per_check
+
+EXIT_NO_CHANGE, EXIT_CHANGED, EXIT_REGRESSED = 0, 4, 5
+LEVEL = {Status.SKIP: 0, Status.PASS: 0, Status.INFO: 0, Status.WARN: 1, Status.FAIL: 2}
+
+
+@dataclass(frozen=True)
+class Change:
+    domain: str  # display name
+    check_id: str
+    kind: str  # worse | better | untested | recovered | observed | added | removed
+    before: str = ""  # status
+    after: str = ""
+    before_observed: str = ""
+    after_observed: str = ""
+    check_updated: str = ""  # "1 -> 2" when the check's version changed
+
+    @property
+    def regression(self) -> bool:
+        return self.kind == "worse" and not self.check_updated
+
+    def line(self) -> str:
+        label = {"error": "could not test"}
+        if self.kind in ("added", "removed"):
+            text = f"check {self.kind}"
+        elif self.kind == "observed":
+            text = f"changed: {_short(self.before_observed)} -> {_short(self.after_observed)}"
+        else:
+            text = f"{label.get(self.before, self.before)} -> {label.get(self.after, self.after)}"
+            if self.before_observed != self.after_observed:
+                text += f" ({_short(self.before_observed)} -> {_short(self.after_observed)})"
+        cause = f" [check updated {self.check_updated}]" if self.check_updated else ""
+        return f"{self.domain}  {self.check_id}  {text}{cause}"
+
+    def to_dict(self) -> dict:
+        return {"domain": self.domain, "check": self.check_id, "kind": self.kind, "before": self.before,
+                "after": self.after, "before_observed": self.before_observed, "after_observed": self.after_observed,
+                "check_updated": self.check_updated, "regression": self.regression}
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    domain: str
+    before: int | None
+    after: int | None
+    verdict_before: str
+    verdict_after: str
+
+    def to_dict(self) -> dict:
+        return {"domain": self.domain, "score_before": self.before, "score_after": self.after,
+                "verdict_before": self.verdict_before, "verdict_after": self.verdict_after}
+
+
+@dataclass(frozen=True)
+class Drift:
+    before_run: int
+    after_run: int | None
+    before_started: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    scores: tuple[ScoreChange, ...] = ()
+
+    @property
+    def regressed(self) -> bool:
+        return any(c.regression for c in self.changes)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.changes or self.scores)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REGRESSED if self.regressed else EXIT_CHANGED if self.changed else EXIT_NO_CHANGE
+
+    @property
+    def verdict(self) -> str:
+        return "regressed" if self.regressed else "changed" if self.changed else "no change"
+
+    def lines(self) -> list[str]:
+        out = [f"Compared with run {self.before_run} ({self.before_started}): {self.verdict}."]
+        out += [f"  + domain added: {d}" for d in self.added]
+        out += [f"  - domain removed: {d}" for d in self.removed]
+        out += [("  ! " if c.regression else "    ") + c.line() for c in self.changes]
+        out += [f"    {s.domain}  score {_score(s.before)} -> {_score(s.after)} ({s.verdict_before} -> {s.verdict_after})"
+                for s in self.scores]
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": "dnsaudit-drift", "schema_version": 1,
+            "before_run": self.before_run, "after_run": self.after_run, "before_started": self.before_started,
+            "verdict": self.verdict, "exit_code": self.exit_code,
+            "domains_added": list(self.added), "domains_removed": list(self.removed),
+            "changes": [c.to_dict() for c in self.changes], "scores": [s.to_dict() for s in self.scores],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Drift:
+        changes = tuple(Change(c["domain"], c["check"], c["kind"], c["before"], c["after"], c["before_observed"],
+                               c["after_observed"], c["check_updated"]) for c in data["changes"])
+        scores = tuple(ScoreChange(s["domain"], s["score_before"], s["score_after"], s["verdict_before"],
+                                   s["verdict_after"]) for s in data["scores"])
+        return cls(data["before_run"], data["after_run"], data["before_started"], tuple(data["domains_added"]),
+                   tuple(data["domains_removed"]), changes, scores)
+
+
+def compare(before: AuditRun, after: AuditRun, before_id: int, after_id: int | None) -> Drift:
+    old = {d.entry.domain: d for d in before.domains}
+    new = {d.entry.domain: d for d in after.domains}
+    versions_before = {c.id: c.version for c in before.info.checks}
+    versions_after = {c.id: c.version for c in after.info.checks}
+    changes: list[Change] = []
+    scores: list[ScoreChange] = []
+    for domain in (d for d in new if d in old):
+        changes += _domain_changes(old[domain], new[domain], versions_before, versions_after)
+        a, b = old[domain].score, new[domain].score
+        if (a.points, a.verdict) != (b.points, b.verdict):
+            scores.append(ScoreChange(new[domain].entry.label, _points(a.points), _points(b.points),
+                                      a.verdict.value, b.verdict.value))
+    return Drift(
+        before_run=before_id, after_run=after_id, before_started=before.info.started,
+        added=tuple(new[d].entry.label for d in new if d not in old),
+        removed=tuple(old[d].entry.label for d in old if d not in new),
+        changes=tuple(changes), scores=tuple(scores),
+    )
+
+
+def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: dict) -> list[Change]:
+    label = new.entry.label
+    before, after = per_check(old.findings), per_check(new.findings)
+    seen_before, seen_after = _observed(old), _observed(new)
+    changes = []
+    for check in sorted(set(before) | set(after)):
+        updated = f"{v_old.get(check)} -> {v_new.get(check)}" if v_old.get(check) != v_new.get(check) else ""
+        if check not in after:
+            changes.append(Change(label, check, "removed", before[check][0].value, check_updated=updated))
+            continue
+        if check not in before:
+            changes.append(Change(label, check, "added", after=after[check][0].value, check_updated=updated))
+            continue
+        s_old, s_new = before[check][0], after[check][0]
+        o_old, o_new = seen_before.get(check, ""), seen_after.get(check, "")
+        kind = _kind(s_old, s_new, o_old != o_new)
+        if kind:
+            changes.append(Change(label, check, kind, s_old.value, s_new.value, o_old, o_new, updated))
+    return changes
+
+
+def _kind(old: Status, new: Status, observed_changed: bool) -> str:
+    if old is new:
+        return "observed" if observed_changed and new is not Status.ERROR else ""
+    if new is Status.ERROR:
+        return "untested"
+    if old is Status.ERROR:
+        return "worse" if LEVEL[new] > 0 else "recovered"
+    if LEVEL[new] > LEVEL[old]:
+        return "worse"
+    if LEVEL[new] < LEVEL[old]:
+        return "better"
+    return "observed" if observed_changed else ""
+
+
+def _observed(result: DomainResult) -> dict[str, str]:
+    grouped: dict[str, list[str]] = {}
+    for finding in result.findings:
+        if finding.observed:
+            grouped.setdefault(finding.check_id, []).append(finding.observed)
+    return {check: " | ".join(sorted(values)) for check, values in grouped.items()}
+
+
+def _points(points: int) -> int | None:
+    return points if points >= 0 else None
+
+
+def _score(points: int | None) -> str:
+    return "-" if points is None else str(points)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = text.replace("\n", " / ") or "(none)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

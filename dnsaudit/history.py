@@ -1,0 +1,240 @@
+"""Run history in SQLite: every run stored as it goes, so drift can be measured.
+
+A run is inserted as ``running`` before the first domain is audited and each domain's
+results are committed in their own transaction as soon as it finishes; the run becomes
+``complete`` only at the very end. A run that is killed stays ``running`` and is marked
+``incomplete`` by the next process that opens the history; incomplete runs are never a
+comparison point. SQLite's journal keeps every committed transaction and discards a torn
+one, so a kill at any moment leaves earlier runs intact.
+
+A lock file (``flock``) held for the whole run keeps two overlapping cron runs from
+interleaving in one history: the second one stops with a clear message.
+
+The schema is versioned (``PRAGMA user_version``); ``MIGRATIONS`` upgrades an older file
+in place, one step at a time, inside a transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnsaudit.model import AuditRun, DomainResult, RunInfo
+
+SCHEMA_VERSION = 2
+
+MIGRATIONS = {
+    # 0 -> 1: the first schema
+    1: """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
+        input_file TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        info_json TEXT NOT NULL
+    );
+    CREATE TABLE domains (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        domain TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, domain)
+    );
+    """,
+    # 1 -> 2: a baseline run that comparisons can pin
+    2: """
+    ALTER TABLE runs ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_by_status ON runs(status);
+    """,
+}
+
+
+class HistoryError(Exception):
+    """The history cannot be used (locked by another run, unreadable, from a newer dnsaudit)."""
+
+
+class UnknownRun(HistoryError):
+    """The user named a run that does not exist or cannot be compared (a usage error)."""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    started: str
+    finished: str | None
+    status: str
+    input_file: str
+    tool_version: str
+    baseline: bool
+    domains: int
+
+
+def default_path() -> Path:
+    """The per-user data folder: $XDG_DATA_HOME/dnsaudit (or ~/.local/share), %LOCALAPPDATA% on Windows."""
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "dnsaudit" / "history.sqlite"
+
+
+class History:
+    """One history file. Use as a context manager: it takes the lock, migrates, and recovers."""
+
+    def __init__(self, path: str | Path, *, lock: bool = True) -> None:
+        self.path = Path(path)
+        self._want_lock = lock
+        self._lock_file = None
+        self.db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> History:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryError(f"cannot create the history folder {self.path.parent}: {exc.strerror}") from None
+        if self._want_lock:
+            self._take_lock()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            if self._want_lock:
+                self._recover()
+        except sqlite3.DatabaseError as exc:
+            self.__exit__(None, None, None)
+            raise HistoryError(f"{self.path} is not a usable dnsaudit history: {exc}") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the flock
+            self._lock_file = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        import fcntl
+
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the object's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise HistoryError(f"another dnsaudit run ({holder}) is using the history {self.path}; "
+                               "try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._lock_file = handle
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"{self.path} was written by a newer dnsaudit (schema {version}); upgrade dnsaudit")
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in filter(str.strip, MIGRATIONS[step].split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {step}")
+
+    def _recover(self) -> None:
+        """Runs left 'running' by a killed process: we hold the lock, so nobody is writing them."""
+        with self._transaction():
+            self.db.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running'")
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- writing a run -----------------------------------------------------------------------
+
+    def begin(self, info: RunInfo) -> int:
+        with self._transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (started, status, input_file, tool_version, info_json) VALUES (?, 'running', ?, ?, ?)",
+                (info.started, info.input_file, info.tool_version, json.dumps(info.to_dict())))
+        return int(cursor.lastrowid)
+
+    def add_domain(self, run_id: int, result: DomainResult) -> None:
+        """Store one domain's results (status, severity, message, evidence per check) as soon as it is known."""
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO domains (run_id, domain, result_json) VALUES (?, ?, ?)",
+                            (run_id, result.entry.domain, json.dumps(result.to_dict())))
+
+    def finish(self, run_id: int, info: RunInfo) -> None:
+        with self._transaction():
+            self.db.execute("UPDATE runs SET status = 'complete', finished = ?, info_json = ? WHERE id = ?",
+                            (info.finished, json.dumps(info.to_dict()), run_id))
+
+    def keep(self, newest: int) -> int:
+        """Delete all but the newest ``newest`` runs (the baseline is always kept); return how many went."""
+        with self._transaction():
+            doomed = [row[0] for row in self.db.execute(
+                "SELECT id FROM runs WHERE baseline = 0 AND id NOT IN "
+                "(SELECT id FROM runs ORDER BY id DESC LIMIT ?)", (newest,))]
+            self.db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in doomed])
+        return len(doomed)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def runs(self) -> list[RunRow]:
+        rows = self.db.execute(
+            "SELECT r.id, r.started, r.finished, r.status, r.input_file, r.tool_version, r.baseline, "
+            "(SELECT COUNT(*) FROM domains d WHERE d.run_id = r.id) FROM runs r ORDER BY r.id")
+        return [RunRow(*row[:6], bool(row[6]), row[7]) for row in rows]
+
+    def run(self, run_id: int) -> RunRow:
+        row = next((r for r in self.runs() if r.id == run_id), None)
+        if row is None:
+            raise UnknownRun(f"there is no run {run_id} in {self.path} (see 'dnsaudit runs')")
+        return row
+
+    def resolve(self, which: str, *, before: int | None = None) -> RunRow | None:
+        """A complete run by name: 'last' (before run ``before``, if given), 'baseline', or an id."""
+        complete = [r for r in self.runs() if r.status == "complete" and (before is None or r.id < before)]
+        if which == "last":
+            return complete[-1] if complete else None
+        if which == "baseline":
+            return next((r for r in complete if r.baseline), None)
+        if not which.isdigit():
+            raise UnknownRun(f"'{which}' is not a run: use last, baseline or a run id (see 'dnsaudit runs')")
+        row = self.run(int(which))
+        if row.status != "complete":
+            raise UnknownRun(f"run {row.id} is {row.status}; only complete runs can be compared")
+        return row
+
+    def set_baseline(self, run_id: int) -> None:
+        row = self.run(run_id)
+        if row.status != "complete":
+            raise UnknownRun(f"run {run_id} is {row.status}; only a complete run can be the baseline")
+        with self._transaction():
+            self.db.execute("UPDATE runs SET baseline = (id = ?)", (run_id,))
+
+    def load(self, run_id: int) -> AuditRun:
+        info_json = self.db.execute("SELECT info_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if info_json is None:
+            raise HistoryError(f"there is no run {run_id} in {self.path}")
+        domains = [DomainResult.from_dict(json.loads(row[0])) for row in self.db.execute(
+            "SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))]
+        return AuditRun(RunInfo.from_dict(json.loads(info_json[0])), tuple(domains))
+

@@ -1,0 +1,241 @@
+"""History and drift end to end: runs with zones changed between them, a killed run, the lock, cron."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dnsaudit.cli import main
+from dnsaudit.history import MIGRATIONS, SCHEMA_VERSION, History, HistoryError
+from dnsaudit.testing import ZoneServer
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+CHECKS = "domain.exists,mx.*,autodiscover.cname,spf.record"
+
+
+def good_zone(domain: str, spf: str = "v=spf1 include:spf.protection.outlook.com -all", mx: str | None = None,
+              autodiscover: bool = True) -> str:
+    mx = mx or f"0 {domain.replace('.', '-')}.mail.protection.outlook.com."
+    return "\n".join(filter(None, [
+        "@ SOA ns hostmaster 1 3600 600 86400 300", f"@ MX {mx}", f'@ TXT "{spf}"',
+        "autodiscover CNAME autodiscover.outlook.com." if autodiscover else "", "mail A 203.0.113.25"]))
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A DNS server of its own, whose zones the test edits between runs."""
+    server = ZoneServer.from_directory(Path(__file__).resolve().parents[1] / "zones")
+    for name in ("d1.test", "d2.test", "d3.test", "d4.test", "d5.test"):
+        server.add_zone_text(name + ".", good_zone(name))
+    with server:
+        yield server
+
+
+def audit(tmp_path, server, domains, *extra, out=None) -> tuple[int, dict | None]:
+    csv = tmp_path / "domains.csv"
+    csv.write_text("domain\n" + "\n".join(domains) + "\n")
+    out = out or tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+    code = main(["audit", str(csv), "--nameserver", f"127.0.0.1:{server.port}", "--timeout", "0.3", "--retries", "0",
+                 "--checks", CHECKS, "--no-probes", "--format", "json", "--history", str(tmp_path / "h.sqlite"),
+                 "--out", str(out), "--quiet", *extra])
+    drift = out / "drift.json"
+    return code, json.loads(drift.read_text()) if drift.exists() else None
+
+
+def test_three_runs_with_changes_between_them(tmp_path, world, capsys):
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test", "d3.test", "d4.test"], "--compare", "last")
+    assert code == 0 and drift is None
+    assert "no complete run to compare with" in capsys.readouterr().err
+
+    # run 2: MX moved away, SPF edited, autodiscover removed, a timeout, d4 removed, d5 added
+    world.add_zone_text("d1.test.", good_zone("d1.test", mx="10 mail.d1.test."))
+    world.add_zone_text("d2.test.", good_zone("d2.test", spf="v=spf1 include:spf.protection.outlook.com "
+                                              "include:sendgrid.net -all", autodiscover=False))
+    world.set_fault("d3.test", "timeout")
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test", "d3.test", "d5.test"], "--compare", "last")
+    out = capsys.readouterr().out
+    assert code == 5 and drift["verdict"] == "regressed" and drift["before_run"] == 1 and drift["after_run"] == 2
+    assert drift["domains_added"] == ["d5.test"] and drift["domains_removed"] == ["d4.test"]
+    changes = {(c["domain"], c["check"]): c for c in drift["changes"]}
+    assert changes[("d1.test", "mx.microsoft365")]["kind"] == "worse"
+    assert changes[("d1.test", "mx.microsoft365")]["after_observed"] == "10 mail.d1.test."
+    assert changes[("d2.test", "spf.record")]["kind"] == "observed"
+    assert "sendgrid" in changes[("d2.test", "spf.record")]["after_observed"]
+    assert changes[("d2.test", "autodiscover.cname")]["kind"] == "worse"
+    assert {c["kind"] for k, c in changes.items() if k[0] == "d3.test"} == {"untested"}
+    assert not any(c["regression"] for k, c in changes.items() if k[0] == "d3.test")
+    assert "! d1.test  mx.microsoft365  pass -> fail" in out and "+ domain added: d5.test" in out
+
+    # run 3: MX back, the timeout gone: better and recovered, nothing worse
+    world.add_zone_text("d1.test.", good_zone("d1.test"))
+    world.set_fault("d3.test", None)
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test", "d3.test", "d5.test"], "--compare", "last")
+    assert code == 4 and drift["verdict"] == "changed"
+    kinds = {(c["domain"], c["check"]): c["kind"] for c in drift["changes"]}
+    assert kinds[("d1.test", "mx.microsoft365")] == "better" and kinds[("d3.test", "mx.present")] == "recovered"
+
+    # run 4: nothing moved; --quiet prints nothing at all
+    capsys.readouterr()
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test", "d3.test", "d5.test"], "--compare", "last")
+    assert code == 0 and drift["verdict"] == "no change"
+    assert capsys.readouterr().out == ""
+
+    # the baseline, runs and diff commands
+    history = ["--history", str(tmp_path / "h.sqlite")]
+    assert main(["baseline", "set", "1", *history]) == 0
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test", "d3.test", "d5.test"], "--compare", "baseline")
+    assert code == 5 and drift["before_run"] == 1
+    capsys.readouterr()
+    assert main(["diff", "1", "2", *history]) == 5
+    assert "Compared with run 1" in capsys.readouterr().out
+    assert main(["diff", *history]) == 0  # the last two runs: 4 and 5 compare as no change
+    assert main(["runs", *history]) == 0
+    listing = capsys.readouterr().out
+    assert len(re.findall(r"^\s*\d+\s+20\d\d-", listing, re.M)) == 5 and "yes" in listing
+    assert main(["diff", "99", *history]) == 2
+    assert main(["baseline", "set", "99", *history]) == 2
+
+
+def test_reports_show_the_changes(tmp_path, world):
+    audit(tmp_path, world, ["d1.test"])
+    world.add_zone_text("d1.test.", good_zone("d1.test", mx="10 mail.d1.test."))
+    out = tmp_path / "with-reports"
+    code, _ = audit(tmp_path, world, ["d1.test"], "--compare", "last", "--format", "json,xlsx,html", out=out)
+    assert code == 5
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert book.sheetnames[1] == "Changes"
+    rows = list(book["Changes"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Regression", "Domain", "Check", "Change")
+    assert ("yes", "d1.test", "mx.microsoft365", "worse") in [r[:4] for r in rows]
+    html = (out / "report.html").read_text()
+    assert 'id="changes"' in html and "regressed" in html
+
+
+def test_keep_retains_the_newest_runs_and_the_baseline(tmp_path, world):
+    for _ in range(4):
+        audit(tmp_path, world, ["d1.test"])
+    assert main(["baseline", "set", "1", "--history", str(tmp_path / "h.sqlite")]) == 0
+    audit(tmp_path, world, ["d1.test"], "--keep", "2")
+    with History(tmp_path / "h.sqlite", lock=False) as history:
+        assert [r.id for r in history.runs()] == [1, 4, 5]
+
+
+def slow_run(tmp_path, world, domains: int) -> subprocess.Popen:
+    """A CLI audit in a subprocess that takes a while (the server answers slowly)."""
+    world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
+    world.delay = 0.05
+    csv = tmp_path / "bulk.csv"
+    csv.write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(domains)) + "\n")
+    env = {**os.environ, "PYTHONPATH": ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{world.port}",
+         "--checks", "mx.present,mx.null", "--no-probes", "--format", "json", "--concurrency", "2",
+         "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "slow"), "--quiet"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for_domains(path: Path, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                row = db.execute("SELECT COUNT(*) FROM domains WHERE run_id = "
+                                 "(SELECT MAX(id) FROM runs WHERE status = 'running')").fetchone()
+                if row and row[0] >= count:
+                    return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the slow run never stored domains")
+
+
+def test_a_killed_run_leaves_the_history_consistent_and_is_never_a_baseline(tmp_path, world):
+    assert audit(tmp_path, world, ["d1.test", "d2.test"])[0] == 0
+    proc = slow_run(tmp_path, world, 400)
+    try:
+        wait_for_domains(tmp_path / "h.sqlite", 5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    world.delay = 0
+    code, drift = audit(tmp_path, world, ["d1.test", "d2.test"], "--compare", "last")
+    assert code == 0 and drift["before_run"] == 1  # not the killed run 2
+    with History(tmp_path / "h.sqlite", lock=False) as history:
+        runs = history.runs()
+        assert [(r.id, r.status) for r in runs] == [(1, "complete"), (2, "incomplete"), (3, "complete")]
+        assert runs[1].domains >= 5  # what it finished is kept
+        assert history.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with pytest.raises(HistoryError, match="incomplete"):
+            history.resolve("2")
+
+
+def test_overlapping_runs_cannot_share_a_history(tmp_path, world, capsys):
+    proc = slow_run(tmp_path, world, 400)
+    try:
+        wait_for_domains(tmp_path / "h.sqlite", 1)
+        code, _ = audit(tmp_path, world, ["d1.test"])
+        assert code == 6
+        assert "another dnsaudit run (pid" in capsys.readouterr().err
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_migration_from_schema_1_keeps_the_runs(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[1])
+    db.execute("INSERT INTO runs (started, finished, status, input_file, tool_version, info_json) VALUES "
+               "('2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00', 'complete', 'in.csv', '0.0.1', '{}')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with History(path) as history:
+        assert history.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (run,) = history.runs()
+        assert run.status == "complete" and run.baseline is False
+        history.set_baseline(1)
+        assert history.resolve("baseline").id == 1
+
+
+def test_a_history_from_a_newer_dnsaudit_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}").connection.close()
+    with pytest.raises(HistoryError, match="newer dnsaudit"):
+        History(path).__enter__()
+
+
+def test_the_readme_crontab_line_works_as_written(tmp_path, world):
+    line = next(ln for ln in README.read_text().splitlines() if re.match(r"^\d+ \d+ \* \* \* ", ln))
+    command = line.split(" ", 5)[5].replace("\\%", "%")
+    folder = re.search(r"cd (\S+) &&", command).group(1)
+    command = command.replace(folder, str(tmp_path))
+    (tmp_path / "domains.csv").write_text("domain\nd1.test\nd2.test\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "PYTHONPATH": "",
+           "DNSAUDIT_NAMESERVER": f"127.0.0.1:{world.port}", "XDG_DATA_HOME": str(tmp_path / "data")}
+
+    def cron() -> subprocess.CompletedProcess:
+        return subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+
+    first = cron()
+    assert first.returncode in (0, 1), first.stderr  # the first run has nothing to compare with
+    time.sleep(1.1)  # the default output folder is named by the second
+    second = cron()
+    assert (second.returncode, second.stdout) == (0, ""), second.stderr
+    world.add_zone_text("d1.test.", good_zone("d1.test", mx="10 mail.d1.test."))
+    time.sleep(1.1)
+    third = cron()
+    assert third.returncode == 5
+    assert "regressed" in third.stdout and "d1.test  mx.microsoft365  pass -> fail" in third.stdout
+    assert len(list((tmp_path / "dnsaudit-runs").iterdir())) == 3
