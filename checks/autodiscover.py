@@ -252,7 +252,7 @@ class AutodiscoverEndpoints(Check):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.web is None:
-            return [self.skip("No HTTP probes in this run (--no-probes).")]
+            return [self.skip(ctx.no_probes())]
         name = f"autodiscover.{ctx.domain}"
         address, srv = await asyncio.gather(ctx.dns.query(name, "A"),
                                             ctx.dns.query(f"_autodiscover._tcp.{ctx.domain}", "SRV"))

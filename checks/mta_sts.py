@@ -51,7 +51,7 @@ class MtaStsPolicy(Check):
         except MTASTSError as exc:
             return [self.fail(f"The MTA-STS record is invalid: {exc}", observed=records[0], evidence=tuple(evidence))]
         if ctx.web is None:
-            return [self.skip("The MTA-STS policy was not fetched: this run makes no HTTPS connections.")]
+            return [self.skip("The MTA-STS policy was not fetched. " + ctx.no_probes())]
         host = f"mta-sts.{ctx.domain}"
         response = await ctx.web.get(host, POLICY_PATH)
         evidence.append(f"GET {response.url}: " + (response.error or f"{response.status} "

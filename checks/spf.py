@@ -197,11 +197,7 @@ class SpfLimits(SpfCheck):
 
 
 def _reason(node: SpfNode) -> ErrorReason:
-    for outcome, reason in (("SERVFAIL", ErrorReason.SERVFAIL), ("REFUSED", ErrorReason.REFUSED),
-                            ("TIMEOUT", ErrorReason.TIMEOUT)):
-        if outcome in node.reason:
-            return reason
-    return ErrorReason.DNS_ERROR
+    return node.error_reason or ErrorReason.DNS_ERROR
 
 
 class SpfPolicy(SpfCheck):

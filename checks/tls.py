@@ -114,7 +114,7 @@ class TlsAutodiscover(TlsCheck):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.tls is None:
-            return [self.skip("No TLS probes in this run (--no-probes).")]
+            return [self.skip(ctx.no_probes())]
         name = f"autodiscover.{ctx.domain}"
         address, srv = await asyncio.gather(ctx.dns.query(name, "A"), ctx.dns.query(f"_autodiscover._tcp.{ctx.domain}",
                                                                                      "SRV"))
@@ -153,7 +153,7 @@ class TlsMx(TlsCheck):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.tls is None:
-            return [self.skip("No TLS probes in this run (--no-probes).")]
+            return [self.skip(ctx.no_probes())]
         answer = await ctx.dns.query(ctx.domain, "MX")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the MX records")]
@@ -192,7 +192,7 @@ class TlsRelay(TlsCheck):
         if _is_file(target):
             return self._from_file(ctx, target)
         if ctx.tls is None:
-            return [self.skip("No TLS probes in this run (--no-probes).")]
+            return [self.skip(ctx.no_probes())]
         host, port = _host_port(target)
         starttls = port in (25, 587)
         try:

@@ -47,6 +47,7 @@ class Settings:
     smtp_port: int = 25
     audited_domains: frozenset[str] = frozenset()  # every domain of the run (tls.relay needs them)
     input_dir: str = "."  # relative certificate paths in the input are read from here
+    no_probes_reason: str = "--no-probes"  # why web/tls are None: "--no-probes" or "--offline"
 
 
 @dataclass
@@ -62,6 +63,11 @@ class CheckContext:
     settings: Settings = field(default_factory=Settings)
     web: WebClient | None = None
     tls: TlsProber | None = None
+    live: DnsClient | None = None  # with --zone --compare-live: the resolver without the planned zones
+
+    def no_probes(self) -> str:
+        """The skip message of a check that needs network probes this run does not make."""
+        return f"Not probed: this run makes no HTTP, TLS or SMTP connections ({self.settings.no_probes_reason})."
 
     @property
     def domain(self) -> str:

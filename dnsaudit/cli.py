@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="extra rounds over the servers after a timeout (default: 1)")
     net.add_argument("--concurrency", type=_positive_int, default=64, metavar="N",
                      help="domains audited at the same time (default: 64)")
+    plan = audit.add_argument_group("planned zones")
+    plan.add_argument("--zone", metavar="FILE_OR_DIR", action="append", default=[], type=Path,
+                      help="answer names under these zone files (RFC 1035 format; repeatable; a folder of them) "
+                      "instead of DNS: audit a plan before publishing it")
+    plan.add_argument("--offline", action="store_true",
+                      help="ask no DNS server and probe nothing: names outside the zone files come from the "
+                      "snapshot of Microsoft's records shipped with dnsaudit")
+    plan.add_argument("--compare-live", action="store_true",
+                      help="with --zone: also show, per domain, what the plan changes against live DNS")
     web = audit.add_argument_group("HTTPS and TLS probes")
     web.add_argument("--no-probes", action="store_true",
                      help="make no HTTP(S) connections (checks that need them report skip)")
@@ -311,19 +320,37 @@ def cmd_audit(args) -> int:
 
     try:
         configured = args.nameserver or os.environ.get("DNSAUDIT_NAMESERVER", "").replace(",", " ").split()
-        nameservers = [parse_nameserver(n) for n in configured] or system_nameservers()
+        nameservers = [parse_nameserver(n) for n in configured] or ([] if args.offline else system_nameservers())
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
+    if args.compare_live and (not args.zone or args.offline):
+        err("--compare-live compares --zone files with live DNS: give --zone, and not --offline")
+        return EXIT_USAGE
+    zones = snapshot = None
+    if args.zone or args.offline:
+        from dnsaudit.snapshot import load_snapshot
+        from dnsaudit.zones import ZoneError, ZoneSet
+
+        try:
+            zones = ZoneSet.load(args.zone) if args.zone else None
+        except ZoneError as exc:
+            err(str(exc))
+            return EXIT_USAGE
+        snapshot = load_snapshot() if args.offline else None
+    args.planned_zones, args.snapshot = zones, snapshot
     if args.ca_file and not Path(args.ca_file).is_file():
         err(f"--ca-file {args.ca_file}: no such file")
         return EXIT_USAGE
-    if not nameservers:
+    if not nameservers and not args.offline:
         err("no DNS resolver is configured on this system; give one with --nameserver IP")
         return EXIT_USAGE
     try:
         loaded = load_checks(strict=args.strict_plugins)
         checks = select(loaded.checks, _globs(args.checks), _globs(args.skip))
+        checks = [c for c in checks if c.id != "zone.changes"]  # only with --compare-live
+        if args.compare_live:
+            checks += [c for c in loaded.checks if c.id == "zone.changes"]
         writers = _writers(args)
     except PluginError as exc:
         err(str(exc))
@@ -366,8 +393,10 @@ def cmd_audit(args) -> int:
             err(str(exc))
             return EXIT_USAGE
         if not args.quiet:
-            print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks "
-                  f"(DNS: {', '.join(map(str, nameservers))})", file=sys.stderr)
+            source = "offline: zone files and the snapshot" if args.offline else ", ".join(map(str, nameservers))
+            planned = f"; planned zones: {', '.join(sorted(zones.sources))}" if zones else ""
+            print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks (DNS: {source}{planned})",
+                  file=sys.stderr)
         comparison = baseline.id if history is not None and args.compare and baseline else None
         return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now, history, comparison))
 
@@ -385,9 +414,10 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import run_audit
 
-    dns = DnsClient(nameservers, timeout=args.timeout, retries=args.retries)
-    silent = await dns.preflight()
-    if len(silent) == len(nameservers):
+    dns = DnsClient(nameservers, timeout=args.timeout, retries=args.retries, zones=args.planned_zones,
+                    snapshot=args.snapshot, offline=args.offline)
+    silent = [] if args.offline else await dns.preflight()
+    if nameservers and len(silent) == len(nameservers):
         details = "; ".join(f"{ns}: {why}" for ns, why in silent)
         err(f"no DNS server answered ({details}). Check your network or give a working --nameserver; "
             "nothing was audited.")
@@ -402,14 +432,16 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     settings = Settings(
         check_timeout=args.check_timeout, allow_private=args.allow_private, https_port=args.https_port,
         http_port=args.http_port, smtp_port=args.smtp_port,
-        audited_domains=frozenset(e.domain for e in inputs.entries), input_dir=str(Path(args.input).parent))
-    web = None if args.no_probes else WebClient(
-        dns, https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
-        allow_private=args.allow_private, ca_file=args.ca_file)
-    tls = None if args.no_probes else TlsProber(timeout=args.probe_timeout, ca_file=args.ca_file)
+        audited_domains=frozenset(e.domain for e in inputs.entries), input_dir=str(Path(args.input).parent),
+        no_probes_reason="--offline" if args.offline else "--no-probes")
+    probes = not (args.no_probes or args.offline)
+    web = WebClient(dns, https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
+                    allow_private=args.allow_private, ca_file=args.ca_file) if probes else None
+    tls = TlsProber(timeout=args.probe_timeout, ca_file=args.ca_file) if probes else None
+    live = DnsClient(nameservers, timeout=args.timeout, retries=args.retries) if args.compare_live else None
     try:
         results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web,
-                                  tls=tls, on_result=store)
+                                  tls=tls, on_result=store, live=live)
     finally:
         if web is not None:
             await web.aclose()
@@ -441,6 +473,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
 def _run_info(args, inputs, checks, nameservers, started, dns, finished):
     from dnsaudit.model import RunInfo
     from dnsaudit.registry import check_info
+    from dnsaudit.snapshot import snapshot_date
 
     return RunInfo(
         tool_version=__version__,
@@ -453,7 +486,10 @@ def _run_info(args, inputs, checks, nameservers, started, dns, finished):
         dns_queries=dns.stats.queries_sent,
         settings=(("timeout", args.timeout), ("retries", args.retries), ("fail_on", args.fail_on),
                   ("check_timeout", args.check_timeout), ("concurrency", args.concurrency),
-                  ("probes", not args.no_probes), ("allow_private", args.allow_private)),
+                  ("probes", not (args.no_probes or args.offline)), ("allow_private", args.allow_private),
+                  ("offline", args.offline), ("compare_live", args.compare_live)),
+        zone_files=tuple(sorted(args.planned_zones.sources.items())) if args.planned_zones else (),
+        offline_snapshot=snapshot_date() if args.offline else "",
     )
 
 

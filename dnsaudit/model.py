@@ -66,6 +66,7 @@ class ErrorReason(str, enum.Enum):
     NETWORK = "network"
     CHECK_BUG = "check-bug"
     DNS_ERROR = "dns-error"
+    OFFLINE = "offline"  # --offline and the name is in neither the zone files nor the snapshot
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,8 @@ class RunInfo:
     input_issues: tuple[InputIssue, ...] = ()
     dns_queries: int = 0
     settings: tuple[tuple[str, Any], ...] = field(default=())
+    zone_files: tuple[tuple[str, str], ...] = ()  # (zone, file) answering in place of DNS
+    offline_snapshot: str = ""  # date of the snapshot that answered other names, when --offline
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunInfo:
@@ -343,6 +346,8 @@ class RunInfo:
             input_issues=tuple(InputIssue(**i) for i in data.get("input_issues", ())),
             dns_queries=data.get("dns_queries", 0),
             settings=tuple(data.get("settings", {}).items()),
+            zone_files=tuple(data.get("sources", {}).get("zone_files", {}).items()),
+            offline_snapshot=data.get("sources", {}).get("offline_snapshot") or "",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,6 +359,7 @@ class RunInfo:
             "nameservers": list(self.nameservers),
             "dns_queries": self.dns_queries,
             "settings": dict(self.settings),
+            "sources": {"zone_files": dict(self.zone_files), "offline_snapshot": self.offline_snapshot or None},
             "checks": [c.to_dict() for c in self.checks],
             "input_issues": [i.to_dict() for i in self.input_issues],
         }

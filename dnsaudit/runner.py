@@ -43,9 +43,10 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
 async def audit_domain(
     entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings, web: WebClient | None = None,
     tls: TlsProber | None = None,
+    live: DnsClient | None = None,
 ) -> DomainResult:
     started = time.monotonic()
-    ctx = CheckContext(entry, dns, settings, web, tls)
+    ctx = CheckContext(entry, dns, settings, web, tls, live)
     findings: list[Finding] = []
     rest = list(checks)
     gate = next((c for c in checks if c.id == EXISTENCE_CHECK), None)
@@ -74,6 +75,7 @@ async def run_audit(
     on_result: Callable[[DomainResult], None] | None = None,
     web: WebClient | None = None,
     tls: TlsProber | None = None,
+    live: DnsClient | None = None,
 ) -> list[DomainResult]:
     """Audit every entry; results come back in input order, ``on_result`` sees them as they finish."""
     checks = [cls() for cls in check_classes]
@@ -81,7 +83,7 @@ async def run_audit(
 
     async def one(entry: DomainEntry) -> DomainResult:
         async with limit:
-            result = await audit_domain(entry, checks, dns, settings, web, tls)
+            result = await audit_domain(entry, checks, dns, settings, web, tls, live)
         if on_result is not None:
             on_result(result)
         return result

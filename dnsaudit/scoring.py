@@ -71,6 +71,16 @@ def score(findings: Iterable[Finding]) -> Score:
 
 
 def top_problem(findings: Iterable[Finding]) -> Finding | None:
-    """The finding a person should read first: worst status, then highest severity."""
+    """The finding a person should read first: what decides the verdict, then the worst of the rest.
+
+    Order: a failed critical/high check (it blocks), a critical/high check that could not
+    test (it makes the domain "could not assess"), then fail, warn and could-not-test.
+    """
+
+    def priority(f: Finding) -> tuple[int, int]:
+        decisive = f.severity in BLOCKING and f.status in (Status.FAIL, Status.ERROR)
+        order = {Status.FAIL: 3, Status.WARN: 2, Status.ERROR: 1}[f.status]
+        return (2 if decisive and f.status is Status.FAIL else 1 if decisive else 0, order * 10 + f.severity.rank)
+
     problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
-    return max(problems, key=lambda f: (f.status.rank, f.severity.rank), default=None)
+    return max(problems, key=priority, default=None)

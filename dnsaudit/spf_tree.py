@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 from dataclasses import dataclass, field
 
+from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient, Outcome
 from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term
 
@@ -30,6 +31,7 @@ class SpfNode:
     children: list[SpfNode] = field(default_factory=list)
     void_targets: list[str] = field(default_factory=list)  # a:/mx: targets with no answer
     evidence: list[str] = field(default_factory=list)
+    error_reason: ErrorReason | None = None  # for temperror: why the lookup failed
 
     def walk(self):
         yield self
@@ -83,6 +85,8 @@ async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, 
     node = SpfNode(domain, via, evidence=[answer.describe()])
     if status != "ok":
         node.status, node.reason = {NONE: "none", PERMERROR: "permerror", TEMPERROR: "temperror"}[status], record
+        if status == TEMPERROR:
+            node.error_reason = answer.outcome.error_reason
         return node
     node.record = record
     follow: list[Term] = [t for t in record.directives if t.name == "include"]

@@ -25,32 +25,27 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
-import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 import dns.zone
+
+from dnsaudit.zones import ZoneSet, origin_for, zone_from_text
 
 FAULTS = ("timeout", "servfail", "refused")
 
 
 def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
     """Load a master-format zone file; the origin defaults to the file name less ``.zone``."""
-    origin = origin or path.name.removesuffix(".zone")
-    return zone_from_text(path.read_text(encoding="utf-8"), origin, filename=str(path))
-
-
-def zone_from_text(text: str, origin: str, filename: str = "<zone>") -> dns.zone.Zone:
-    """Parse zone text; records without a TTL get one hour (test zones rarely state one)."""
-    return dns.zone.from_text(
-        "$TTL 3600\n" + text, origin=origin, relativize=False, check_origin=False, filename=filename
-    )
+    text = path.read_text(encoding="utf-8")
+    return zone_from_text(text, origin or origin_for(path, text), filename=str(path))
 
 
 class ZoneServer:
     """Serve zones over UDP and TCP on loopback until stopped (also a context manager)."""
 
     def __init__(self, zones=(), *, host: str = "127.0.0.1", delay: float = 0.0) -> None:
-        self.zones: dict[dns.name.Name, dns.zone.Zone] = {z.origin: z for z in zones}
+        self.zone_set = ZoneSet()
+        for zone in zones:
+            self.zone_set.add(zone, zone.origin.to_text())
         self.faults: dict[dns.name.Name, str] = {}
         self.host = host
         self.delay = delay
@@ -65,8 +60,9 @@ class ZoneServer:
         return cls(zones, **kwargs)
 
     def add_zone_text(self, origin: str, text: str) -> None:
+        """Add a zone, or replace it (tests edit zones between runs)."""
         zone = zone_from_text(text, origin)
-        self.zones[zone.origin] = zone
+        self.zone_set.zones[zone.origin] = zone
 
     def set_fault(self, suffix: str, kind: str | None) -> None:
         """Make every name at or under ``suffix`` time out, SERVFAIL or be refused."""
@@ -154,68 +150,17 @@ class ZoneServer:
                 return kind
         return None
 
-    def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
-        best = None
-        for origin, zone in self.zones.items():
-            if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
-                best = zone
-        return best
-
     def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message) -> None:
-        current = qname
-        for hop in range(16):
-            zone = self._zone_for(current)
-            if zone is None:
-                response.set_rcode(dns.rcode.REFUSED if hop == 0 else dns.rcode.NXDOMAIN)
-                return
-            node = zone.get_node(current)
-            if node is None and self._is_empty_non_terminal(zone, current):
-                self._add_soa(zone, response)  # the name exists, with no records: NODATA
-                return
-            node = node or self._wildcard(zone, current)
-            if node is None:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-                self._add_soa(zone, response)
-                return
-            rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
-            if rdataset is not None:
-                response.answer.append(_rrset(current, rdataset))
-                return
-            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
-            if cname is None or rdtype == dns.rdatatype.CNAME:
-                self._add_soa(zone, response)
-                return
-            response.answer.append(_rrset(current, cname))
-            current = cname[0].target
-        response.set_rcode(dns.rcode.SERVFAIL)  # a CNAME loop
-
-    @staticmethod
-    def _wildcard(zone: dns.zone.Zone, name: dns.name.Name):
-        """RFC 4592: a wildcard at the closest encloser answers for a name that does not exist."""
-        encloser = name.parent()
-        while encloser.is_subdomain(zone.origin):
-            if zone.get_node(encloser) is not None or ZoneServer._is_empty_non_terminal(zone, encloser):
-                return zone.get_node(dns.name.Name((b"*",) + encloser.labels))
-            if encloser == zone.origin:
-                return None
-            encloser = encloser.parent()
-        return None
-
-    @staticmethod
-    def _is_empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
-        return any(owner != name and owner.is_subdomain(name) for owner in zone.nodes)
-
-    @staticmethod
-    def _add_soa(zone: dns.zone.Zone, response: dns.message.Message) -> None:
-        soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-        if soa is not None:
-            response.authority.append(_rrset(zone.origin, soa))
-
-
-def _rrset(owner: dns.name.Name, rdataset) -> dns.rrset.RRset:
-    rrset = dns.rrset.RRset(owner, rdataset.rdclass, rdataset.rdtype)
-    rrset.update(rdataset)
-    return rrset
+        if not self.zone_set.covers(qname):
+            response.set_rcode(dns.rcode.REFUSED)
+            return
+        answer = self.zone_set.lookup(qname, rdtype)
+        response.answer.extend(answer.answer)
+        if answer.soa is not None:
+            response.authority.append(answer.soa)
+        # a chain that leaves the served zones ends there, as if the rest did not exist
+        rcode = "NXDOMAIN" if answer.exit is not None else answer.rcode
+        response.set_rcode(dns.rcode.from_text(rcode))
 
 
 def _udp_size(query: dns.message.Message) -> int:

@@ -122,7 +122,11 @@ class XlsxReport(ReportWriter):
         facts = [
             ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", info.started),
             ("Finished", info.finished), ("Input file", info.input_file),
-            ("DNS servers asked", ", ".join(info.nameservers)), ("DNS queries sent", info.dns_queries),
+            ("DNS servers asked", ", ".join(info.nameservers) or "none (offline)"),
+            ("DNS queries sent", info.dns_queries),
+            *((f"Zone {zone} answered from", file) for zone, file in info.zone_files),
+            *((("Other names answered from", f"offline snapshot dated {info.offline_snapshot}; no probes"),)
+              if info.offline_snapshot else ()),
             ("Domains", totals["domains"]),
             *((f"Domains {v}", n) for v, n in totals["verdicts"].items()),
             *((f"Setting {k}", str(v)) for k, v in info.settings),

@@ -28,6 +28,7 @@ import dns.rdatatype
 import dns.resolver
 
 from dnsaudit.model import ErrorReason
+from dnsaudit.zones import ZoneSet
 
 DEFAULT_PORT = 53
 MAX_CNAME_HOPS = 16
@@ -44,6 +45,7 @@ class Outcome(str, enum.Enum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     ERROR = "error"  # anything else: FORMERR, NOTIMP, a network error, a malformed reply
+    OFFLINE = "offline"  # --offline, and neither a zone file nor the snapshot holds the name
 
     @property
     def is_failure(self) -> bool:
@@ -55,12 +57,13 @@ class Outcome(str, enum.Enum):
         return _REASONS.get(self, ErrorReason.DNS_ERROR)
 
 
-_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR})
+_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR, Outcome.OFFLINE})
 _REASONS = {
     Outcome.SERVFAIL: ErrorReason.SERVFAIL,
     Outcome.REFUSED: ErrorReason.REFUSED,
     Outcome.TIMEOUT: ErrorReason.TIMEOUT,
     Outcome.ERROR: ErrorReason.DNS_ERROR,
+    Outcome.OFFLINE: ErrorReason.OFFLINE,
 }
 
 
@@ -161,6 +164,7 @@ class DnsStats:
     questions: int = 0  # distinct questions asked
     queries_sent: int = 0  # datagrams/connections, retries included
     cache_hits: int = 0
+    zone_answers: int = 0  # answered from zone files or the offline snapshot
     by_outcome: dict[str, int] = field(default_factory=dict)
 
 
@@ -179,9 +183,18 @@ class DnsClient:
         timeout: float = 3.0,
         retries: int = 1,
         max_in_flight: int = 200,
+        zones: ZoneSet | None = None,
+        snapshot: ZoneSet | None = None,
+        offline: bool = False,
     ) -> None:
-        if not nameservers:
+        """``zones`` (planned zone files) answer every name under them before any server is
+        asked; a CNAME leaving them is followed the usual way. With ``offline`` no server is
+        asked: names outside the zones come from ``snapshot`` or stay unanswered."""
+        if not nameservers and not offline:
             raise ValueError("no nameserver to ask")
+        self.zones = zones
+        self.snapshot = snapshot
+        self.offline = offline
         self.nameservers = list(nameservers)
         self.timeout = timeout
         self.retries = retries
@@ -230,6 +243,32 @@ class DnsClient:
         return silent
 
     async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
+        if self.zones and self.zones.covers(name):
+            return await self._from_zones(self.zones, name, rdtype)
+        if self.offline:
+            if self.snapshot and self.snapshot.covers(name):
+                return await self._from_zones(self.snapshot, name, rdtype)
+            return self._count(DnsAnswer(name, rdtype, Outcome.OFFLINE,
+                                         detail="offline: neither the zone files nor the snapshot hold this name"))
+        return await self._ask_servers(name, rdtype)
+
+    async def _from_zones(self, zones: ZoneSet, name: str, rdtype: str) -> DnsAnswer:
+        """Answer from zone data; a CNAME chain that leaves the zones goes on through ``query``."""
+        self.stats.zone_answers += 1
+        found = zones.lookup(name, rdtype)
+        response = dns.message.make_response(dns.message.make_query(name, rdtype))
+        response.answer.extend(found.answer)
+        response.set_rcode(dns.rcode.from_text(found.rcode))
+        if found.rcode == "SERVFAIL":
+            return self._count(DnsAnswer(name, rdtype, Outcome.SERVFAIL, detail="CNAME loop in the zone files"))
+        answer = _classify(name, rdtype, response)
+        if found.exit is None:
+            return self._count(answer)
+        rest = await self.query(found.exit.to_text(), rdtype)
+        chain = (*(answer.chain or (name,)), *rest.chain[1:])
+        return DnsAnswer(name, rdtype, rest.outcome, rest.records, chain, rest.detail)
+
+    async def _ask_servers(self, name: str, rdtype: str) -> DnsAnswer:
         # EDNS with a 1232-byte payload: the DNS flag day 2020 size that avoids fragmentation.
         query = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
         query.flags |= dns.flags.RD

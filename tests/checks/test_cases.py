@@ -19,7 +19,8 @@ from dnsaudit.runner import run_audit
 
 
 # Checks that need HTTPS endpoints are exercised in tests/integration instead.
-COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscover", "tls.mx", "tls.relay"}
+COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscover", "tls.mx", "tls.relay",
+                     "zone.changes"}
 
 
 @pytest.fixture(scope="module")
