@@ -180,6 +180,11 @@ def _table(ws, headers: list[str], rows: list[list], widths: list[int], wrap: bo
     for values in rows:
         _append(ws, values)
     ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"  # printed: the header on every page, landscape, as wide as the page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     last = ws.cell(1, len(headers)).column_letter
     ws.auto_filter.ref = f"A1:{last}{max(1, len(rows) + 1)}"
     for index, width in enumerate(widths, start=1):
