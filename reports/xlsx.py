@@ -1,7 +1,7 @@
 """report.xlsx: the scored workbook a consultant hands to a client.
 
 Sheets: Summary (one row per domain, worst first), Findings (every result that is not a
-pass, with the record to publish), Records (the DNS answers behind the findings), Checks
+pass or a skip, with the record to publish), Records (the DNS answers behind the findings), Checks
 (the catalogue) and Run (when, where from, with what, and the input rows that could not
 be used). Every cell written from DNS, HTTP or the input is stored as text: a TXT record
 ``=HYPERLINK(...)`` shows as those characters and never becomes a formula.
@@ -9,6 +9,7 @@ be used). Every cell written from DNS, HTTP or the input is stored as text: a TX
 
 from __future__ import annotations
 
+import copy
 import io
 
 from dnsaudit.model import AuditRun, Status, Verdict
@@ -77,20 +78,20 @@ class XlsxReport(ReportWriter):
                 c[Status.PASS], c[Status.SKIP], f"{top.check_id}: {top.message}" if top else "",
                 top.remediation if top else "",
             ])
-        _table(ws, SUMMARY, rows, widths=[18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60])
         _verdict_colours(ws, column="E", rows=len(rows))
+        _table(ws, SUMMARY, rows, widths=[18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60])
 
     def _findings(self, ws, run: AuditRun) -> None:
         rows = []
         for row in domain_rows(run):
             d = row.result
             for f in ordered_findings(d):
-                if f.status is Status.PASS:
+                if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
                     continue
                 rows.append([d.entry.client, d.entry.label, f.check_id, f.area, f.severity.value,
                              status_label(f.status), f.message, f.observed, f.expected, f.remediation])
-        _table(ws, FINDINGS, rows, widths=[18, 28, 20, 12, 9, 13, 70, 40, 30, 60], wrap=True)
         _status_colours(ws, column="F", rows=len(rows))
+        _table(ws, FINDINGS, rows, widths=[18, 28, 20, 12, 9, 13, 70, 40, 30, 60], wrap=True)
 
     def _records(self, ws, run: AuditRun) -> None:
         rows = [[row.result.entry.client, row.result.entry.label, r.name, r.type, r.answer, r.via]
@@ -134,23 +135,17 @@ class XlsxReport(ReportWriter):
             *((("Compared with", f"run {run.drift.before_run} ({run.drift.before_started}): {run.drift.verdict}"),)
               if run.drift is not None else ()),
         ]
+        for letter, width in zip("ABCD", (24, 40, 80, 30)):
+            ws.column_dimensions[letter].width = width
         for fact in facts:
             _append(ws, list(fact))
         ws.append([])
-        ws.append(["Input rows that could not be used or were changed"])
-        ws.cell(ws.max_row, 1).font = Font(bold=True)
-        header_row = ws.max_row + 1
-        _append(ws, ["Row", "Level", "Problem", "Value"])
-        for cell in ws[header_row]:
-            cell.font = Font(bold=True)
+        ws.append([_styled(ws, "Input rows that could not be used or were changed", font=Font(bold=True))])
+        ws.append([_styled(ws, h, font=Font(bold=True)) for h in ("Row", "Level", "Problem", "Value")])
         for issue in info.input_issues:
             _append(ws, [issue.row or "file", issue.level, issue.message, issue.value])
         if not info.input_issues:
             _append(ws, ["", "", "none"])
-        ws.column_dimensions["A"].width = 24
-        ws.column_dimensions["B"].width = 40
-        ws.column_dimensions["C"].width = 80
-        ws.column_dimensions["D"].width = 30
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -160,39 +155,61 @@ def _blank(value):
     return "-" if value is None else value
 
 
-def _append(ws, values: list) -> None:
-    """Append a row; text that a spreadsheet would take for a formula is forced to be text."""
-    ws.append([spreadsheet_text(v) for v in values])
-    for cell in ws[ws.max_row]:
-        if looks_like_formula(cell.value):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+def _append(ws, values: list, template=None) -> None:
+    """Append a row; text that a spreadsheet would take for a formula is forced to be text.
+
+    ``template`` is a styled cell whose style every cell of the row takes (sharing one
+    registered style is what keeps large workbooks fast).
+    """
+    ws.append([_text_cell(ws, v, template) if looks_like_formula(v)
+               else (_like(ws, spreadsheet_text(v), template) if template is not None else spreadsheet_text(v))
+               for v in values])
+
+
+def _styled(ws, value, **style):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    for name, setting in style.items():
+        if setting is not None:
+            setattr(cell, name, setting)
+    return cell
+
+
+def _like(ws, value, template):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell._style = copy.copy(template._style)
+    return cell
+
+
+def _text_cell(ws, value: str, template=None):
+    cell = _like(ws, spreadsheet_text(value), template) if template is not None else _styled(ws, spreadsheet_text(value))
+    cell.data_type = "s"  # stored as a string, never as a formula
+    cell.quotePrefix = True  # and Excel keeps it text when someone edits it
+    return cell
 
 
 def _table(ws, headers: list[str], rows: list[list], widths: list[int], wrap: bool = False) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    for values in rows:
-        _append(ws, values)
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"  # printed: the header on every page, landscape, as wide as the page
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    last = ws.cell(1, len(headers)).column_letter
-    ws.auto_filter.ref = f"A1:{last}{max(1, len(rows) + 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
     for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(1, index).column_letter].width = width
-    if wrap:
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(index)].width = width
+    header_style = dict(font=Font(bold=True, color="FFFFFF"), fill=PatternFill("solid", fgColor=HEADER_FILL),
+                        alignment=Alignment(vertical="center", wrap_text=True))
+    ws.append([_styled(ws, h, **header_style) for h in headers])
+    template = _styled(ws, None, alignment=Alignment(wrap_text=True, vertical="top")) if wrap else None
+    for values in rows:
+        _append(ws, values, template)
 
 
 def _verdict_colours(ws, column: str, rows: int) -> None:
