@@ -37,7 +37,7 @@ def results(dns_server, all_cases):
         )
         for i, case in enumerate(all_cases)
     ]
-    client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=0.4, retries=0)
+    client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
     checks = load_checks().checks
     done = asyncio.run(run_audit(entries, checks, client, Settings(check_timeout=10), concurrency=8))
     return {r.entry.domain: r for r in done}

@@ -53,7 +53,7 @@ def test_audit_of_good_and_bad_rows(tmp_path, nameserver, capsys):
         "x.test,Northwind,someday,\n"
         "GOOD.TEST.,Contoso,,again\n"
     ))
-    code, out, err = run(["audit", path, "--nameserver", nameserver, "--timeout", "0.3", "--retries", "0",
+    code, out, err = run(["audit", path, "--nameserver", nameserver, "--timeout", "1", "--retries", "0",
                           "--out", "out", "--no-probes"], capsys)
     assert code == 2  # rows 3 and 8 could not be audited
     assert "row 3: error" in err and "row 8: error" in err and "row 9: warning: duplicate of row 2" in err
@@ -93,7 +93,7 @@ def test_exit_codes(tmp_path, nameserver, capsys, domains, args, code):
     cloud = "gcc-high" if "gcch.test" in domains else ""
     rows = "".join(f"{d},{cloud if d == 'gcch.test' else ''}\n" for d in domains)
     path = csv(tmp_path, "domain,cloud\n" + rows)
-    got, _out, err = run(["audit", path, "--nameserver", nameserver, "--timeout", "0.3", "--retries", "0",
+    got, _out, err = run(["audit", path, "--nameserver", nameserver, "--timeout", "1", "--retries", "0",
                           *args], capsys)
     assert got == code, err
 

@@ -47,7 +47,7 @@ def silent_port():
 
 
 def client(*ports, **kwargs) -> DnsClient:
-    kwargs.setdefault("timeout", 0.3)
+    kwargs.setdefault("timeout", 1.0)
     kwargs.setdefault("retries", 0)
     return DnsClient([Nameserver("127.0.0.1", p) for p in ports], **kwargs)
 

@@ -44,7 +44,7 @@ def audit(tmp_path, server, domains, *extra, out=None) -> tuple[int, dict | None
     csv = tmp_path / "domains.csv"
     csv.write_text("domain\n" + "\n".join(domains) + "\n")
     out = out or tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
-    code = main(["audit", str(csv), "--nameserver", f"127.0.0.1:{server.port}", "--timeout", "0.3", "--retries", "0",
+    code = main(["audit", str(csv), "--nameserver", f"127.0.0.1:{server.port}", "--timeout", "1", "--retries", "0",
                  "--checks", CHECKS, "--no-probes", "--format", "json", "--history", str(tmp_path / "h.sqlite"),
                  "--out", str(out), "--quiet", *extra])
     drift = out / "drift.json"
