@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 import textwrap
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="exit 1 when any result is at least this bad: warn, fail (default), "
                      "blocking (a failed critical/high check), never")
     res.add_argument("--quiet", action="store_true",
-                     help="print only problems, and with --compare only what changed (for cron)")
+                     help="print only problems, and with --compare only what changed (for cron); no progress bar")
+    res.add_argument("--stats", metavar="FILE", type=Path,
+                     help="write run statistics as JSON: time per phase, DNS questions and queries, peak memory")
     _report_options(res)
     hist = audit.add_argument_group("history and drift")
     _history_option(hist)
@@ -414,9 +417,11 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import run_audit
 
+    clock = PhaseClock()
     dns = DnsClient(nameservers, timeout=args.timeout, retries=args.retries, zones=args.planned_zones,
                     snapshot=args.snapshot, offline=args.offline)
     silent = [] if args.offline else await dns.preflight()
+    clock.lap("preflight")
     if nameservers and len(silent) == len(nameservers):
         details = "; ".join(f"{ns}: {why}" for ns, why in silent)
         err(f"no DNS server answered ({details}). Check your network or give a working --nameserver; "
@@ -428,7 +433,15 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         err(f"warning: DNS server {ns} did not answer ({why}); using the others")
     info = _run_info(args, inputs, checks, nameservers, started, dns, finished=None)
     run_id = history.begin(info) if history is not None else None
-    store = (lambda result: history.add_domain(run_id, result)) if history is not None else None
+    progress = Progress(len(inputs.entries), enabled=not args.quiet and sys.stderr.isatty())
+
+    def finished(result) -> None:
+        if history is not None:
+            started_at = time.monotonic()
+            history.add_domain(run_id, result)
+            clock.add("history", time.monotonic() - started_at)
+        progress.step()
+
     settings = Settings(
         check_timeout=args.check_timeout, allow_private=args.allow_private, https_port=args.https_port,
         http_port=args.http_port, smtp_port=args.smtp_port,
@@ -441,7 +454,9 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     live = DnsClient(nameservers, timeout=args.timeout, retries=args.retries) if args.compare_live else None
     try:
         results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web,
-                                  tls=tls, on_result=store, live=live)
+                                  tls=tls, on_result=finished, live=live)
+        progress.done()
+        clock.lap("audit")
     finally:
         if web is not None:
             await web.aclose()
@@ -456,7 +471,11 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
             write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
         if args.keep:
             history.keep(args.keep)
+    clock.lap("finish")
     written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE)
+    clock.lap("reports")
+    if args.stats:
+        write_atomic(args.stats, (json.dumps(clock.stats(run, dns), indent=2) + "\n").encode())
     if not args.quiet:
         print(summary(run))
         print(f"\nReports in {out_dir}: {', '.join(p.name for p in written if p.parent == out_dir)}"
@@ -468,6 +487,65 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     if drift is not None:
         return EXIT_USAGE if inputs.errors else drift.exit_code
     return exit_code(run, args.fail_on, len(inputs.errors))
+
+
+class PhaseClock:
+    """Wall time per phase of a run, for --stats (the benchmark reads it)."""
+
+    def __init__(self) -> None:
+        self.start = self.mark = time.monotonic()
+        self.phases: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.add(name, now - self.mark)
+        self.mark = now
+
+    def add(self, name: str, seconds: float) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    def stats(self, run, dns) -> dict:
+        import resource
+
+        phases = dict(self.phases)
+        phases["audit"] = phases.get("audit", 0.0) - phases.get("history", 0.0)  # history writes happen inside
+        total = time.monotonic() - self.start
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {
+            "domains": len(run.domains),
+            "seconds": round(total, 3),
+            "phases": {k: round(v, 3) for k, v in phases.items()},
+            "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
+                    "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
+                    "outcomes": dns.stats.by_outcome},
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+        }
+
+
+class Progress:
+    """A one-line progress bar on a terminal: done, rate, time left. Silent otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self.count = 0
+        self.start = self.shown = time.monotonic()
+
+    def step(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if self.enabled and (now - self.shown > 0.2 or self.count == self.total):
+            self.shown = now
+            rate = self.count / max(now - self.start, 1e-6)
+            left = (self.total - self.count) / rate if rate else 0
+            width = 30
+            filled = int(width * self.count / max(self.total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            print(f"\r[{bar}] {self.count}/{self.total} domains  {rate:6.1f}/s  {int(left) // 60}:{int(left) % 60:02d} "
+                  "left", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
 
 
 def _run_info(args, inputs, checks, nameservers, started, dns, finished):

@@ -15,6 +15,7 @@ Section numbers in comments refer to RFC 7208.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import time
@@ -115,8 +116,12 @@ class SpfRecord:
         return next((t for t in self.directives if t.name == "all"), None)
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_record(text: str) -> SpfRecord:
-    """Parse an SPF record (§4.6, §12). Raises SpfSyntaxError with the position of the error."""
+    """Parse an SPF record (§4.6, §12). Raises SpfSyntaxError with the position of the error.
+
+    Cached: thousands of domains share the same provider records, and the result is frozen.
+    """
     if not is_spf(text):
         raise SpfSyntaxError("the record does not start with 'v=spf1'", 0, text)
     terms: list[Term] = []

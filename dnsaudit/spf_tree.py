@@ -71,9 +71,12 @@ class SpfNode:
 
 
 async def build_tree(dns: DnsClient, domain: str) -> SpfNode:
-    """Fetch every record reachable from ``domain`` (each asked once through the shared cache)."""
-    evaluator = SpfEvaluator(dns)
-    return await _node(evaluator, dns, domain.rstrip(".").lower(), "", ())
+    """Fetch every record reachable from ``domain`` (each asked once through the shared cache).
+
+    Built once per domain and run: spf.limits, spf.microsoft365 and relay.spf share it.
+    """
+    domain = domain.rstrip(".").lower()
+    return await dns.derived(("spf-tree", domain), lambda: _node(SpfEvaluator(dns), dns, domain, "", ()))
 
 
 async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:

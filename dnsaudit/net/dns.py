@@ -200,6 +200,7 @@ class DnsClient:
         self.retries = retries
         self.stats = DnsStats()
         self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
+        self._derived: dict[tuple, asyncio.Future] = {}
         self._limit = asyncio.Semaphore(max_in_flight)
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
@@ -216,6 +217,15 @@ class DnsClient:
             self._cache[key] = task
         else:
             self.stats.cache_hits += 1
+        return await asyncio.shield(task)
+
+    async def derived(self, key: tuple, compute):
+        """Single-flight memo for values computed from DNS answers (an SPF include tree, say):
+        the first asker computes ``compute()``, everyone else awaits the same result."""
+        task = self._derived.get(key)
+        if task is None:
+            task = asyncio.ensure_future(compute())
+            self._derived[key] = task
         return await asyncio.shield(task)
 
     async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
