@@ -417,6 +417,8 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import run_audit
 
+    from dnsaudit.progress import PhaseClock, Progress
+
     clock = PhaseClock()
     dns = DnsClient(nameservers, timeout=args.timeout, retries=args.retries, zones=args.planned_zones,
                     snapshot=args.snapshot, offline=args.offline)
@@ -487,65 +489,6 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     if drift is not None:
         return EXIT_USAGE if inputs.errors else drift.exit_code
     return exit_code(run, args.fail_on, len(inputs.errors))
-
-
-class PhaseClock:
-    """Wall time per phase of a run, for --stats (the benchmark reads it)."""
-
-    def __init__(self) -> None:
-        self.start = self.mark = time.monotonic()
-        self.phases: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.monotonic()
-        self.add(name, now - self.mark)
-        self.mark = now
-
-    def add(self, name: str, seconds: float) -> None:
-        self.phases[name] = self.phases.get(name, 0.0) + seconds
-
-    def stats(self, run, dns) -> dict:
-        import resource
-
-        phases = dict(self.phases)
-        phases["audit"] = phases.get("audit", 0.0) - phases.get("history", 0.0)  # history writes happen inside
-        total = time.monotonic() - self.start
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return {
-            "domains": len(run.domains),
-            "seconds": round(total, 3),
-            "phases": {k: round(v, 3) for k, v in phases.items()},
-            "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
-                    "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
-                    "outcomes": dns.stats.by_outcome},
-            "peak_rss_mb": round(peak_kb / 1024, 1),
-        }
-
-
-class Progress:
-    """A one-line progress bar on a terminal: done, rate, time left. Silent otherwise."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-        self.count = 0
-        self.start = self.shown = time.monotonic()
-
-    def step(self) -> None:
-        self.count += 1
-        now = time.monotonic()
-        if self.enabled and (now - self.shown > 0.2 or self.count == self.total):
-            self.shown = now
-            rate = self.count / max(now - self.start, 1e-6)
-            left = (self.total - self.count) / rate if rate else 0
-            width = 30
-            filled = int(width * self.count / max(self.total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            print(f"\r[{bar}] {self.count}/{self.total} domains  {rate:6.1f}/s  {int(left) // 60}:{int(left) % 60:02d} "
-                  "left", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
 
 
 def _run_info(args, inputs, checks, nameservers, started, dns, finished):

@@ -21,6 +21,7 @@ from dnsaudit.certs import CertFacts, parse_certificate
 from dnsaudit.model import ErrorReason
 
 MAX_LINE = 1024
+PER_ADDRESS = 4  # handshakes at once to one address
 MAX_LINES = 64
 EHLO_NAME = "dnsaudit.invalid"
 
@@ -61,14 +62,19 @@ class TlsProber:
         self.reading.check_hostname = False
         self.reading.verify_mode = ssl.CERT_NONE
         self._cache: dict[tuple, asyncio.Future[TlsOutcome]] = {}
+        self._per_address: dict[str, asyncio.Semaphore] = {}
 
     async def probe(self, address: str, port: int, server_name: str, starttls: bool = False) -> TlsOutcome:
         key = (address, port, server_name.lower(), starttls)
         task = self._cache.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._probe(address, port, server_name, starttls))
+            task = asyncio.ensure_future(self._limited(address, port, server_name, starttls))
             self._cache[key] = task
         return await asyncio.shield(task)
+
+    async def _limited(self, address: str, port: int, server_name: str, starttls: bool) -> TlsOutcome:
+        async with self._per_address.setdefault(address, asyncio.Semaphore(PER_ADDRESS)):
+            return await self._probe(address, port, server_name, starttls)
 
     async def _probe(self, address: str, port: int, server_name: str, starttls: bool) -> TlsOutcome:
         base = dict(server_name=server_name, address=address, port=port)

@@ -24,6 +24,7 @@ from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient
 
 MAX_BODY = 64 * 1024
+PER_HOST = 4  # connections at once to one address: an audit must not look like a flood
 
 
 def is_public(address: str) -> bool:
@@ -111,6 +112,7 @@ class WebClient:
         self._lenient = httpx.AsyncClient(
             verify=False, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits, trust_env=False)
         self._cache: dict[tuple, asyncio.Future[WebResponse]] = {}
+        self._per_host: dict[str, asyncio.Semaphore] = {}
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -142,7 +144,8 @@ class WebClient:
                                blocked=blocked)
         last = WebResponse(url, error="no address answered", reason=ErrorReason.NETWORK)
         for address in allowed:
-            last = await self._fetch(url, scheme, host, path, address, blocked, verify)
+            async with self._per_host.setdefault(address, asyncio.Semaphore(PER_HOST)):
+                last = await self._fetch(url, scheme, host, path, address, blocked, verify)
             if last.ok:
                 break
         return last

@@ -16,7 +16,6 @@ from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.net.web import WebClient
 from dnsaudit.registry import load_checks, select
 from dnsaudit.runner import run_audit
-from dnsaudit.testing import ZoneServer
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: *.mail.protection.outlook.com\nmax_age: 86400\n"
 RESPONSES = {  # Host -> (status, content type, body, extra headers)
