@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Benchmark dnsaudit end to end behind a real recursive resolver with a delay per upstream answer.
+
+    python bench/run.py --domains 1000 --delay-ms 20
+    python bench/run.py --domains 10000 --delay-ms 20 --compare 100
+
+What it builds, all on 127.0.0.1 and torn down afterwards:
+
+    dnsaudit --> Unbound (recursive, caching) --> delay proxy (+N ms per answer) --> NSD (authoritative)
+
+NSD serves N synthetic domains shaped like an MSP's list (mostly Microsoft 365, some
+broken, multi-provider SPF, some relay IPs), the Microsoft records from dnsaudit's offline
+snapshot and stand-ins for common SPF providers. Unbound stubs every zone, and the root,
+to the proxy, so nothing leaves the machine. The harness installs Debian's unbound and nsd
+when they are missing (it needs root for that, and for --compare, which runs checkdmarc's
+CLI against Unbound on port 53).
+
+It prints domains per second, DNS queries per second, peak resident memory of dnsaudit
+and the share of time per phase (from ``dnsaudit audit --stats``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROVIDERS = {  # include -> zone (origin, text)
+    "_spf.google.com": ("google.com", '_spf TXT "v=spf1 include:_netblocks.google.com ~all"\n'
+                        '_netblocks TXT "v=spf1 ip4:35.190.247.0/24 ip4:64.233.160.0/19 ~all"'),
+    "sendgrid.net": ("sendgrid.net", '@ TXT "v=spf1 ip4:167.89.0.0/17 ip4:149.72.0.0/16 ~all"'),
+    "mailgun.org": ("mailgun.org", '@ TXT "v=spf1 include:_spf.mailgun.org ~all"\n'
+                    '_spf TXT "v=spf1 ip4:209.61.151.0/24 ip4:166.78.68.0/22 ~all"'),
+    "servers.mcsv.net": ("mcsv.net", 'servers TXT "v=spf1 ip4:205.201.128.0/20 ip4:198.2.128.0/18 ?all"'),
+    "amazonses.com": ("amazonses.com", '@ TXT "v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 ~all"'),
+}
+SOA = "@ SOA ns1.bench.test. hostmaster.bench.test. 1 3600 600 86400 3600\n@ NS ns1.bench.test.\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def generate(count: int, folder: Path, seed: int = 7) -> Path:
+    """Zone files and an input CSV of ``count`` synthetic customer domains."""
+    rng = random.Random(seed)
+    zone = [SOA, "ns1 A 127.0.0.1"]
+    rows = ["domain,client,phase,relay_ips,tenant"]
+    for i in range(count):
+        label, fqdn = f"c{i:05d}", f"c{i:05d}.bench.test"
+        dashes = fqdn.replace(".", "-")
+        roll = rng.random()
+        phase = "cloud"
+        if roll < 0.80:  # by the book, or nearly
+            zone.append(f"{label} MX 0 {dashes}.mail.protection.outlook.com.")
+            zone.append(f"autodiscover.{label} CNAME autodiscover.outlook.com.")
+            for sel in ("selector1", "selector2"):
+                if rng.random() < 0.7:
+                    zone.append(f"{sel}._domainkey.{label} CNAME {sel}-{dashes}._domainkey.t{i % 300}.onmicrosoft.com.")
+        elif roll < 0.90:  # hybrid, on premises (TEST-NET addresses: never probed)
+            phase = "hybrid"
+            zone.append(f"{label} MX 10 mail.{label}.bench.test.")
+            zone.append(f"mail.{label} A 203.0.113.{i % 250 + 1}")
+            zone.append(f"autodiscover.{label} CNAME mail.{label}.bench.test.")
+        elif roll < 0.95:  # broken: no MX, a legacy A
+            zone.append(f"{label} A 198.51.100.{i % 250 + 1}")
+        # else: a domain with no records at all but SPF below (or nothing)
+        includes = rng.sample(sorted(PROVIDERS), rng.randint(0, 4))
+        spf = " ".join([f"ip4:192.0.2.{i % 250 + 1}", "include:spf.protection.outlook.com",
+                        *(f"include:{p}" for p in includes), "-all"])
+        if rng.random() < 0.97:
+            zone.append(f'{label} TXT "v=spf1 {spf}"')
+        if rng.random() < 0.6:
+            zone.append(f'_dmarc.{label} TXT "v=DMARC1; p={rng.choice(["none", "quarantine", "reject"])}; '
+                        f'rua=mailto:dmarc@{fqdn}"')
+        relay = f"192.0.2.{i % 250 + 1}" if rng.random() < 0.2 else ""
+        rows.append(f"{fqdn},Client {i % 60},{phase},{relay},t{i % 300}.onmicrosoft.com")
+    zones = folder / "zones"
+    zones.mkdir()
+    (zones / "bench.test.zone").write_text("\n".join(zone) + "\n")
+    for include, (origin, text) in PROVIDERS.items():
+        (zones / f"{origin}.zone").write_text(SOA.replace("bench.test", origin) + text + "\n")
+    for snap in (ROOT / "dnsaudit" / "snapshot").glob("*.zone"):
+        shutil.copy(snap, zones / snap.name)
+    csv = folder / "domains.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    return csv
+
+
+def ensure_packages() -> None:
+    missing = [p for p, binary in (("nsd", "nsd"), ("unbound", "unbound")) if not shutil.which(binary)
+               and not Path(f"/usr/sbin/{binary}").exists()]
+    if missing:
+        print(f"installing {' '.join(missing)} from Debian ...", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+
+
+def start_nsd(folder: Path, port: int) -> subprocess.Popen:
+    zones = sorted((folder / "zones").glob("*.zone"))
+    conf = folder / "nsd.conf"
+    conf.write_text("\n".join([
+        "server:", f"  ip-address: 127.0.0.1@{port}", f"  zonesdir: \"{folder / 'zones'}\"", "  username: \"\"",
+        "  database: \"\"", f"  zonelistfile: \"{folder}/zone.list\"", f"  xfrdfile: \"{folder}/xfrd.state\"",
+        f"  pidfile: \"{folder}/nsd.pid\"", "  server-count: 1", "  verbosity: 0", "  hide-version: yes",
+        "remote-control:", "  control-enable: no",
+        *(line for z in zones for line in ("zone:", f"  name: \"{z.name.removesuffix('.zone')}\"",
+                                          f"  zonefile: \"{z.name}\"")),
+    ]) + "\n")
+    return subprocess.Popen([shutil.which("nsd") or "/usr/sbin/nsd", "-d", "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=open(folder / "nsd.log", "w"))
+
+
+def start_unbound(folder: Path, port: int, upstream: int) -> subprocess.Popen:
+    zones = [z.name.removesuffix(".zone") for z in sorted((folder / "zones").glob("*.zone"))]
+    stubs = [line for z in [*zones, "."] for line in (
+        "stub-zone:", f"  name: \"{z}\"", f"  stub-addr: 127.0.0.1@{upstream}", "  stub-no-cache: no")]
+    conf = folder / "unbound.conf"
+    conf.write_text("\n".join([
+        "server:", f"  interface: 127.0.0.1@{port}", "  access-control: 127.0.0.0/8 allow",
+        "  do-not-query-localhost: no", "  module-config: \"iterator\"", "  qname-minimisation: no",
+        "  username: \"\"", "  chroot: \"\"", f"  directory: \"{folder}\"", f"  pidfile: \"{folder}/unbound.pid\"",
+        "  num-threads: 2", "  msg-cache-size: 256m", "  rrset-cache-size: 512m", "  outgoing-range: 4096",
+        "  num-queries-per-thread: 2048", "  so-reuseport: yes", "  verbosity: 0", "  use-syslog: no",
+        f"  logfile: \"{folder}/unbound.log\"", "  harden-referral-path: no", "  target-fetch-policy: \"0 0 0 0 0\"",
+        "  unwanted-reply-threshold: 0", "  infra-host-ttl: 3600",
+        "  local-zone: \"test.\" nodefault",  # RFC 6761 names are NXDOMAIN by default in Unbound
+        *stubs,
+    ]) + "\n")
+    return subprocess.Popen([shutil.which("unbound") or "/usr/sbin/unbound", "-d", "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=open(folder / "unbound.err", "w"))
+
+
+class DelayProxy:
+    """UDP and TCP between Unbound and NSD, adding a fixed delay to every answer."""
+
+    def __init__(self, listen: int, target: int, delay: float) -> None:
+        self.listen, self.target, self.delay = listen, target, delay
+        self.answers = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._serve())
+        self.loop.run_forever()
+
+    async def _serve(self) -> None:
+        proxy = self
+
+        class Downstream(asyncio.DatagramProtocol):
+            def connection_made(self, transport):
+                self.transport = transport
+
+            def datagram_received(self, data, addr):
+                asyncio.ensure_future(proxy._forward_udp(data, addr, self.transport))
+
+        await self.loop.create_datagram_endpoint(Downstream, local_addr=("127.0.0.1", self.listen))
+        await asyncio.start_server(self._forward_tcp, "127.0.0.1", self.listen)
+
+    async def _forward_udp(self, data, addr, downstream) -> None:
+        loop = asyncio.get_running_loop()
+        reply = loop.create_future()
+
+        class Upstream(asyncio.DatagramProtocol):
+            def datagram_received(self, answer, _addr):
+                if not reply.done():
+                    reply.set_result(answer)
+
+        transport, _ = await loop.create_datagram_endpoint(Upstream, remote_addr=("127.0.0.1", self.target))
+        try:
+            transport.sendto(data)
+            answer = await asyncio.wait_for(reply, 5)
+        except asyncio.TimeoutError:
+            return
+        finally:
+            transport.close()
+        await asyncio.sleep(self.delay)
+        self.answers += 1
+        downstream.sendto(answer, addr)
+
+    async def _forward_tcp(self, reader, writer) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+            while True:
+                head = await reader.readexactly(2)
+                body = await reader.readexactly(int.from_bytes(head, "big"))
+                up_writer.write(head + body)
+                head = await up_reader.readexactly(2)
+                answer = await up_reader.readexactly(int.from_bytes(head, "big"))
+                await asyncio.sleep(self.delay)
+                self.answers += 1
+                writer.write(head + answer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def wait_for_dns(port: int, timeout: float = 20) -> None:
+    import dns.message
+    import dns.query
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            dns.query.udp(dns.message.make_query("bench.test", "SOA"), "127.0.0.1", port=port, timeout=0.5)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers DNS on 127.0.0.1:{port}")
+
+
+def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int) -> dict:
+    stats = folder / "stats.json"
+    command = [sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
+               "--history", str(folder / "history.sqlite"), "--out", str(folder / "out"), "--quiet",
+               "--stats", str(stats), "--concurrency", str(concurrency)]
+    started = time.monotonic()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if proc.returncode not in (0, 1, 3):
+        raise RuntimeError(f"dnsaudit failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    data = json.loads(stats.read_text())
+    data["wall_seconds"] = wall
+    return data
+
+
+def run_checkdmarc(csv: Path, count: int) -> float:
+    """Seconds per domain for checkdmarc's CLI (it needs the resolver on port 53)."""
+    domains = [line.split(",")[0] for line in csv.read_text().splitlines()[1:count + 1]]
+    exe = shutil.which("checkdmarc") or str(Path(sys.executable).with_name("checkdmarc"))
+    started = time.monotonic()
+    subprocess.run([exe, "-n", "127.0.0.1", "--skip-tls", "-o", os.devnull, *domains],
+                   capture_output=True, text=True, timeout=3600)
+    return (time.monotonic() - started) / len(domains)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--domains", type=int, default=1000)
+    parser.add_argument("--delay-ms", type=float, default=20.0, help="added to every upstream answer (default 20)")
+    parser.add_argument("--concurrency", type=int, default=64, help="dnsaudit --concurrency (default 64)")
+    parser.add_argument("--compare", type=int, metavar="N", default=0,
+                        help="also time checkdmarc's CLI on the first N domains and print the ratio")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (zones, reports, logs)")
+    args = parser.parse_args()
+    ensure_packages()
+    folder = Path(tempfile.mkdtemp(prefix="dnsaudit-bench-"))
+    csv = generate(args.domains, folder)
+    nsd_port, proxy_port = free_port(), free_port()
+    resolver_port = 53 if args.compare else free_port()
+    processes = []
+    try:
+        processes.append(start_nsd(folder, nsd_port))
+        wait_for_dns(nsd_port)
+        proxy = DelayProxy(proxy_port, nsd_port, args.delay_ms / 1000)
+        proxy.start()
+        processes.append(start_unbound(folder, resolver_port, proxy_port))
+        wait_for_dns(resolver_port)
+        result = run_dnsaudit(folder, csv, resolver_port, args.concurrency)
+        phases = result["phases"]
+        audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
+        print(f"domains:            {result['domains']}")
+        print(f"added delay:        {args.delay_ms:g} ms per upstream answer ({proxy.answers} upstream answers)")
+        print(f"wall time:          {result['wall_seconds']:.1f} s (dnsaudit's own: {result['seconds']:.1f} s)")
+        print(f"domains per second: {result['domains'] / result['wall_seconds']:.1f}")
+        print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
+              f"({result['dns']['queries_sent']} queries for {result['dns']['questions']} distinct questions)")
+        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB")
+        total = sum(phases.values()) or 1
+        print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
+        if args.compare:
+            theirs = run_checkdmarc(csv, args.compare)
+            ours = result["wall_seconds"] / result["domains"]
+            print(f"checkdmarc CLI:     {theirs:.3f} s per domain on {args.compare} domains; dnsaudit {ours:.4f} s "
+                  f"per domain: {theirs / ours:.0f}x faster")
+        if args.keep:
+            print(f"kept: {folder}")
+    finally:
+        for proc in processes:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
