@@ -462,6 +462,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     finally:
         if web is not None:
             await web.aclose()
+        await dns.aclose()
     info = _run_info(args, inputs, checks, nameservers, started, dns, finished=dt.datetime.now(dt.timezone.utc))
     run = AuditRun(info, tuple(results))
     drift = None

@@ -28,6 +28,7 @@ import dns.rdatatype
 import dns.resolver
 
 from dnsaudit.model import ErrorReason
+from dnsaudit.net.udp import UdpPool
 from dnsaudit.zones import ZoneSet
 
 DEFAULT_PORT = 53
@@ -201,6 +202,7 @@ class DnsClient:
         self.stats = DnsStats()
         self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
         self._derived: dict[tuple, asyncio.Future] = {}
+        self._pools: dict[Nameserver, UdpPool] = {}
         self._limit = asyncio.Semaphore(max_in_flight)
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
@@ -310,10 +312,15 @@ class DnsClient:
 
     async def _send(self, query: dns.message.Message, ns: Nameserver) -> dns.message.Message:
         self.stats.queries_sent += 1
-        response, _used_tcp = await dns.asyncquery.udp_with_fallback(
-            query, ns.address, timeout=self.timeout, port=ns.port
-        )
-        return response
+        pool = self._pools.get(ns)
+        if pool is None:
+            pool = self._pools[ns] = UdpPool(ns.address, ns.port)
+        return await pool.ask(query, self.timeout)
+
+    async def aclose(self) -> None:
+        """Close the sockets (the run's end; a new query would open them again)."""
+        for pool in self._pools.values():
+            pool.close()
 
 
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
