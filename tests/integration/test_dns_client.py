@@ -165,3 +165,34 @@ def test_parse_nameserver(text, address, port):
 def test_parse_nameserver_rejects(text):
     with pytest.raises(ValueError):
         parse_nameserver(text)
+
+
+def test_a_reply_that_does_not_match_the_question_is_ignored():
+    """A forged answer (same ID, other question) arriving first must not be taken."""
+    import threading
+
+    import dns.message
+    import dns.rrset
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+
+    def serve():
+        data, addr = sock.recvfrom(4096)
+        query = dns.message.from_wire(data)
+        forged = dns.message.make_response(dns.message.make_query("evil.test", "A"))
+        forged.id = query.id
+        forged.answer.append(dns.rrset.from_text("evil.test.", 60, "IN", "A", "203.0.113.66"))
+        sock.sendto(forged.to_wire(), addr)
+        real = dns.message.make_response(query)
+        real.answer.append(dns.rrset.from_text("good.test.", 60, "IN", "A", "192.0.2.7"))
+        sock.sendto(real.to_wire(), addr)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        answer = asyncio.run(client(sock.getsockname()[1], timeout=2).query("good.test", "A"))
+    finally:
+        thread.join(5)
+        sock.close()
+    assert answer.texts == ("192.0.2.7",)
