@@ -286,7 +286,8 @@ def main() -> int:
         print(f"domains per second: {result['domains'] / result['wall_seconds']:.1f}")
         print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
               f"({result['dns']['queries_sent']} queries for {result['dns']['questions']} distinct questions)")
-        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB")
+        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB (after each phase: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in result.get("peak_rss_mb_after", {}).items()) + ")")
         print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({1000 * result['cpu_seconds'] / result['domains']:.1f} ms "
               "per domain)")
         total = sum(phases.values()) or 1

@@ -402,11 +402,13 @@ class AuditRun:
     def subset(self, domains) -> AuditRun:
         return AuditRun(self.info, tuple(domains), self.drift)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict_without_domains(self) -> dict[str, Any]:
         return {
             "schema": "dnsaudit-results",
             "schema_version": SCHEMA_VERSION,
             "run": self.info.to_dict(),
             "totals": self.totals(),
-            "domains": [d.to_dict() for d in self.domains],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.to_dict_without_domains(), "domains": [d.to_dict() for d in self.domains]}

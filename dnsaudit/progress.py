@@ -12,11 +12,15 @@ class PhaseClock:
     def __init__(self) -> None:
         self.start = self.mark = time.monotonic()
         self.phases: dict[str, float] = {}
+        self.peaks: dict[str, float] = {}  # peak memory so far, after each phase: which one raised it
 
     def lap(self, name: str) -> None:
+        import resource
+
         now = time.monotonic()
         self.add(name, now - self.mark)
         self.mark = now
+        self.peaks[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
     def add(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
@@ -36,6 +40,7 @@ class PhaseClock:
                     "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
                     "outcomes": dns.stats.by_outcome},
             "peak_rss_mb": round(peak_kb / 1024, 1),
+            "peak_rss_mb_after": self.peaks,
         }
 
 

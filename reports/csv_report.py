@@ -26,9 +26,9 @@ class CsvReport(ReportWriter):
     format = "csv"
     filename = "findings.csv"
 
-    def render(self, run: AuditRun, title: str = "") -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+    def stream(self, run: AuditRun, title: str, handle) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
+        writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for row in domain_rows(run):
             d = row.result
@@ -37,4 +37,4 @@ class CsvReport(ReportWriter):
                           f.check_id, f.area, f.severity.value, f.status.value, f.reason.value if f.reason else "",
                           f.message, f.observed, f.expected, f.remediation]
                 writer.writerow([neutralise(v) for v in values])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        text.detach()  # the caller owns and closes the file

@@ -48,7 +48,8 @@ class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
 
-    def render(self, run: AuditRun, title: str = "dnsaudit report") -> bytes:
+    def stream(self, run: AuditRun, title: str, handle) -> None:
+        """Rendered piece by piece: a page for thousands of domains is never one string in memory."""
         import jinja2
         from markupsafe import Markup
 
@@ -57,7 +58,7 @@ class HtmlReport(ReportWriter):
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                  lstrip_blocks=True)
         template = env.from_string(_template("report.html.j2"))
-        html = template.render(
+        chunks = template.generate(
             title=title,
             run=run,
             totals=run.totals(),
@@ -73,4 +74,5 @@ class HtmlReport(ReportWriter):
             script=Markup(script),
             script_hash=f"sha256-{digest}",
         )
-        return html.encode("utf-8")
+        for chunk in chunks:
+            handle.write(chunk.encode("utf-8"))

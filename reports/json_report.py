@@ -9,8 +9,16 @@ from dnsaudit.reports.base import ReportWriter
 
 
 class JsonReport(ReportWriter):
+    """Streams one domain at a time (one per line inside "domains"), so memory stays flat."""
+
     format = "json"
     filename = "results.json"
 
-    def render(self, run: AuditRun, title: str = "") -> bytes:
-        return (json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    def stream(self, run: AuditRun, title: str, handle) -> None:
+        head = run.to_dict_without_domains()
+        text = json.dumps(head, indent=2, ensure_ascii=False)
+        handle.write((text[:-2] + ',\n  "domains": [').encode("utf-8"))
+        for index, domain in enumerate(run.domains):
+            line = json.dumps(domain.to_dict(), ensure_ascii=False)
+            handle.write((("," if index else "") + "\n    " + line).encode("utf-8"))
+        handle.write(b"\n  ]\n}\n")
