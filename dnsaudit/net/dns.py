@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 from dataclasses import dataclass, field
 
 import dns.asyncquery
@@ -142,8 +143,9 @@ class DnsAnswer:
         """The name exists (it has records, perhaps not of this type)."""
         return self.outcome in (Outcome.ANSWER, Outcome.NODATA)
 
-    @property
+    @functools.cached_property
     def texts(self) -> tuple[str, ...]:
+        """The records in zone-file text (computed once: many checks read the same answer)."""
         return tuple(r.to_text() for r in self.records)
 
     @property
@@ -153,6 +155,10 @@ class DnsAnswer:
 
     def describe(self) -> str:
         """One normalised evidence line: no TTLs, records sorted, chain shown."""
+        return self._evidence_line
+
+    @functools.cached_property
+    def _evidence_line(self) -> str:
         via = "".join(f" -> {n}" for n in self.chain[1:])
         head = f"{self.name} {self.rdtype}{(' (CNAME' + via + ')') if via else ''}"
         if self.ok:
