@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser(
         "audit",
         help="audit the domains listed in a CSV or .xlsx file",
-        description="Audit every domain in INPUT and write results.json plus a terminal summary.",
+        description="Audit every domain in INPUT: print a summary, worst first, and write report.xlsx, "
+        "report.html, findings.csv and results.json into a new folder; store the run in the history.",
         epilog=AUDIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -99,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --zone: also show, per domain, what the plan changes against live DNS")
     web = audit.add_argument_group("HTTPS and TLS probes")
     web.add_argument("--no-probes", action="store_true",
-                     help="make no HTTP(S) connections (checks that need them report skip)")
+                     help="make no HTTP(S), TLS or SMTP connections (checks that need them report skip)")
     web.add_argument("--allow-private", action="store_true",
                      help="connect to loopback/private/link-local addresses that DNS returns (labs, internal "
                      "audits); by default such answers are reported, not probed")
