@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser(
         "audit",
         help="audit the domains listed in a CSV or .xlsx file",
-        description="Audit every domain in INPUT: print a summary, worst first, and write report.xlsx, "
+        description="Audit every domain in INPUT: print a summary, worst first, and write report.xlsx,\n"
         "report.html, findings.csv and results.json into a new folder; store the run in the history.",
         epilog=AUDIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
