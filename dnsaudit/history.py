@@ -74,6 +74,19 @@ class RunRow:
     domains: int
 
 
+def _lock_exclusively(handle) -> None:
+    """Take an exclusive lock on an open file without waiting (raises if another process holds it)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def default_path() -> Path:
     """The per-user data folder: $XDG_DATA_HOME/dnsaudit (or ~/.local/share), %LOCALAPPDATA% on Windows."""
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
@@ -123,13 +136,11 @@ class History:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _take_lock(self) -> None:
-        import fcntl
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         handle = open(lock_path, "a+")  # noqa: SIM115 - held for the object's lifetime
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            _lock_exclusively(handle)
+        except (BlockingIOError, PermissionError):
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
