@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
@@ -11,6 +12,18 @@ from dnsaudit.spf import txt_strings
 POLICIES = ("none", "quarantine", "reject")
 STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 M365_DMARC = "https://learn.microsoft.com/defender-office-365/email-authentication-dmarc-configure"
+
+
+@functools.lru_cache(maxsize=1)
+def _public_suffixes():
+    from publicsuffixlist import PublicSuffixList  # checkdmarc's dependency; loaded once
+
+    return PublicSuffixList()
+
+
+def organisational_domain(domain: str) -> str:
+    """RFC 7489 §3.2: the registrable domain (public suffix plus one label)."""
+    return _public_suffixes().privatesuffix(domain) or domain
 
 
 def parse_dmarc(text: str) -> tuple[dict[str, str], list[str]]:
@@ -41,8 +54,10 @@ class DmarcRecord(Check):
     DMARC (``_dmarc.<domain>`` TXT) tells receivers what to do with mail that fails SPF and
     DKIM alignment, and where to send reports. ``p=none`` only monitors; ``quarantine``
     or ``reject`` protect the domain from spoofing. ``sp`` sets the policy for
-    subdomains; ``rua``/``ruf`` must be ``mailto:`` URIs. Advisory: Microsoft 365 mail
-    flows without it, but spoofing protection and bulk-sender rules depend on it.
+    subdomains; ``rua``/``ruf`` must be ``mailto:`` URIs. A subdomain without its own
+    record gets the organisational domain's (RFC 7489 §6.6.3), judged by its ``sp``.
+    Advisory: Microsoft 365 mail flows without it, but spoofing protection and bulk-sender
+    rules depend on it.
 
     Fix: publish the record in the remediation and tighten ``p`` once reports are clean.
     """
@@ -58,8 +73,17 @@ class DmarcRecord(Check):
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the DMARC record")]
         evidence = (answer.describe(),)
-        records = [t for t, _ in txt_strings(answer) if t.strip().lower().startswith("v=dmarc1")] if answer.ok else []
+        records = _dmarc_records(answer)
         starter = txt_record(name, f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{ctx.domain}")
+        inherited = ""
+        org = organisational_domain(ctx.domain)
+        if not records and org != ctx.domain:
+            parent = await ctx.dns.query(f"_dmarc.{org}", "TXT")
+            if parent.outcome.is_failure:
+                return [self.could_not_test(parent, f"the DMARC record of {org}")]
+            evidence += (parent.describe(),)
+            records = _dmarc_records(parent)
+            inherited = org if len(records) == 1 else ""
         if not records:
             return [self.warn("No DMARC record: receivers get no policy and you get no reports.", observed="(none)",
                               expected="v=DMARC1; p=quarantine or reject", remediation=starter, evidence=evidence)]
@@ -69,6 +93,8 @@ class DmarcRecord(Check):
         text = records[0]
         tags, problems = parse_dmarc(text)
         policy = tags.get("p", "").lower()
+        if inherited and tags.get("sp"):
+            policy = tags["sp"].lower()  # a subdomain gets the organisational domain's sp
         if policy not in POLICIES:
             problems.append(f"p={tags.get('p', '(missing)')} is not none, quarantine or reject")
         sub = tags.get("sp", "").lower()
@@ -83,7 +109,9 @@ class DmarcRecord(Check):
                               expected="v=DMARC1; p=...; rua=mailto:...", evidence=evidence)]
         findings = []
         if policy == "none":
-            findings.append(self.warn("DMARC policy is p=none: it monitors but does not protect against spoofing.",
+            findings.append(self.warn(f"DMARC policy is {'sp' if inherited and tags.get('sp') else 'p'}=none"
+                                      f"{f' (inherited from {inherited})' if inherited else ''}: it monitors but "
+                                      "does not protect against spoofing.",
                                       observed=text, expected="p=quarantine or p=reject", evidence=evidence))
         if sub and STRENGTH[sub] < STRENGTH[policy]:
             findings.append(self.warn(f"Subdomains get a weaker policy (sp={sub}) than the domain (p={policy}).",
@@ -94,4 +122,10 @@ class DmarcRecord(Check):
         if tags.get("pct", "100") != "100":
             findings.append(self.info(f"pct={tags['pct']}: the policy applies to part of the failing mail only.",
                                       observed=text, evidence=evidence))
-        return findings or [self.passed(f"DMARC policy p={policy} is published.", observed=text, evidence=evidence)]
+        source = f" (inherited from {inherited})" if inherited else ""
+        return findings or [self.passed(f"DMARC policy p={policy} is published{source}.", observed=text,
+                                        evidence=evidence)]
+
+
+def _dmarc_records(answer) -> list[str]:
+    return [t for t, _ in txt_strings(answer) if t.strip().lower().startswith("v=dmarc1")] if answer.ok else []
