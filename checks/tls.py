@@ -18,7 +18,7 @@ from dnsaudit.check import Check, CheckContext
 from dnsaudit.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.tls import TlsOutcome
-from dnsaudit.net.web import is_public, resolve_addresses
+from dnsaudit.net.web import allowed_addresses, resolve_addresses
 
 from dnsaudit.checks.mx import mail_hosts, mx_hosts
 
@@ -36,18 +36,26 @@ class TlsCheck(Check):
                        what: str = "") -> list[Finding]:
         """Findings for the certificate at ``host``:``port``, reference identity ``host``."""
         what = what or host
+        outcome = await self.reach(ctx, host, port, starttls=starttls, what=what)
+        return outcome if isinstance(outcome, list) else judge(self, outcome, host, what)
+
+    async def reach(self, ctx: CheckContext, host: str, port: int, *, starttls: bool, what: str,
+                    required: bool = False) -> TlsOutcome | list[Finding]:
+        """Resolve ``host`` with the run's resolver, keep non-public answers unprobed, probe the first allowed
+        address; or the findings that say why there is nothing to judge (``required``: no address is a fail)."""
         resolved = await resolve_addresses(ctx.dns, host)
         addresses = resolved.addresses
         if resolved.reason is not None:
             return [self.error(f"Could not test {what}: {resolved.why}.", resolved.reason)]
         if not addresses:
+            if required:
+                return [self.fail(f"{what}: {resolved.why}.", observed=resolved.why)]
             return [self.skip(f"{what}: {resolved.why}; nothing to examine.")]
-        allowed = [a for a in addresses if ctx.settings.allow_private or is_public(a)]
+        allowed = allowed_addresses(addresses, ctx.settings.allow_private)
         if not allowed:
             return [self.warn(f"{what} resolves to non-public addresses in public DNS ({', '.join(addresses)}); "
                               "not probed (use --allow-private for an internal audit).", observed=", ".join(addresses))]
-        outcome = await ctx.tls.probe(allowed[0], port, host, starttls=starttls)
-        return judge(self, outcome, host, what)
+        return await ctx.tls.probe(allowed[0], port, host, starttls=starttls)
 
 
 def judge(check: Check, outcome: TlsOutcome, reference: str, what: str) -> list[Finding]:
@@ -195,21 +203,12 @@ class TlsRelay(TlsCheck):
             return [self.skip(ctx.no_probes())]
         host, port = _host_port(target)
         starttls = port in (25, 587)
-        try:
-            ipaddress.ip_address(host)
+        if _is_address(host):
             outcome = await ctx.tls.probe(host, port, host, starttls=starttls)  # the user gave the address
-        except ValueError:
-            resolved = await resolve_addresses(ctx.dns, host)
-            addresses = resolved.addresses
-            if resolved.reason is not None:
-                return [self.error(f"Could not test the relay host: {resolved.why}.", resolved.reason)]
-            if not addresses:
-                return [self.fail(f"The relay host {host}: {resolved.why}.", observed=resolved.why)]
-            allowed = [a for a in addresses if ctx.settings.allow_private or is_public(a)]
-            if not allowed:
-                return [self.warn(f"The relay host {host} resolves to non-public addresses ({', '.join(addresses)}); "
-                                  "not probed (use --allow-private).", observed=", ".join(addresses))]
-            outcome = await ctx.tls.probe(allowed[0], port, host, starttls=starttls)
+        else:
+            outcome = await self.reach(ctx, host, port, starttls=starttls, what=f"relay host {host}", required=True)
+            if isinstance(outcome, list):
+                return outcome
         evidence = (f"TLS {outcome.endpoint}: " + (outcome.cert.summary() if outcome.cert else outcome.error),)
         if outcome.cert is None:
             return judge(self, outcome, host, f"relay host {host}")
@@ -248,6 +247,14 @@ class TlsRelay(TlsCheck):
 def _under(name: str, domain: str) -> bool:
     name = name.lower().removeprefix("*.")
     return name == domain or name.endswith("." + domain)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
 
 
 def _is_file(target: str) -> bool:

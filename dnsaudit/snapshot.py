@@ -15,8 +15,8 @@ def snapshot_date() -> str:
 def load_snapshot() -> ZoneSet:
     zones = ZoneSet()
     folder = resources.files("dnsaudit") / "snapshot"
+    source = f"offline snapshot {snapshot_date()}"
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".zone"):
-            origin = item.name.removesuffix(".zone")
-            zones.add_text(origin, item.read_text(encoding="utf-8"), f"offline snapshot {snapshot_date()}")
+            zones.add_text(item.name.removesuffix(".zone"), item.read_text(encoding="utf-8"), source)
     return zones

@@ -32,6 +32,11 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def allowed_addresses(addresses, allow_private: bool) -> list[str]:
+    """The addresses dnsaudit may connect to: public ones, or all with --allow-private."""
+    return [a for a in addresses if allow_private or is_public(a)]
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A host's addresses, or why there are none (``reason`` set: the lookup failed, could not test)."""
@@ -136,7 +141,7 @@ class WebClient:
         addresses = resolved.addresses
         if not addresses:
             return WebResponse(url, error=resolved.why, reason=resolved.reason)
-        allowed = [a for a in addresses if self.allow_private or is_public(a)]
+        allowed = allowed_addresses(addresses, self.allow_private)
         blocked = tuple(a for a in addresses if a not in allowed)
         if not allowed:
             return WebResponse(url, error=f"{host} resolves only to non-public addresses "
