@@ -227,9 +227,10 @@ def wait_for_dns(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing answers DNS on 127.0.0.1:{port}")
 
 
-def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int) -> dict:
+def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, profile: str = "") -> dict:
     stats = folder / "stats.json"
-    command = [sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
+    sampler = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", profile, "--"] if profile else []
+    command = [*sampler, sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
                "--history", str(folder / "history.sqlite"), "--out", str(folder / "out"), "--quiet",
                "--stats", str(stats), "--concurrency", str(concurrency)]
     started = time.monotonic()
@@ -262,6 +263,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="dnsaudit --concurrency (default 64)")
     parser.add_argument("--compare", type=int, metavar="N", default=0,
                         help="also time checkdmarc's CLI on the first N domains and print the ratio")
+    parser.add_argument("--profile", metavar="FILE", default="",
+                        help="sample dnsaudit with py-spy (pip install py-spy) into FILE, collapsed stacks")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (zones, reports, logs)")
     args = parser.parse_args()
     ensure_packages()
@@ -277,7 +280,7 @@ def main() -> int:
         proxy.start()
         processes.append(start_unbound(folder, resolver_port, proxy_port))
         wait_for_dns(resolver_port)
-        result = run_dnsaudit(folder, csv, resolver_port, args.concurrency)
+        result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.profile)
         phases = result["phases"]
         audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
         print(f"domains:            {result['domains']}")

@@ -3,7 +3,8 @@
 dnspython's high-level resolver folds SERVFAIL and REFUSED into one exception and treats a
 timeout as a single error; an audit must tell a domain that *does not exist* from one whose
 servers are *broken* from one we *could not reach*, so this client sends queries itself
-(``dns.asyncquery``, UDP with TCP fallback on truncation) and classifies the raw response.
+(UDP over a few long-lived sockets, TCP when truncated: ``net.udp`` and ``net.wire``) and
+classifies the raw reply.
 
 Every answer is memoised for the run with single-flight semantics: concurrent askers of
 the same question await the same in-flight query, so ``spf.protection.outlook.com`` costs
@@ -17,11 +18,7 @@ import enum
 import functools
 from dataclasses import dataclass, field
 
-import dns.asyncquery
 import dns.exception
-import dns.flags
-import dns.message
-import dns.name
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -30,11 +27,11 @@ import dns.resolver
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.udp import UdpPool
+from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.zones import ZoneSet
 
 DEFAULT_PORT = 53
 MAX_CNAME_HOPS = 16
-EDNS_PAYLOAD = 1232
 
 
 class Outcome(str, enum.Enum):
@@ -225,6 +222,8 @@ class DnsClient:
             self._cache[key] = task
         else:
             self.stats.cache_hits += 1
+            if task.done() and not task.cancelled():
+                return task.result()  # most questions are asked again after they were answered
         return await asyncio.shield(task)
 
     async def derived(self, key: tuple, compute):
@@ -248,16 +247,16 @@ class DnsClient:
         when no server answers, instead of producing a report of identical errors.
         """
         silent = []
-        query = dns.message.make_query(".", "NS")
+        question = Question.make(".", dns.rdatatype.NS)
         for ns in self.nameservers:
             try:
-                await self._send(query, ns)
+                await self._send(question, ns)
             except (dns.exception.Timeout, asyncio.TimeoutError):
                 silent.append((ns, "no answer within %.1fs" % self.timeout))
             except OSError as exc:
                 silent.append((ns, exc.strerror or str(exc)))
-            except dns.exception.DNSException as exc:
-                silent.append((ns, str(exc)))
+            except MalformedReply as exc:
+                silent.append((ns, f"unreadable reply: {exc}"))
         return silent
 
     async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
@@ -274,12 +273,12 @@ class DnsClient:
         """Answer from zone data; a CNAME chain that leaves the zones goes on through ``query``."""
         self.stats.zone_answers += 1
         found = zones.lookup(name, rdtype)
-        response = dns.message.make_response(dns.message.make_query(name, rdtype))
-        response.answer.extend(found.answer)
-        response.set_rcode(dns.rcode.from_text(found.rcode))
         if found.rcode == "SERVFAIL":
             return self._count(DnsAnswer(name, rdtype, Outcome.SERVFAIL, detail="CNAME loop in the zone files"))
-        answer = _classify(name, rdtype, response)
+        records = tuple((rrset.name.canonicalize().to_wire(), rrset.rdtype, rdata)
+                        for rrset in found.answer if rrset.rdclass == dns.rdataclass.IN for rdata in rrset)
+        question = Question.make(name, dns.rdatatype.from_text(rdtype))
+        answer = _classify(question, rdtype, Reply(dns.rcode.from_text(found.rcode), False, records))
         if found.exit is None:
             return self._count(answer)
         rest = await self.query(found.exit.to_text(), rdtype)
@@ -287,26 +286,23 @@ class DnsClient:
         return DnsAnswer(name, rdtype, rest.outcome, rest.records, chain, rest.detail)
 
     async def _ask_servers(self, name: str, rdtype: str) -> DnsAnswer:
-        # EDNS with a 1232-byte payload: the DNS flag day 2020 size that avoids fragmentation.
-        query = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
-        query.flags |= dns.flags.RD
+        question = Question.make(name, dns.rdatatype.from_text(rdtype))
         failures: list[tuple[Outcome, str]] = []
         for _round in range(self.retries + 1):
             for ns in self.nameservers:
                 try:
                     async with self._limit:
-                        response = await self._send(query, ns)
+                        reply = await self._send(question, ns)
                 except (dns.exception.Timeout, asyncio.TimeoutError):
                     failures.append((Outcome.TIMEOUT, f"{ns}: timeout"))
                     continue
-                except (OSError, dns.exception.DNSException) as exc:
+                except (OSError, MalformedReply) as exc:
                     failures.append((Outcome.ERROR, f"{ns}: {exc}"))
                     continue
-                rcode = response.rcode()
-                if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                    return self._count(_classify(name, rdtype, response))
-                outcome = _RCODE_OUTCOMES.get(rcode, Outcome.ERROR)
-                failures.append((outcome, f"{ns}: {dns.rcode.to_text(rcode)}"))
+                if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    return self._count(_classify(question, rdtype, reply))
+                outcome = _RCODE_OUTCOMES.get(reply.rcode, Outcome.ERROR)
+                failures.append((outcome, f"{ns}: {dns.rcode.to_text(reply.rcode)}"))
             if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
                 break  # every server answered, with a failure: asking again will not help
         return self._count(DnsAnswer(name, rdtype, _worst_failure(failures), detail="; ".join(d for _, d in failures)))
@@ -316,12 +312,12 @@ class DnsClient:
         self.stats.by_outcome[outcome] = self.stats.by_outcome.get(outcome, 0) + 1
         return answer
 
-    async def _send(self, query: dns.message.Message, ns: Nameserver) -> dns.message.Message:
+    async def _send(self, question: Question, ns: Nameserver) -> Reply:
         self.stats.queries_sent += 1
         pool = self._pools.get(ns)
         if pool is None:
             pool = self._pools[ns] = UdpPool(ns.address, ns.port)
-        return await pool.ask(query, self.timeout)
+        return await pool.ask(question, self.timeout)
 
     async def aclose(self) -> None:
         """Close the sockets (the run's end; a new query would open them again)."""
@@ -346,29 +342,26 @@ def _absolute(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def _classify(name: str, rdtype: str, response: dns.message.Message) -> DnsAnswer:
-    """Follow the CNAME chain inside the response and classify what is at its end."""
-    wanted = dns.rdatatype.from_text(rdtype)
-    current = dns.name.from_text(name)
+def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
+    """Follow the CNAME chain inside the reply and classify what is at its end."""
+    name, wanted = question.name, question.rdtype
+    current = question.qname
     chain = [name]
     for _hop in range(MAX_CNAME_HOPS):
-        rrset = _find(response, current, wanted)
-        if rrset is not None:
-            records = tuple(sorted(rrset, key=lambda r: r.to_text()))
-            return DnsAnswer(name, rdtype, Outcome.ANSWER, records, tuple(chain) if len(chain) > 1 else ())
+        found = {rdata.to_text(): rdata for owner, t, rdata in reply.records if t == wanted and owner == current}
+        if found:  # identical records once, sorted by their text
+            texts = tuple(sorted(found))
+            answer = DnsAnswer(name, rdtype, Outcome.ANSWER, tuple(found[t] for t in texts),
+                               tuple(chain) if len(chain) > 1 else ())
+            answer.__dict__["texts"] = texts  # the cached_property, already known
+            return answer
         if wanted == dns.rdatatype.CNAME:
             break
-        cname = _find(response, current, dns.rdatatype.CNAME)
+        cname = next((rdata for owner, t, rdata in reply.records if t == dns.rdatatype.CNAME and owner == current),
+                     None)
         if cname is None:
             break
-        current = cname[0].target
-        chain.append(current.to_text().lower())
-    outcome = Outcome.NXDOMAIN if response.rcode() == dns.rcode.NXDOMAIN else Outcome.NODATA
+        current = cname.target.canonicalize().to_wire()
+        chain.append(cname.target.to_text().lower())
+    outcome = Outcome.NXDOMAIN if reply.rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
     return DnsAnswer(name, rdtype, outcome, (), tuple(chain) if len(chain) > 1 else ())
-
-
-def _find(response: dns.message.Message, owner: dns.name.Name, rdtype: int):
-    for rrset in response.answer:
-        if rrset.name == owner and rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN:
-            return rrset
-    return None

@@ -4,9 +4,9 @@ dnspython's ``udp_with_fallback`` opens and closes a socket for every query; at 
 thousands of questions per run that was half of the run's CPU. Here each nameserver gets a
 few connected sockets, opened once, each with its own random source port; a query takes a
 random socket and a random unused 16-bit ID, and the reply must come from the nameserver
-(the socket is connected) and match the question (``Message.is_response``). Truncated
+(the socket is connected) and echo the question. Truncated
 replies are asked again over TCP. Several sockets keep source-port entropy in the ID
-space an off-path spoofer has to guess.
+space an off-path spoofer has to guess. Queries and replies are bytes (``dnsaudit.net.wire``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import random
 import secrets
 import socket
 
-import dns.asyncquery
 import dns.exception
-import dns.flags
-import dns.message
+
+from dnsaudit.net.wire import MalformedReply, Question, Reply, parse_reply
 
 SOCKETS_PER_SERVER = 8
 RECEIVE_BUFFER = 4 * 1024 * 1024
+EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size, which avoids IP fragmentation
 
 
 class _Socket(asyncio.DatagramProtocol):
@@ -78,34 +78,49 @@ class UdpPool:
             return await self._socket()
         return self._random.choice(alive)
 
-    async def ask(self, query: dns.message.Message, timeout: float) -> dns.message.Message:
+    async def ask(self, question: Question, timeout: float) -> Reply:
+        """Ask ``question``; raises dns.exception.Timeout, MalformedReply or OSError."""
         sock = await self._socket()
         query_id = self._random.getrandbits(16)
         while query_id in sock.pending:
             query_id = self._random.getrandbits(16)
-        query.id = query_id
-        waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
         sock.pending[query_id] = waiter
         try:
-            sock.transport.sendto(query.to_wire())
+            sock.transport.sendto(question.query(query_id, EDNS_PAYLOAD))
             async with asyncio.timeout(timeout):
                 while True:
-                    data = await waiter
-                    try:
-                        response = dns.message.from_wire(data)
-                    except dns.exception.DNSException:
-                        response = None
-                    if response is not None and query.is_response(response):
+                    reply = parse_reply(await waiter, query_id, question)
+                    if reply is not None:
                         break
-                    waiter = asyncio.get_running_loop().create_future()  # not ours: keep listening
+                    waiter = loop.create_future()  # not ours (another question, a forgery): keep listening
                     sock.pending[query_id] = waiter
+            if reply.truncated:
+                async with asyncio.timeout(timeout):
+                    return await self._ask_tcp(question, query_id)
+            return reply
         except TimeoutError:
             raise dns.exception.Timeout from None
         finally:
             sock.pending.pop(query_id, None)
-        if response.flags & dns.flags.TC:
-            return await dns.asyncquery.tcp(query, self.address, timeout=timeout, port=self.port)
-        return response
+
+    async def _ask_tcp(self, question: Question, query_id: int) -> Reply:
+        """The same question over TCP (RFC 7766), for a truncated UDP reply."""
+        reader, writer = await asyncio.open_connection(self.address, self.port)
+        try:
+            query = question.query(query_id, EDNS_PAYLOAD)
+            writer.write(len(query).to_bytes(2, "big") + query)
+            await writer.drain()
+            length = int.from_bytes(await reader.readexactly(2), "big")
+            reply = parse_reply(await reader.readexactly(length), query_id, question)
+        except asyncio.IncompleteReadError:
+            raise MalformedReply("the TCP connection closed before the reply was complete") from None
+        finally:
+            writer.close()
+        if reply is None or reply.truncated:
+            raise MalformedReply("the TCP reply does not answer the question")
+        return reply
 
     def close(self) -> None:
         for sock in self._sockets:

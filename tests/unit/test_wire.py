@@ -1,0 +1,98 @@
+"""The byte-level query builder and reply reader: faithful on good replies, safe on hostile ones."""
+
+from __future__ import annotations
+
+import struct
+
+import dns.message
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from dnsaudit.net.wire import MalformedReply, Question, parse_reply, read_name
+
+
+def reply_to(question: Question, query_id: int, *rrsets, rcode: int = 0) -> bytes:
+    query = dns.message.from_wire(question.query(query_id, 1232))
+    response = dns.message.make_response(query)
+    response.use_edns(False)  # the answer section ends the message
+    response.set_rcode(rcode)
+    response.answer.extend(rrsets)
+    return response.to_wire()
+
+
+def test_the_query_is_what_dnspython_would_send():
+    question = Question.make("Example.TEST.", dns.rdatatype.MX)
+    query = dns.message.from_wire(question.query(4242, 1232))
+    assert query.id == 4242 and query.flags & 0x0100  # RD
+    assert query.question[0].to_text() == "example.test. IN MX"
+    assert query.edns == 0 and query.payload == 1232
+
+
+def test_answer_records_of_the_asked_type_and_cnames_are_kept_with_compressed_names():
+    question = Question.make("www.example.test.", dns.rdatatype.A)
+    wire = reply_to(
+        question, 7,
+        dns.rrset.from_text("www.example.test.", 60, "IN", "CNAME", "host.example.test."),
+        dns.rrset.from_text("host.example.test.", 60, "IN", "A", "192.0.2.1", "192.0.2.2"),
+        dns.rrset.from_text("host.example.test.", 60, "IN", "TXT", '"not asked"'),
+    )
+    reply = parse_reply(wire, 7, question)
+    assert reply.rcode == 0 and not reply.truncated
+    assert [(owner, t, r.to_text()) for owner, t, r in reply.records] == [
+        (b"\x03www\x07example\x04test\x00", 5, "host.example.test."),
+        (b"\x04host\x07example\x04test\x00", 1, "192.0.2.1"),
+        (b"\x04host\x07example\x04test\x00", 1, "192.0.2.2"),
+    ]
+
+
+def test_a_reply_with_another_id_or_question_is_not_ours():
+    question = Question.make("good.test.", dns.rdatatype.A)
+    assert parse_reply(reply_to(question, 7), 8, question) is None
+    other = Question.make("evil.test.", dns.rdatatype.A)
+    assert parse_reply(reply_to(other, 7), 7, question) is None
+    assert parse_reply(b"\x00\x07", 7, question) is None
+
+
+def test_the_question_echo_is_compared_without_regard_to_case():
+    question = Question.make("good.test.", dns.rdatatype.A)
+    wire = bytearray(reply_to(question, 7))
+    wire[13:17] = b"GOOD"
+    assert parse_reply(bytes(wire), 7, question) is not None
+
+
+def test_an_error_reply_without_question_section_is_accepted():
+    question = Question.make("good.test.", dns.rdatatype.A)
+    refused = struct.pack("!HHHHHH", 9, 0x8000 | 5, 0, 0, 0, 0)
+    assert parse_reply(refused, 9, question).rcode == 5
+    noerror = struct.pack("!HHHHHH", 9, 0x8000, 0, 0, 0, 0)
+    assert parse_reply(noerror, 9, question) is None
+
+
+def test_truncation_is_reported_and_nothing_is_read_past_it():
+    question = Question.make("big.test.", dns.rdatatype.TXT)
+    wire = bytearray(reply_to(question, 3))
+    wire[2] |= 0x02
+    reply = parse_reply(bytes(wire), 3, question)
+    assert reply.truncated and reply.records == ()
+
+
+@pytest.mark.parametrize(("wire", "why"), [
+    (b"\xc0\x00", "too many compression pointers"),  # points at itself
+    (b"\x03abc", "past the end"),
+    (b"\xc0", "past the end"),
+    (b"\x40abc\x00", "unknown label type"),
+    (b"\x3f" + b"a" * 63 + b"\x3f" + b"a" * 63 + b"\x3f" + b"a" * 63 + b"\x3f" + b"a" * 63 + b"\x00", "too long"),
+])
+def test_hostile_names_are_refused(wire, why):
+    with pytest.raises(MalformedReply, match=why):
+        read_name(wire, 0)
+
+
+def test_a_record_running_past_the_end_is_malformed():
+    question = Question.make("good.test.", dns.rdatatype.A)
+    wire = reply_to(question, 5, dns.rrset.from_text("good.test.", 60, "IN", "A", "192.0.2.1"))
+    with pytest.raises(MalformedReply):
+        parse_reply(wire[:-2], 5, question)
+    with pytest.raises(MalformedReply):  # an A record of 3 bytes
+        parse_reply(wire[:-6] + b"\x00\x03" + wire[-4:-1], 5, question)
