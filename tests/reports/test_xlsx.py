@@ -8,7 +8,8 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from dnsaudit.reports.xlsx import CHECKS, FINDINGS, RECORDS, SUMMARY, _append
+from dnsaudit.reports.spreadsheet import Workbook
+from dnsaudit.reports.xlsx import CHECKS, FINDINGS, RECORDS, SUMMARY
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,16 @@ def test_no_cell_is_a_formula_although_dns_and_input_contain_formulas(out_dir, h
     assert any(hostile["script"] in (r["Observed"] or "") for r in rows(book["Findings"]))
 
 
-def test_append_forces_text_for_formula_like_values():
-    wb = openpyxl.Workbook()
-    _append(wb.active, ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "plain", 5])
-    cells = wb.active[1]
-    assert [c.data_type for c in cells] == ["s"] * 6 + ["n"]
+def test_formula_like_text_stays_text_and_hostile_text_stays_readable(tmp_path):
+    path = tmp_path / "t.xlsx"
+    with open(path, "wb") as handle:
+        book = Workbook(handle, title="t")
+        sheet = book.sheet("S", [10] * 8, header=list("ABCDEFGH"))
+        sheet.append(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "plain", 5, "a\x00<b>&\ud800"])
+        book.close()
+    ws = openpyxl.load_workbook(path)["S"]
+    cells = ws[2]
+    assert [c.data_type for c in cells] == ["s"] * 6 + ["n", "s"]
+    assert [c.quotePrefix for c in cells[:6]] == [True] * 5 + [False]
+    assert cells[0].value == "=1+1" and cells[6].value == 5
+    assert cells[7].value == "a\ufffd<b>&?"
