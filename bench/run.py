@@ -227,12 +227,12 @@ def wait_for_dns(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing answers DNS on 127.0.0.1:{port}")
 
 
-def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, profile: str = "") -> dict:
+def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, workers: str, profile: str = "") -> dict:
     stats = folder / "stats.json"
     sampler = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", profile, "--"] if profile else []
     command = [*sampler, sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
                "--history", str(folder / "history.sqlite"), "--out", str(folder / "out"), "--quiet",
-               "--stats", str(stats), "--concurrency", str(concurrency)]
+               "--stats", str(stats), "--concurrency", str(concurrency), "--workers", workers]
     started = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -261,6 +261,7 @@ def main() -> int:
     parser.add_argument("--domains", type=int, default=1000)
     parser.add_argument("--delay-ms", type=float, default=20.0, help="added to every upstream answer (default 20)")
     parser.add_argument("--concurrency", type=int, default=64, help="dnsaudit --concurrency (default 64)")
+    parser.add_argument("--workers", default="auto", help="dnsaudit --workers (default: auto)")
     parser.add_argument("--compare", type=int, metavar="N", default=0,
                         help="also time checkdmarc's CLI on the first N domains and print the ratio")
     parser.add_argument("--profile", metavar="FILE", default="",
@@ -280,7 +281,7 @@ def main() -> int:
         proxy.start()
         processes.append(start_unbound(folder, resolver_port, proxy_port))
         wait_for_dns(resolver_port)
-        result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.profile)
+        result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
         phases = result["phases"]
         audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
         print(f"domains:            {result['domains']}")
@@ -289,8 +290,10 @@ def main() -> int:
         print(f"domains per second: {result['domains'] / result['wall_seconds']:.1f}")
         print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
               f"({result['dns']['queries_sent']} queries for {result['dns']['questions']} distinct questions)")
-        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB (after each phase: "
-              + ", ".join(f"{k} {v:.0f}" for k, v in result.get("peak_rss_mb_after", {}).items()) + ")")
+        workers = result.get("peak_rss_mb_workers", [])
+        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB (main process after each phase: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in result.get("peak_rss_mb_after", {}).items())
+              + (f"; {len(workers)} workers: " + ", ".join(f"{w:.0f}" for w in workers) if workers else "") + ")")
         print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({1000 * result['cpu_seconds'] / result['domains']:.1f} ms "
               "per domain)")
         total = sum(phases.values()) or 1

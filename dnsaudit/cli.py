@@ -88,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--retries", type=_non_negative_int, default=1, metavar="N",
                      help="extra rounds over the servers after a timeout (default: 1)")
     net.add_argument("--concurrency", type=_positive_int, default=64, metavar="N",
-                     help="domains audited at the same time (default: 64)")
+                     help="domains audited at the same time, over all workers (default: 64); lower it for a "
+                     "fragile resolver")
+    net.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
+                     help="processes auditing in parallel, one CPU core each (default: auto = 1 below 500 "
+                     "domains, else one per core, at most 4); with more than one, a question many domains "
+                     "share is asked once per worker")
     plan = audit.add_argument_group("planned zones")
     plan.add_argument("--zone", metavar="FILE_OR_DIR", action="append", default=[], type=Path,
                       help="answer names under these zone files (RFC 1035 format; repeatable; a folder of them) "
@@ -196,6 +201,15 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def _workers(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return _positive_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of processes (1 or more) or 'auto'") from None
 
 
 def _port(text: str) -> int:
@@ -411,12 +425,10 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.drift import compare
     from dnsaudit.model import AuditRun
     from dnsaudit.net.dns import DnsClient
-    from dnsaudit.net.tls import TlsProber
-    from dnsaudit.net.web import WebClient
     from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.reports.base import write_atomic
     from dnsaudit.reports.terminal import summary
-    from dnsaudit.runner import run_audit
+    from dnsaudit.workers import AuditJob, auto_workers, run_in_workers
 
     from dnsaudit.progress import PhaseClock, Progress
 
@@ -451,19 +463,29 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         audited_domains=frozenset(e.domain for e in inputs.entries), input_dir=str(Path(args.input).parent),
         no_probes_reason="--offline" if args.offline else "--no-probes")
     probes = not (args.no_probes or args.offline)
-    web = WebClient(dns, https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
-                    allow_private=args.allow_private, ca_file=args.ca_file) if probes else None
-    tls = TlsProber(timeout=args.probe_timeout, ca_file=args.ca_file) if probes else None
-    live = DnsClient(nameservers, timeout=args.timeout, retries=args.retries) if args.compare_live else None
-    try:
-        results = await run_audit(inputs.entries, checks, dns, settings, concurrency=args.concurrency, web=web,
-                                  tls=tls, on_result=finished, live=live)
-        progress.done()
-        clock.lap("audit")
-    finally:
-        if web is not None:
-            await web.aclose()
-        await dns.aclose()
+    job = AuditJob(
+        tuple(checks), settings, args.concurrency,
+        dns=dict(nameservers=nameservers, timeout=args.timeout, retries=args.retries, zones=args.planned_zones,
+                 snapshot=args.snapshot, offline=args.offline),
+        web=dict(https_port=args.https_port, http_port=args.http_port, timeout=args.probe_timeout,
+                 allow_private=args.allow_private, ca_file=args.ca_file) if probes else None,
+        tls=dict(timeout=args.probe_timeout, ca_file=args.ca_file) if probes else None,
+        live=dict(nameservers=nameservers, timeout=args.timeout, retries=args.retries) if args.compare_live else None)
+    await dns.aclose()  # the preflight's sockets; the audit opens its own
+    workers = auto_workers(len(inputs.entries)) if args.workers == "auto" else min(args.workers, len(inputs.entries))
+    if workers > 1:
+        # Blocks this loop, which has nothing else to do meanwhile: history and progress are
+        # updated here, in this thread, as each worker's results arrive.
+        results, report = run_in_workers(job, inputs.entries, workers, finished)
+        dns.stats.merge(report.stats)
+        clock.worker_peaks = report.peak_rss_mb
+        for failure in report.failures:
+            err(f"warning: a worker process failed; its unfinished domains are 'could not test':\n{failure}")
+    else:
+        results, stats = await job.run(inputs.entries, finished)
+        dns.stats.merge(stats)
+    progress.done()
+    clock.lap("audit")
     info = _run_info(args, inputs, checks, nameservers, started, dns, finished=dt.datetime.now(dt.timezone.utc))
     run = AuditRun(info, tuple(results))
     drift = None

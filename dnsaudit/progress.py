@@ -13,6 +13,7 @@ class PhaseClock:
         self.start = self.mark = time.monotonic()
         self.phases: dict[str, float] = {}
         self.peaks: dict[str, float] = {}  # peak memory so far, after each phase: which one raised it
+        self.worker_peaks: list[float] = []  # peak memory of each worker process (--workers)
 
     def lap(self, name: str) -> None:
         import resource
@@ -39,7 +40,11 @@ class PhaseClock:
             "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
                     "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
                     "outcomes": dns.stats.by_outcome},
-            "peak_rss_mb": round(peak_kb / 1024, 1),
+            # With workers, the sum of every process's own peak: an upper bound of what the run
+            # held at once (their peaks need not coincide).
+            "peak_rss_mb": round(peak_kb / 1024 + sum(self.worker_peaks), 1),
+            "peak_rss_mb_main": round(peak_kb / 1024, 1),
+            "peak_rss_mb_workers": [round(p, 1) for p in self.worker_peaks],
             "peak_rss_mb_after": self.peaks,
         }
 

@@ -171,6 +171,15 @@ class DnsStats:
     zone_answers: int = 0  # answered from zone files or the offline snapshot
     by_outcome: dict[str, int] = field(default_factory=dict)
 
+    def merge(self, other: DnsStats) -> None:
+        """Add another client's counts (a worker process's) to these."""
+        self.questions += other.questions
+        self.queries_sent += other.queries_sent
+        self.cache_hits += other.cache_hits
+        self.zone_answers += other.zone_answers
+        for outcome, count in other.by_outcome.items():
+            self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + count
+
 
 class DnsClient:
     """Asynchronous stub resolver with a per-run single-flight cache.

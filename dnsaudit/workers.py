@@ -1,0 +1,184 @@
+"""Auditing on several CPU cores: the domains split over worker processes.
+
+An audit behind a resolver is latency-bound only until the network waits overlap; with
+enough domains in flight, the CPU that reads replies and runs the checks (a few ms per
+domain) becomes the limit, and one Python process uses one core. ``--workers N`` starts N
+processes, each auditing every N-th domain with its own DNS client and probes, and
+sends each finished domain back to this process, which keeps the history, the progress
+bar and the reports exactly as with one process.
+
+The price: a question that many domains share (``spf.protection.outlook.com``, say) is
+asked once per worker instead of once per run. Workers are started with ``spawn``, so
+they inherit no sockets, no history connection and no event loop, and the same code runs
+on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from dnsaudit.check import Check, Settings
+from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
+from dnsaudit.net.dns import DnsClient, DnsStats
+
+# Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
+AUTO_MIN_DOMAINS = 500
+AUTO_MAX_WORKERS = 4
+
+
+def auto_workers(domains: int) -> int:
+    """The default for ``--workers``: one per CPU core (at most 4) for large lists, else 1."""
+    if domains < AUTO_MIN_DOMAINS:
+        return 1
+    return max(1, min(AUTO_MAX_WORKERS, os.cpu_count() or 1, domains // AUTO_MIN_DOMAINS))
+
+
+@dataclass(frozen=True)
+class AuditJob:
+    """Everything needed to audit a list of domains, picklable so a worker can receive it.
+
+    ``dns``, ``web``, ``tls`` and ``live`` are the keyword arguments of the clients (None:
+    that client is not used); each process builds its own from them.
+    """
+
+    check_classes: tuple[type[Check], ...]
+    settings: Settings
+    concurrency: int
+    dns: dict
+    web: dict | None = None
+    tls: dict | None = None
+    live: dict | None = None
+
+    async def run(self, entries: Sequence[DomainEntry],
+                  on_result: Callable[[DomainResult], None] | None = None) -> tuple[list[DomainResult], DnsStats]:
+        """Audit ``entries`` in this process; results in input order, with the DNS statistics."""
+        from dnsaudit.net.tls import TlsProber
+        from dnsaudit.net.web import WebClient
+        from dnsaudit.runner import run_audit
+
+        dns = DnsClient(**self.dns)
+        web = WebClient(dns, **self.web) if self.web is not None else None
+        tls = TlsProber(**self.tls) if self.tls is not None else None
+        live = DnsClient(**self.live) if self.live is not None else None
+        try:
+            results = await run_audit(entries, self.check_classes, dns, self.settings, concurrency=self.concurrency,
+                                      on_result=on_result, web=web, tls=tls, live=live)
+        finally:
+            if web is not None:
+                await web.aclose()
+            await dns.aclose()
+            if live is not None:
+                await live.aclose()
+        return results, dns.stats
+
+
+@dataclass
+class WorkerReport:
+    """What the workers said besides their results."""
+
+    stats: DnsStats = field(default_factory=DnsStats)
+    peak_rss_mb: list[float] = field(default_factory=list)  # one per worker that finished
+    failures: list[str] = field(default_factory=list)  # one per worker that did not
+
+
+def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
+                   on_result: Callable[[DomainResult], None]) -> tuple[list[DomainResult], WorkerReport]:
+    """Audit ``entries`` in ``workers`` processes; results in input order.
+
+    A domain whose worker died before finishing it gets a could-not-test result for every
+    check, so nothing is silently dropped.
+    """
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("spawn")
+    job = _split_limits(job, workers)
+    shards = [list(range(first, len(entries), workers)) for first in range(workers)]
+    processes, shard_of = [], {}
+    for shard in shards:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send),
+                                  name="dnsaudit-worker", daemon=True)
+        process.start()
+        send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
+        processes.append(process)
+        shard_of[receive] = shard
+    results: list[DomainResult | None] = [None] * len(entries)
+    report = WorkerReport()
+    try:
+        while shard_of:
+            for conn in wait(list(shard_of)):
+                shard = shard_of[conn]
+                try:
+                    kind, payload = pickle.loads(conn.recv_bytes())
+                except EOFError:
+                    del shard_of[conn]
+                    conn.close()
+                    continue
+                if kind == "result":
+                    position, result = payload
+                    results[shard[position]] = result
+                    on_result(result)
+                elif kind == "done":
+                    stats, peak = payload
+                    report.stats.merge(stats)
+                    report.peak_rss_mb.append(peak)
+                else:
+                    report.failures.append(payload)
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+    for index, result in enumerate(results):
+        if result is None:
+            results[index] = _lost(entries[index], job)
+    return results, report
+
+
+def _split_limits(job: AuditJob, workers: int) -> AuditJob:
+    """``--concurrency`` bounds the whole run: each worker gets its share."""
+    import dataclasses
+
+    share = max(1, -(-job.concurrency // workers))
+    dns = {**job.dns, "max_in_flight": max(1, -(-job.dns.get("max_in_flight", 200) // workers))}
+    return dataclasses.replace(job, concurrency=share, dns=dns)
+
+
+def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
+    """A worker process: audit the shard, send each result as it finishes, then the statistics."""
+    positions = {id(entry): index for index, entry in enumerate(entries)}
+
+    def send(result: DomainResult) -> None:
+        conn.send_bytes(pickle.dumps(("result", (positions[id(result.entry)], result)), pickle.HIGHEST_PROTOCOL))
+
+    try:
+        _results, stats = asyncio.run(job.run(entries, send))
+        conn.send_bytes(pickle.dumps(("done", (stats, _peak_rss_mb())), pickle.HIGHEST_PROTOCOL))
+    except KeyboardInterrupt:
+        pass  # the main process was interrupted too and says so
+    except BaseException:
+        conn.send_bytes(pickle.dumps(("failed", traceback.format_exc()), pickle.HIGHEST_PROTOCOL))
+    finally:
+        conn.close()
+
+
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _lost(entry: DomainEntry, job: AuditJob) -> DomainResult:
+    from dnsaudit.scoring import score
+
+    message = "Could not test: the worker process auditing this domain stopped before it finished."
+    findings = tuple(cls().error(message, ErrorReason.CHECK_BUG) for cls in job.check_classes)
+    return DomainResult(entry, findings, score(findings), 0)

@@ -1,0 +1,98 @@
+"""--workers: the same results from several processes, and nothing lost when one dies."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+import pytest
+
+from dnsaudit.check import Settings
+from dnsaudit.cli import main
+from dnsaudit.model import DomainEntry, Status
+from dnsaudit.net.dns import parse_nameserver
+from dnsaudit.workers import AuditJob, auto_workers, run_in_workers
+
+DOMAINS = ["good.test", "hybrid.test", "onprem.test", "missing.test", "nomx.test", "servfail.test",
+           "dmarcorg.test", "x.good.test", "refused.test"]
+
+
+def audit(tmp_path, nameserver, workers: str, capsys) -> tuple[dict, dict]:
+    listing = tmp_path / "list.csv"
+    listing.write_text("domain,client\n" + "".join(f"{d},C{i % 3}\n" for i, d in enumerate(DOMAINS)))
+    out, stats = tmp_path / f"out-{workers}", tmp_path / f"stats-{workers}.json"
+    code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "1", "--retries", "0",
+                 "--out", str(out), "--no-history", "--workers", workers, "--stats", str(stats), "--quiet"])
+    capsys.readouterr()
+    assert code in (0, 1)
+    return json.loads((out / "results.json").read_text()), json.loads(stats.read_text())
+
+
+def comparable(results: dict) -> dict:
+    return {d["input"]["domain"]: (d["score"], [(r["id"], r["status"], r["message"], r["observed"], r["evidence"])
+                                                for r in d["results"]]) for d in results["domains"]}
+
+
+def test_several_workers_give_the_results_of_one_process(tmp_path, nameserver, capsys):
+    one, one_stats = audit(tmp_path, nameserver, "1", capsys)
+    three, three_stats = audit(tmp_path, nameserver, "3", capsys)
+    assert [d["input"]["domain"] for d in three["domains"]] == DOMAINS  # input order kept
+    assert comparable(three) == comparable(one)
+    assert len(three_stats["peak_rss_mb_workers"]) == 3 and one_stats["peak_rss_mb_workers"] == []
+    assert three_stats["peak_rss_mb"] > three_stats["peak_rss_mb_main"]
+    # Shared questions are asked once per worker: more queries, but no question twice in one worker.
+    assert one_stats["dns"]["queries_sent"] <= three_stats["dns"]["queries_sent"] <= 3 * one_stats["dns"]["queries_sent"]
+    assert three["run"]["dns_queries"] == three_stats["dns"]["queries_sent"]
+
+
+def test_auto_is_one_process_for_short_lists():
+    assert auto_workers(10) == 1 and auto_workers(499) == 1
+    assert 1 <= auto_workers(10_000) <= 4
+
+
+CRASHING_CHECK = '''
+    import os
+
+    from dnsaudit.check import Check
+
+
+    class Crash(Check):
+        """Kills its process on boom.test (a worker dying mid-run)."""
+
+        id = "test.crash"
+        title = "crash"
+        area = "test"
+
+        async def run(self, ctx):
+            if ctx.entry.domain == "boom.test":
+                os._exit(1)
+            return [self.passed("fine")]
+'''
+
+
+def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserver, monkeypatch):
+    (tmp_path / "crashing_check.py").write_text(textwrap.dedent(CRASHING_CHECK))
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
+    from crashing_check import Crash
+
+    entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(["a.test", "boom.test", "c.test", "d.test"])]
+    job = AuditJob((Crash,), Settings(), 4, dns=dict(nameservers=[parse_nameserver(nameserver)], timeout=1))
+    seen = []
+    results, report = run_in_workers(job, entries, 2, seen.append)
+    by_domain = {r.entry.domain: r for r in results}
+    assert [r.entry.domain for r in results] == ["a.test", "boom.test", "c.test", "d.test"]
+    lost = by_domain["boom.test"].findings[0]
+    assert lost.status is Status.ERROR and "worker process" in lost.message
+    assert all(by_domain[d].findings[0].status is Status.PASS for d in ("a.test", "c.test"))  # the other worker
+    assert len(report.peak_rss_mb) == 1  # only the surviving worker finished
+    assert {r.entry.domain for r in seen} >= {"a.test", "c.test"}
+    sys.modules.pop("crashing_check", None)
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_bad_workers_value_is_a_usage_error(tmp_path, value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["audit", "x.csv", "--workers", value])
+    assert stop.value.code == 2
+    assert "--workers" in capsys.readouterr().err
