@@ -450,10 +450,10 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     run_id = history.begin(info) if history is not None else None
     progress = Progress(len(inputs.entries), enabled=not args.quiet and sys.stderr.isatty())
 
-    def finished(result) -> None:
+    def finished(result, result_json: str | None = None) -> None:
         if history is not None:
             started_at = time.monotonic()
-            history.add_domain(run_id, result)
+            history.add_domain(run_id, result, result_json)
             clock.add("history", time.monotonic() - started_at)
         progress.step()
 

@@ -76,8 +76,12 @@ async def run_audit(
     web: WebClient | None = None,
     tls: TlsProber | None = None,
     live: DnsClient | None = None,
+    keep: bool = True,
 ) -> list[DomainResult]:
-    """Audit every entry; results come back in input order, ``on_result`` sees them as they finish."""
+    """Audit every entry; results come back in input order, ``on_result`` sees them as they finish.
+
+    With ``keep=False`` nothing is returned and a result is let go once ``on_result`` has
+    seen it (a worker process, whose results live on in the main process)."""
     checks = [cls() for cls in check_classes]
     limit = asyncio.Semaphore(max(1, concurrency))
 
@@ -86,6 +90,7 @@ async def run_audit(
             result = await audit_domain(entry, checks, dns, settings, web, tls, live)
         if on_result is not None:
             on_result(result)
-        return result
+        return result if keep else None
 
-    return list(await asyncio.gather(*(one(e) for e in entries)))
+    results = await asyncio.gather(*(one(e) for e in entries))
+    return list(results) if keep else []

@@ -16,6 +16,7 @@ on Linux, macOS and Windows.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
 import pickle
@@ -55,9 +56,10 @@ class AuditJob:
     tls: dict | None = None
     live: dict | None = None
 
-    async def run(self, entries: Sequence[DomainEntry],
-                  on_result: Callable[[DomainResult], None] | None = None) -> tuple[list[DomainResult], DnsStats]:
-        """Audit ``entries`` in this process; results in input order, with the DNS statistics."""
+    async def run(self, entries: Sequence[DomainEntry], on_result: Callable[[DomainResult], None] | None = None,
+                  keep: bool = True) -> tuple[list[DomainResult], DnsStats]:
+        """Audit ``entries`` in this process; results in input order (none with ``keep=False``),
+        with the DNS statistics."""
         from dnsaudit.net.tls import TlsProber
         from dnsaudit.net.web import WebClient
         from dnsaudit.runner import run_audit
@@ -68,7 +70,7 @@ class AuditJob:
         live = DnsClient(**self.live) if self.live is not None else None
         try:
             results = await run_audit(entries, self.check_classes, dns, self.settings, concurrency=self.concurrency,
-                                      on_result=on_result, web=web, tls=tls, live=live)
+                                      on_result=on_result, web=web, tls=tls, live=live, keep=keep)
         finally:
             if web is not None:
                 await web.aclose()
@@ -88,8 +90,11 @@ class WorkerReport:
 
 
 def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
-                   on_result: Callable[[DomainResult], None]) -> tuple[list[DomainResult], WorkerReport]:
+                   on_result: Callable[[DomainResult, str], None]) -> tuple[list[DomainResult], WorkerReport]:
     """Audit ``entries`` in ``workers`` processes; results in input order.
+
+    ``on_result(result, result_json)`` sees each result as it arrives, with its JSON form
+    (``json.dumps(result.to_dict())``) made in the worker, off this process's CPU.
 
     A domain whose worker died before finishing it gets a could-not-test result for every
     check, so nothing is silently dropped.
@@ -121,9 +126,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                     conn.close()
                     continue
                 if kind == "result":
-                    position, result = payload
+                    position, result, result_json = payload
                     results[shard[position]] = result
-                    on_result(result)
+                    on_result(result, result_json)
                 elif kind == "done":
                     stats, peak = payload
                     report.stats.merge(stats)
@@ -155,10 +160,11 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
     positions = {id(entry): index for index, entry in enumerate(entries)}
 
     def send(result: DomainResult) -> None:
-        conn.send_bytes(pickle.dumps(("result", (positions[id(result.entry)], result)), pickle.HIGHEST_PROTOCOL))
+        message = ("result", (positions[id(result.entry)], result, json.dumps(result.to_dict())))
+        conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     try:
-        _results, stats = asyncio.run(job.run(entries, send))
+        _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
         conn.send_bytes(pickle.dumps(("done", (stats, _peak_rss_mb())), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:
         pass  # the main process was interrupted too and says so

@@ -79,7 +79,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(["a.test", "boom.test", "c.test", "d.test"])]
     job = AuditJob((Crash,), Settings(), 4, dns=dict(nameservers=[parse_nameserver(nameserver)], timeout=1))
     seen = []
-    results, report = run_in_workers(job, entries, 2, seen.append)
+    results, report = run_in_workers(job, entries, 2, lambda result, _json: seen.append(result))
     by_domain = {r.entry.domain: r for r in results}
     assert [r.entry.domain for r in results] == ["a.test", "boom.test", "c.test", "d.test"]
     lost = by_domain["boom.test"].findings[0]
