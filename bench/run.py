@@ -229,7 +229,7 @@ def wait_for_dns(port: int, timeout: float = 20) -> None:
 
 def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, workers: str, profile: str = "") -> dict:
     stats = folder / "stats.json"
-    sampler = ["py-spy", "record", "--rate", "250", "--format", "raw", "--output", profile, "--"] if profile else []
+    sampler = ["py-spy", "record", "--subprocesses", "--rate", "250", "--format", "raw", "--output", profile, "--"] if profile else []
     command = [*sampler, sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
                "--history", str(folder / "history.sqlite"), "--out", str(folder / "out"), "--quiet",
                "--stats", str(stats), "--concurrency", str(concurrency), "--workers", workers]

@@ -116,6 +116,13 @@ class SpfRecord:
         return next((t for t in self.directives if t.name == "all"), None)
 
 
+@functools.lru_cache(maxsize=65536)
+def network(address: str, length: int) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """``address/length`` as a network (host bits ignored), parsed once per run: every domain
+    that includes a provider matches addresses against the same ranges."""
+    return ipaddress.ip_network(f"{address}/{length}", strict=False)
+
+
 @functools.lru_cache(maxsize=8192)
 def parse_record(text: str) -> SpfRecord:
     """Parse an SPF record (§4.6, §12). Raises SpfSyntaxError with the position of the error.
@@ -462,7 +469,7 @@ class SpfEvaluator:
             if (name == "ip4") != (ip.version == 4):
                 return False
             length = term.cidr4 if name == "ip4" else term.cidr6
-            return ip in ipaddress.ip_network(f"{term.argument}/{length}", strict=False)
+            return ip in network(term.argument, length)
         target = await self._target(req, domain, term.argument)
         if name == "include":
             result = await self._check(req, target, path + (term.text,))
@@ -500,7 +507,7 @@ class SpfEvaluator:
             term.cidr6 if term.cidr6 is not None else 128)
         answer = await self._query(req, host, rdtype)
         for record in answer.records:
-            if req.ip in ipaddress.ip_network(f"{record.address}/{length}", strict=False):
+            if req.ip in network(record.address, length):
                 return True
         return False
 

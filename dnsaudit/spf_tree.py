@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient, Outcome
-from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term
+from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
 
 MAX_DEPTH = 12
 
@@ -63,7 +63,7 @@ class SpfNode:
             for term in node.record.directives if node.record else ():
                 if term.name in ("ip4", "ip6"):
                     length = term.cidr4 if term.name == "ip4" else term.cidr6
-                    nets.append(ipaddress.ip_network(f"{term.argument}/{length}", strict=False))
+                    nets.append(network(term.argument, length))
         return nets
 
     def problems(self) -> list[SpfNode]:
