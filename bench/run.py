@@ -213,6 +213,15 @@ class DelayProxy:
             writer.close()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds a running process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_dns(port: int, timeout: float = 20) -> None:
     import dns.message
     import dns.query
@@ -281,7 +290,10 @@ def main() -> int:
         proxy.start()
         processes.append(start_unbound(folder, resolver_port, proxy_port))
         wait_for_dns(resolver_port)
+        own_before = time.process_time()
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
+        proxy_cpu = time.process_time() - own_before  # the delay proxy's thread
+        servers_cpu = sum(process_cpu(p.pid) for p in processes)
         phases = result["phases"]
         audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
         print(f"domains:            {result['domains']}")
@@ -295,7 +307,10 @@ def main() -> int:
               + ", ".join(f"{k} {v:.0f}" for k, v in result.get("peak_rss_mb_after", {}).items())
               + (f"; {len(workers)} workers: " + ", ".join(f"{w:.0f}" for w in workers) if workers else "") + ")")
         print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({1000 * result['cpu_seconds'] / result['domains']:.1f} ms "
-              "per domain)")
+              f"per domain; main process {result['cpu_seconds_main']:.1f} s"
+              + "".join(f", worker {c:.1f} s" for c in result.get("cpu_seconds_workers", [])) + ")")
+        print(f"resolver side CPU:  {servers_cpu + proxy_cpu:.1f} s (Unbound and NSD {servers_cpu:.1f} s, "
+              f"delay proxy {proxy_cpu:.1f} s), on the same two cores")
         total = sum(phases.values()) or 1
         print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
         if args.compare:

@@ -478,7 +478,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         # updated here, in this thread, as each worker's results arrive.
         results, report = run_in_workers(job, inputs.entries, workers, finished)
         dns.stats.merge(report.stats)
-        clock.worker_peaks = report.peak_rss_mb
+        clock.worker_peaks, clock.worker_cpu = report.peak_rss_mb, report.cpu_seconds
         for failure in report.failures:
             err(f"warning: a worker process failed; its unfinished domains are 'could not test':\n{failure}")
     else:

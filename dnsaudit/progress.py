@@ -14,6 +14,7 @@ class PhaseClock:
         self.phases: dict[str, float] = {}
         self.peaks: dict[str, float] = {}  # peak memory so far, after each phase: which one raised it
         self.worker_peaks: list[float] = []  # peak memory of each worker process (--workers)
+        self.worker_cpu: list[float] = []  # CPU seconds of each worker process
 
     def lap(self, name: str) -> None:
         import resource
@@ -46,6 +47,8 @@ class PhaseClock:
             "peak_rss_mb_main": round(peak_kb / 1024, 1),
             "peak_rss_mb_workers": [round(p, 1) for p in self.worker_peaks],
             "peak_rss_mb_after": self.peaks,
+            "cpu_seconds_main": round(time.process_time(), 2),
+            "cpu_seconds_workers": [round(c, 2) for c in self.worker_cpu],
         }
 
 

@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class WorkerReport:
 
     stats: DnsStats = field(default_factory=DnsStats)
     peak_rss_mb: list[float] = field(default_factory=list)  # one per worker that finished
+    cpu_seconds: list[float] = field(default_factory=list)  # one per worker that finished
     failures: list[str] = field(default_factory=list)  # one per worker that did not
 
 
@@ -130,9 +132,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                     results[shard[position]] = result
                     on_result(result, result_json)
                 elif kind == "done":
-                    stats, peak = payload
+                    stats, peak, cpu = payload
                     report.stats.merge(stats)
                     report.peak_rss_mb.append(peak)
+                    report.cpu_seconds.append(cpu)
                 else:
                     report.failures.append(payload)
     finally:
@@ -165,7 +168,8 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
 
     try:
         _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
-        conn.send_bytes(pickle.dumps(("done", (stats, _peak_rss_mb())), pickle.HIGHEST_PROTOCOL))
+        done = (stats, _peak_rss_mb(), time.process_time())
+        conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:
         pass  # the main process was interrupted too and says so
     except BaseException:
