@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -286,7 +287,10 @@ def cmd_report(args) -> int:
     except OSError as exc:
         err(str(exc))
         return EXIT_USAGE
-    for path in write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE):
+    from dnsaudit.workers import auto_workers
+
+    for path in write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE,
+                              processes=auto_workers(len(run.domains))):
         print(path)
     return EXIT_OK
 
@@ -425,9 +429,11 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.drift import compare
     from dnsaudit.model import AuditRun
     from dnsaudit.net.dns import DnsClient
+    from dnsaudit import output
     from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.reports.base import write_atomic
     from dnsaudit.reports.terminal import summary
+    from dnsaudit.runner import GC_THRESHOLDS
     from dnsaudit.workers import AuditJob, auto_workers, run_in_workers
 
     from dnsaudit.progress import PhaseClock, Progress
@@ -476,6 +482,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     if workers > 1:
         # Blocks this loop, which has nothing else to do meanwhile: history and progress are
         # updated here, in this thread, as each worker's results arrive.
+        gc.set_threshold(*GC_THRESHOLDS)
         results, report = run_in_workers(job, inputs.entries, workers, finished)
         dns.stats.merge(report.stats)
         clock.worker_peaks, clock.worker_cpu = report.peak_rss_mb, report.cpu_seconds
@@ -498,8 +505,12 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         if args.keep:
             history.keep(args.keep)
     clock.lap("finish")
-    written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE)
+    if workers > 1:
+        gc.freeze()  # the results live to the end: no collection needs to walk them again
+    written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE,
+                            processes=workers)
     clock.lap("reports")
+    clock.report_private = list(output.CHILD_PRIVATE_MB)
     if args.stats:
         write_atomic(args.stats, (json.dumps(clock.stats(run, dns), indent=2) + "\n").encode())
     if not args.quiet:

@@ -15,6 +15,7 @@ class PhaseClock:
         self.peaks: dict[str, float] = {}  # peak memory so far, after each phase: which one raised it
         self.worker_peaks: list[float] = []  # peak memory of each worker process (--workers)
         self.worker_cpu: list[float] = []  # CPU seconds of each worker process
+        self.report_private: list[float] = []  # memory of its own of each forked report writer
 
     def lap(self, name: str) -> None:
         import resource
@@ -41,11 +42,13 @@ class PhaseClock:
             "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
                     "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
                     "outcomes": dns.stats.by_outcome},
-            # With workers, the sum of every process's own peak: an upper bound of what the run
-            # held at once (their peaks need not coincide).
-            "peak_rss_mb": round(peak_kb / 1024 + sum(self.worker_peaks), 1),
+            # With workers: this process's peak plus every worker's own peak (an upper bound of
+            # what the run held at once), or plus what the forked report writers held of their
+            # own, whichever is more (workers and writers never run at the same time).
+            "peak_rss_mb": round(peak_kb / 1024 + max(sum(self.worker_peaks), sum(self.report_private)), 1),
             "peak_rss_mb_main": round(peak_kb / 1024, 1),
             "peak_rss_mb_workers": [round(p, 1) for p in self.worker_peaks],
+            "private_mb_report_writers": [round(p, 1) for p in self.report_private],
             "peak_rss_mb_after": self.peaks,
             "cpu_seconds_main": round(time.process_time(), 2),
             "cpu_seconds_workers": [round(c, 2) for c in self.worker_cpu],

@@ -8,6 +8,7 @@ another's verdict beyond the shared concurrency limit.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Sequence
 
@@ -19,6 +20,13 @@ from dnsaudit.net.web import WebClient
 from dnsaudit.scoring import score
 
 EXISTENCE_CHECK = "domain.exists"
+# The run's DNS cache and results only grow, and every full garbage collection walks all of
+# them again: at 4,000 domains that was a fifth of the CPU. Moving what exists so far out of
+# the collector's sight every so many domains keeps collections to the recent objects
+# (cyclic garbage older than that is rare here and lives only until the process ends).
+GC_FREEZE_EVERY = 500
+# Young collections every 700 allocations (the default) ran thousands of times per second.
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
@@ -85,10 +93,16 @@ async def run_audit(
     seen it (a worker process, whose results live on in the main process)."""
     checks = [cls() for cls in check_classes]
     limit = asyncio.Semaphore(max(1, concurrency))
+    done = 0
+    gc.set_threshold(*GC_THRESHOLDS)
 
     async def one(entry: DomainEntry) -> DomainResult:
+        nonlocal done
         async with limit:
             result = await audit_domain(entry, checks, dns, settings, web, tls, live)
+        done += 1
+        if done % GC_FREEZE_EVERY == 0:
+            gc.freeze()
         if on_result is not None:
             on_result(result)
         return result if keep else None

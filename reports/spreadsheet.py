@@ -42,11 +42,17 @@ _CELL_XFS = [
     '<alignment vertical="top" wrapText="1"/></xf>',
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
 ]
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-
-
 def escape(text: str) -> str:
-    return text.translate(_ESCAPES)
+    """XML text and attribute escaping (most cells need none: checked first, as it is cheaper)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
 def column_letter(index: int) -> str:
@@ -104,22 +110,21 @@ class Sheet:
         """One row: str (always stored as text), int/float, None or "" (empty)."""
         self._rows += 1
         row = self._rows
-        body = WRAP if self._wrap else PLAIN
+        body = _s(style if style is not None else WRAP if self._wrap else PLAIN)
+        text_style = _s(style if style is not None else TEXT_WRAP if self._wrap else TEXT)
         cells = []
-        for column, value in enumerate(values, 1):
+        for letter, value in zip(_LETTERS, values):
             if value is None or value == "":
                 continue
-            ref = f"{column_letter(column)}{row}"
             if isinstance(value, bool):
                 value = "yes" if value else "no"
             if isinstance(value, (int, float)):
-                s = style if style is not None else body
-                cells.append(f'<c r="{ref}"{_s(s)}><v>{value!r}</v></c>')
+                cells.append(f'<c r="{letter}{row}"{body}><v>{value!r}</v></c>')
                 continue
             value = spreadsheet_text(str(value))  # no XML-illegal characters, capped length
-            s = style if style is not None else (
-                (TEXT_WRAP if self._wrap else TEXT) if value.startswith(FORMULA_START) else body)
-            cells.append(f'<c r="{ref}"{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
+            s = text_style if value.startswith(FORMULA_START) else body
+            cells.append(f'<c r="{letter}{row}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is>'
+                         "</c>")
         self._pending.append(f'<row r="{row}">{"".join(cells)}</row>')
         if len(self._pending) >= 256:
             self._flush()
@@ -156,6 +161,9 @@ class Sheet:
 
     def _write(self, text: str) -> None:
         self._stream.write(text.encode("utf-8", "replace"))  # a lone surrogate must not stop the report
+
+
+_LETTERS = [column_letter(i) for i in range(1, 16385)]  # every column a sheet can have
 
 
 def _s(style: int) -> str:

@@ -8,6 +8,7 @@ the CSV agree on every number.
 from __future__ import annotations
 
 import re
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 
@@ -53,7 +54,17 @@ class DomainRow:
 
 
 def domain_rows(run: AuditRun) -> list[DomainRow]:
-    return [DomainRow(d, status_counts(d), top_problem(d.findings)) for d in worst_first(run.domains)]
+    """The run's domains worst first, with counts and first problem: computed once per run,
+    as every report (and the workbook for three sheets) walks them."""
+    key = id(run)
+    rows = _ROWS.get(key)
+    if rows is None:
+        rows = _ROWS[key] = [DomainRow(d, status_counts(d), top_problem(d.findings)) for d in worst_first(run.domains)]
+        weakref.finalize(run, _ROWS.pop, key, None)  # an id is reused once its object is gone
+    return rows
+
+
+_ROWS: dict[int, list[DomainRow]] = {}
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,39 @@ def test_bad_workers_value_is_a_usage_error(tmp_path, value, capsys):
         main(["audit", "x.csv", "--workers", value])
     assert stop.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_reports_written_side_by_side_equal_those_written_in_turn(tmp_path, nameserver, capsys):
+    import zipfile
+
+    from dnsaudit import output
+    from dnsaudit.model import AuditRun
+
+    results, _stats = audit(tmp_path, nameserver, "1", capsys)
+    run = AuditRun.from_dict(results)
+    writers = output.load_writers([])
+    folders = {n: tmp_path / f"reports-{n}" for n in (1, 2)}
+    written = {}
+    for processes, folder in folders.items():
+        folder.mkdir()
+        written[processes] = output.write_reports(run, folder, writers, split_by="client", processes=processes)
+    assert [p.relative_to(folders[2]) for p in written[2]] == [p.relative_to(folders[1]) for p in written[1]]
+    assert len(output.CHILD_PRIVATE_MB) == 1  # the second process was a forked child
+    for path in written[1]:
+        other = folders[2] / path.relative_to(folders[1])
+        if path.suffix == ".xlsx":  # the archive holds a creation time: compare the sheets
+            with zipfile.ZipFile(path) as one, zipfile.ZipFile(other) as two:
+                sheets = [n for n in one.namelist() if n.startswith("xl/worksheets/")]
+                assert sheets and all(one.read(n) == two.read(n) for n in sheets)
+        elif path.suffix != ".html":  # the page says when it was made
+            assert path.read_bytes() == other.read_bytes(), path.name
+
+
+def test_a_failing_report_writer_in_a_child_is_an_error(tmp_path):
+    from dnsaudit import output
+
+    def boom():
+        raise ValueError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        output._in_forked_processes([lambda: [], boom], [1, 1], 2)
