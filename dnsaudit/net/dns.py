@@ -212,8 +212,8 @@ class DnsClient:
         self.timeout = timeout
         self.retries = retries
         self.stats = DnsStats()
-        self._cache: dict[tuple[str, str], asyncio.Future[DnsAnswer]] = {}
-        self._derived: dict[tuple, asyncio.Future] = {}
+        self._cache: dict[tuple[str, str], DnsAnswer | asyncio.Task[DnsAnswer]] = {}
+        self._derived: dict[tuple, _Box | asyncio.Task[_Box]] = {}
         self._pools: dict[Nameserver, UdpPool] = {}
         self._limit = asyncio.Semaphore(max_in_flight)
 
@@ -221,28 +221,29 @@ class DnsClient:
         """Answer (name, rdtype), asking the network at most once per run.
 
         The lookup runs as its own task, so an asker that is cancelled (a check that timed
-        out) does not cancel it for the others waiting on the same question.
+        out) does not cancel it for the others waiting on the same question. Once answered,
+        the cache keeps the answer alone (a finished task weighs more than most answers).
         """
-        key = (_absolute(name), rdtype.upper())
-        task = self._cache.get(key)
-        if task is None:
+        key = (_absolute(name), _RDTYPES.get(rdtype) or rdtype.upper())
+        entry = self._cache.get(key)
+        if entry is None:
             self.stats.questions += 1
-            task = asyncio.ensure_future(self._resolve(*key))
-            self._cache[key] = task
+            entry = self._cache[key] = _settling(self._cache, key, self._resolve(*key))
         else:
             self.stats.cache_hits += 1
-            if task.done() and not task.cancelled():
-                return task.result()  # most questions are asked again after they were answered
-        return await asyncio.shield(task)
+            if not isinstance(entry, asyncio.Future):
+                return entry  # most questions are asked again after they were answered
+        return await asyncio.shield(entry)
 
     async def derived(self, key: tuple, compute):
         """Single-flight memo for values computed from DNS answers (an SPF include tree, say):
         the first asker computes ``compute()``, everyone else awaits the same result."""
-        task = self._derived.get(key)
-        if task is None:
-            task = asyncio.ensure_future(compute())
-            self._derived[key] = task
-        return await asyncio.shield(task)
+        entry = self._derived.get(key)
+        if entry is None:
+            entry = self._derived[key] = _settling(self._derived, key, _boxed(compute()))
+        elif not isinstance(entry, asyncio.Future):
+            return entry.value
+        return (await asyncio.shield(entry)).value
 
     async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
         """A and AAAA of a name, asked concurrently."""
@@ -332,6 +333,33 @@ class DnsClient:
         """Close the sockets (the run's end; a new query would open them again)."""
         for pool in self._pools.values():
             pool.close()
+
+
+_RDTYPES = {t: t for t in ("A", "AAAA", "MX", "TXT", "CNAME", "SRV", "NS", "PTR", "SOA", "CAA", "TLSA")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Box:
+    """A derived value in the memo (which may be None, or a future itself)."""
+
+    value: object
+
+
+async def _boxed(coroutine) -> _Box:
+    return _Box(await coroutine)
+
+
+def _settling(memo: dict, key, coroutine) -> asyncio.Task:
+    """A task for ``coroutine`` whose result replaces it in ``memo`` once it succeeds (a failure
+    stays a task, so later askers see the same exception)."""
+    task = asyncio.ensure_future(coroutine)
+
+    def settle(done: asyncio.Task) -> None:
+        if memo.get(key) is done and not done.cancelled() and done.exception() is None:
+            memo[key] = done.result()
+
+    task.add_done_callback(settle)
+    return task
 
 
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
