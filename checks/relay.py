@@ -89,7 +89,7 @@ class RelaySpf(Check):
         if len(texts) != 1:
             return txt_record(ctx.domain, with_terms(None, terms, include)), (
                 " The domain has no single SPF record; the remediation is a complete new one.")
-        tree = await build_tree(ctx.dns, ctx.domain)
+        tree = await build_tree(ctx)
         note = ""
         if tree.worst_case_lookups > LOOKUP_LIMIT:
             note = (f" Warning: the record as a whole needs {tree.worst_case_lookups} DNS lookups (limit "

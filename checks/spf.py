@@ -159,7 +159,7 @@ class SpfLimits(SpfCheck):
     references = (RFC + " §4.6.4", M365_SPF)
 
     async def judge(self, ctx, record, answer) -> list[Finding]:
-        tree = await build_tree(ctx.dns, ctx.domain)
+        tree = await build_tree(ctx)
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         findings = []
         for node in tree.problems():
@@ -269,7 +269,7 @@ class SpfMicrosoft365(SpfCheck):
 
     async def judge(self, ctx, record, answer) -> list[Finding]:
         include = ctx.cloud.spf_include
-        tree = await build_tree(ctx.dns, ctx.domain)
+        tree = await build_tree(ctx)
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         microsoft = tree.find(include)
         if microsoft is None:

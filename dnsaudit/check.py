@@ -25,6 +25,7 @@ Register it as an entry point in the ``dnsaudit.checks`` group, named by its id.
 from __future__ import annotations
 
 import abc
+import asyncio
 import inspect
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -64,6 +65,16 @@ class CheckContext:
     web: WebClient | None = None
     tls: TlsProber | None = None
     live: DnsClient | None = None  # with --zone --compare-live: the resolver without the planned zones
+    _shared: dict = field(default_factory=dict, repr=False)
+
+    async def shared(self, key: tuple, compute):
+        """Single-flight memo for this domain's checks (its SPF include tree, say): the first
+        asker computes ``compute()``, the others await the same result, and it is let go with
+        the domain, unlike ``dns.derived`` which keeps values for the whole run."""
+        task = self._shared.get(key)
+        if task is None:
+            task = self._shared[key] = asyncio.ensure_future(compute())
+        return await asyncio.shield(task)
 
     def no_probes(self) -> str:
         """The skip message of a check that needs network probes this run does not make."""

@@ -8,6 +8,7 @@ writer without it reaching back into the network layer.
 from __future__ import annotations
 
 import enum
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,12 @@ class Finding:
         if (self.status is Status.ERROR) != (self.reason is not None):
             raise ValueError("an error finding needs a reason, and only an error finding has one")
 
+    def __reduce__(self):
+        # Findings cross from worker processes by pickle; the main process keeps ten thousands
+        # of them, so the few distinct check ids and areas come back as one string each.
+        return (_unpickle_finding, (self.check_id, self.area, self.severity, self.status, self.message,
+                                    self.observed, self.expected, self.remediation, self.evidence, self.reason))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.check_id,
@@ -142,6 +149,10 @@ class Phase(str, enum.Enum):
     PRE_MIGRATION = "pre-migration"
     HYBRID = "hybrid"
     CLOUD = "cloud"
+
+
+def _unpickle_finding(check_id: str, area: str, *rest) -> Finding:
+    return Finding(sys.intern(check_id), sys.intern(area), *rest)
 
 
 @dataclass(frozen=True)

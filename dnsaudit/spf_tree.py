@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient, Outcome
 from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
+
+if TYPE_CHECKING:
+    from dnsaudit.check import CheckContext
 
 MAX_DEPTH = 12
 
@@ -70,13 +74,14 @@ class SpfNode:
         return [n for n in self.walk() if n.status != "ok"]
 
 
-async def build_tree(dns: DnsClient, domain: str) -> SpfNode:
-    """Fetch every record reachable from ``domain`` (each asked once through the shared cache).
+async def build_tree(ctx: CheckContext) -> SpfNode:
+    """Fetch every record reachable from the context's domain (each asked once through the
+    shared cache).
 
-    Built once per domain and run: spf.limits, spf.microsoft365 and relay.spf share it.
+    Built once per domain: spf.limits, spf.microsoft365 and relay.spf share it.
     """
-    domain = domain.rstrip(".").lower()
-    return await dns.derived(("spf-tree", domain), lambda: _node(SpfEvaluator(dns), dns, domain, "", ()))
+    dns, domain = ctx.dns, ctx.domain.rstrip(".").lower()
+    return await ctx.shared(("spf-tree", domain), lambda: _node(SpfEvaluator(dns), dns, domain, "", ()))
 
 
 async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:
