@@ -53,6 +53,12 @@ class _Socket(asyncio.DatagramProtocol):
         self.transport = None
 
 
+def _expire(pending: dict[int, asyncio.Future[bytes]], query_id: int) -> None:
+    waiter = pending.get(query_id)
+    if waiter is not None and not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class UdpPool:
     """Send a query to one nameserver and wait for its matching reply."""
 
@@ -63,6 +69,10 @@ class UdpPool:
         self._random = random.Random(secrets.randbits(64))
 
     async def _socket(self) -> _Socket:
+        if self._sockets:  # the usual case: open already
+            sock = self._random.choice(self._sockets)
+            if sock.transport is not None:
+                return sock
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
@@ -87,23 +97,29 @@ class UdpPool:
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         sock.pending[query_id] = waiter
+        # One timer for the whole wait (cheaper than a timeout context per query): it fails
+        # whichever waiter is current for this ID when the time is up.
+        timer = loop.call_later(timeout, _expire, sock.pending, query_id)
         try:
             sock.transport.sendto(question.query(query_id, EDNS_PAYLOAD))
-            async with asyncio.timeout(timeout):
-                while True:
-                    reply = parse_reply(await waiter, query_id, question)
-                    if reply is not None:
-                        break
-                    waiter = loop.create_future()  # not ours (another question, a forgery): keep listening
-                    sock.pending[query_id] = waiter
-            if reply.truncated:
-                async with asyncio.timeout(timeout):
-                    return await self._ask_tcp(question, query_id)
-            return reply
+            while True:
+                reply = parse_reply(await waiter, query_id, question)
+                if reply is not None:
+                    break
+                waiter = loop.create_future()  # not ours (another question, a forgery): keep listening
+                sock.pending[query_id] = waiter
         except TimeoutError:
             raise dns.exception.Timeout from None
         finally:
+            timer.cancel()
             sock.pending.pop(query_id, None)
+        if reply.truncated:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._ask_tcp(question, query_id)
+            except TimeoutError:
+                raise dns.exception.Timeout from None
+        return reply
 
     async def _ask_tcp(self, question: Question, query_id: int) -> Reply:
         """The same question over TCP (RFC 7766), for a truncated UDP reply."""

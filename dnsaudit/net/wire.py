@@ -38,6 +38,23 @@ class MalformedReply(ValueError):
     """The datagram is not a DNS reply we can read."""
 
 
+def encode_name(name: str) -> bytes:
+    """An absolute name in lower-case wire form.
+
+    Plain ASCII names (nearly all) are encoded here; anything with escapes (``\\.``,
+    ``\\032``) or other characters goes through dnspython, which knows every rule.
+    """
+    if name.isascii() and "\\" not in name:
+        text = name.lower().encode("ascii")
+        text = text[:-1] if text.endswith(b".") else text
+        labels = text.split(b".") if text else []
+        if all(0 < len(label) < 64 for label in labels):
+            wire = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
+            if len(wire) <= 255:
+                return wire
+    return dns.name.from_text(name).canonicalize().to_wire()
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """One question, with its wire form computed once."""
@@ -48,8 +65,7 @@ class Question:
 
     @classmethod
     def make(cls, name: str, rdtype: int) -> Question:
-        qname = dns.name.from_text(name).canonicalize().to_wire()
-        return cls(name, rdtype, qname + struct.pack("!HH", rdtype, IN))
+        return cls(name, rdtype, encode_name(name) + struct.pack("!HH", rdtype, IN))
 
     @property
     def qname(self) -> bytes:

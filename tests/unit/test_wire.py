@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import struct
 
+import dns.exception
 import dns.message
 import dns.rdatatype
 import dns.rrset
 import pytest
 
-from dnsaudit.net.wire import MalformedReply, Question, parse_reply, read_name
+import dns.name
+
+from dnsaudit.net.wire import MalformedReply, Question, encode_name, parse_reply, read_name
 
 
 def reply_to(question: Question, query_id: int, *rrsets, rcode: int = 0) -> bytes:
@@ -96,3 +99,21 @@ def test_a_record_running_past_the_end_is_malformed():
         parse_reply(wire[:-2], 5, question)
     with pytest.raises(MalformedReply):  # an A record of 3 bytes
         parse_reply(wire[:-6] + b"\x00\x03" + wire[-4:-1], 5, question)
+
+
+@pytest.mark.parametrize("name", [".", "example.test.", "Example.TEST", "_dmarc.a-b.example.test.", "x" * 63 + ".test.",
+                                  "a\\.b.test.", "caf\\195\\169.test.", "\u00e9.test.", ".".join(["a" * 63] * 4)])
+def test_names_are_encoded_as_dnspython_would(name):
+    try:
+        expected = dns.name.from_text(name).canonicalize().to_wire()
+    except dns.exception.DNSException as exc:
+        with pytest.raises(type(exc)):
+            encode_name(name)
+        return
+    assert encode_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["a..test.", "x" * 64 + ".test.", "a.b.."])
+def test_invalid_names_are_refused_as_dnspython_refuses_them(name):
+    with pytest.raises(dns.exception.DNSException):
+        encode_name(name)
