@@ -1,0 +1,40 @@
+"""The benchmark harness still works: 50 synthetic domains through Unbound, NSD and the delay proxy.
+
+Not a performance test (figures are in bench/README.md); this only proves that the one
+command of bench/README.md runs end to end on a clean checkout, worker processes included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+
+
+def have(binary: str) -> bool:
+    return bool(shutil.which(binary)) or Path(f"/usr/sbin/{binary}").exists()
+
+
+def test_the_benchmark_harness_runs_end_to_end():
+    if not (have("unbound") and have("nsd")):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's unbound and nsd (.ci/run does)")
+        pytest.skip("Debian's unbound and nsd are not installed (.ci/run installs them)")
+    proc = subprocess.run([sys.executable, str(BENCH), "--domains", "50", "--delay-ms", "5", "--workers", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figures = dict(line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
+    assert figures["domains"].strip() == "50"
+    queries, questions = map(int, re.search(r"\((\d+) queries for (\d+) distinct", figures["DNS queries/second"]).groups())
+    assert questions > 50 * 10 and queries >= questions  # every domain was really asked about
+    assert "2 workers" in figures["peak memory"]
+    assert re.match(r"\s*\d+\.\d s", figures["wall time"])
+    for phase in ("audit", "reports"):
+        assert phase in figures["time per phase"]
