@@ -427,7 +427,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
                  comparison: int | None) -> int:
     from dnsaudit.check import Settings
     from dnsaudit.drift import compare
-    from dnsaudit.model import AuditRun
+    from dnsaudit.model import AuditRun, PackedResults
     from dnsaudit.net.dns import DnsClient
     from dnsaudit import output
     from dnsaudit.output import DEFAULT_TITLE, write_reports
@@ -456,12 +456,15 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     run_id = history.begin(info) if history is not None else None
     progress = Progress(len(inputs.entries), enabled=not args.quiet and sys.stderr.isatty())
 
-    def finished(result, result_json: str | None = None) -> None:
+    def finished(domain: str, result_json: str) -> None:
         if history is not None:
             started_at = time.monotonic()
-            history.add_domain(run_id, result, result_json)
+            history.add_domain(run_id, domain, result_json)
             clock.add("history", time.monotonic() - started_at)
         progress.step()
+
+    def finished_here(result) -> None:  # one process: the result is serialised for the history here
+        finished(result.entry.domain, json.dumps(result.to_dict()) if history is not None else "")
 
     settings = Settings(
         check_timeout=args.check_timeout, allow_private=args.allow_private, https_port=args.https_port,
@@ -489,12 +492,12 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         for failure in report.failures:
             err(f"warning: a worker process failed; its unfinished domains are 'could not test':\n{failure}")
     else:
-        results, stats = await job.run(inputs.entries, finished)
+        results, stats = await job.run(inputs.entries, finished_here)
         dns.stats.merge(stats)
     progress.done()
     clock.lap("audit")
     info = _run_info(args, inputs, checks, nameservers, started, dns, finished=dt.datetime.now(dt.timezone.utc))
-    run = AuditRun(info, tuple(results))
+    run = AuditRun(info, results if isinstance(results, PackedResults) else tuple(results))
     drift = None
     if history is not None:
         history.finish(run_id, info)
@@ -511,6 +514,7 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
                             processes=workers)
     clock.lap("reports")
     clock.report_private = list(output.CHILD_PRIVATE_MB)
+    run = run.unpacked()  # the summary and the exit code read every domain
     if args.stats:
         write_atomic(args.stats, (json.dumps(clock.stats(run, dns), indent=2) + "\n").encode())
     if not args.quiet:

@@ -195,15 +195,16 @@ class History:
                 (info.started, info.input_file, info.tool_version, json.dumps(info.to_dict())))
         return int(cursor.lastrowid)
 
-    def add_domain(self, run_id: int, result: DomainResult, result_json: str | None = None) -> None:
+    def add_domain(self, run_id: int, domain: str, result_json: str) -> None:
         """Store one domain's results (status, severity, message, evidence per check).
 
         Domains are committed together, at most ``COMMIT_INTERVAL`` seconds or ``COMMIT_BATCH``
         domains after they finished: a durable commit per domain (an fsync each) cost more than
         auditing the domain. A killed run loses at most that last moment, never consistency.
-        ``result_json`` is ``json.dumps(result.to_dict())`` when the caller already has it.
+        ``result_json`` is ``json.dumps(result.to_dict())`` (made where the result was, a worker
+        process perhaps).
         """
-        self._pending.append((run_id, result.entry.domain, result_json or json.dumps(result.to_dict())))
+        self._pending.append((run_id, domain, result_json))
         if len(self._pending) >= COMMIT_BATCH or time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
             self.flush()
 

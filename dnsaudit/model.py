@@ -8,7 +8,10 @@ writer without it reaching back into the network layer.
 from __future__ import annotations
 
 import enum
+import pickle
 import sys
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -382,6 +385,41 @@ class RunInfo:
 SCHEMA_VERSION = 1
 
 
+class PackedResults(Sequence):
+    """A large run's domain results, each kept as a compressed pickle and decoded on access.
+
+    The main process of a run with worker processes receives every domain's results and
+    keeps them until the reports are written: as objects that is ~15 KB per domain, 150 MB
+    for ten thousand; packed, ~2.5 KB. Each access decodes again (~0.15 ms), so whoever
+    walks the domains several times calls ``unpacked()`` once.
+    """
+
+    def __init__(self, items: list[bytes]) -> None:
+        self._items = items
+
+    @staticmethod
+    def pack(result: DomainResult) -> bytes:
+        return zlib.compress(pickle.dumps(result, pickle.HIGHEST_PROTOCOL), 1)
+
+    @staticmethod
+    def unpack(data: bytes) -> DomainResult:
+        return pickle.loads(zlib.decompress(data))  # noqa: S301 - our own worker processes wrote it
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(map(self.unpack, self._items[index]))
+        return self.unpack(self._items[index])
+
+    def __iter__(self):
+        return map(self.unpack, self._items)
+
+    def unpacked(self) -> tuple[DomainResult, ...]:
+        return tuple(self)
+
+
 @dataclass(frozen=True)
 class AuditRun:
     """A whole run: what every report writer renders from.
@@ -391,8 +429,14 @@ class AuditRun:
     """
 
     info: RunInfo
-    domains: tuple[DomainResult, ...]
+    domains: tuple[DomainResult, ...] | PackedResults
     drift: Any = None
+
+    def unpacked(self) -> AuditRun:
+        """This run with its domains as objects (itself when they are already)."""
+        if isinstance(self.domains, PackedResults):
+            return AuditRun(self.info, self.domains.unpacked(), self.drift)
+        return self
 
     def totals(self) -> dict[str, Any]:
         verdicts = {v.value: 0 for v in Verdict}

@@ -50,9 +50,12 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     """Write every report; with ``split_by="client"`` also one set per client under clients/.
 
     With ``processes`` > 1 (and ``os.fork``), the formats are written side by side in forked
-    copies of this process, which share the results in memory instead of receiving them.
+    copies of this process, which inherit the results instead of receiving them; a run whose
+    domains are packed (``PackedResults``) is unpacked once in each copy, so this process
+    stays small.
     """
-    tasks = [functools.partial(_write_format, w, run, out_dir, split_by, title) for w in writers]
+    whole = functools.cache(run.unpacked)  # called at most once per process
+    tasks = [functools.partial(_write_format, w, whole, out_dir, split_by, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
         return _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
     return [path for task in tasks for path in task()]
@@ -60,12 +63,13 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
 
 # Relative CPU cost of each format on the same run (measured on 4,000 domains), to share them out.
 REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1}
-CHILD_PRIVATE_MB: list[float] = []  # memory of the last forked report writers of their own (--stats)
+CHILD_PRIVATE_MB: list[float] = []  # memory of their own of the last forked report writers (--stats)
 
 
-def _write_format(writer, run: AuditRun, out_dir: Path, split_by: str | None, title: str) -> list[Path]:
+def _write_format(writer, whole, out_dir: Path, split_by: str | None, title: str) -> list[Path]:
     from dnsaudit.reports.view import slug
 
+    run = whole()
     written = [writer.write(run, out_dir, title)]
     if split_by == "client" and writer.format != "json":
         groups: dict[str, list] = {}
@@ -84,8 +88,8 @@ def _write_format(writer, run: AuditRun, out_dir: Path, split_by: str | None, ti
 
 
 def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[Path]:
-    """Run the tasks in up to ``processes`` groups of about equal cost: the first group here,
-    the others each in a forked child. Output order is the tasks' order."""
+    """Run the tasks in ``processes`` forked children, in groups of about equal cost, and
+    wait for them. Output order is the tasks' order; a failure in any child is raised here."""
     import gc
     import pickle
     import traceback
@@ -95,7 +99,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
     gc.freeze()  # the collector would otherwise touch, and so copy, every shared page in the children
     children = []
-    for group in groups[1:]:
+    for group in groups:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write, report back, and leave without running the parent's cleanup
@@ -109,9 +113,8 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
             os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
-    done = {i: tasks[i]() for i in groups[0]}
     CHILD_PRIVATE_MB.clear()
-    failures = []
+    done, failures = {}, []
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+
+
+def _current_rss_mb() -> float:
+    """Resident memory now (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class PhaseClock:
@@ -13,6 +23,7 @@ class PhaseClock:
         self.start = self.mark = time.monotonic()
         self.phases: dict[str, float] = {}
         self.peaks: dict[str, float] = {}  # peak memory so far, after each phase: which one raised it
+        self.current: dict[str, float] = {}  # resident memory at the end of each phase
         self.worker_peaks: list[float] = []  # peak memory of each worker process (--workers)
         self.worker_cpu: list[float] = []  # CPU seconds of each worker process
         self.report_private: list[float] = []  # memory of its own of each forked report writer
@@ -24,6 +35,7 @@ class PhaseClock:
         self.add(name, now - self.mark)
         self.mark = now
         self.peaks[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        self.current[name] = round(_current_rss_mb() or self.peaks[name], 1)
 
     def add(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
@@ -42,10 +54,12 @@ class PhaseClock:
             "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
                     "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
                     "outcomes": dns.stats.by_outcome},
-            # With workers: this process's peak plus every worker's own peak (an upper bound of
-            # what the run held at once), or plus what the forked report writers held of their
-            # own, whichever is more (workers and writers never run at the same time).
-            "peak_rss_mb": round(peak_kb / 1024 + max(sum(self.worker_peaks), sum(self.report_private)), 1),
+            # The most the run's processes held at once, bounded from above: this process alone
+            # at its peak; or, while the workers ran, its peak until then plus each worker's own
+            # peak; or, while the forked report writers ran (this process waiting, unchanged),
+            # its size then plus the memory each writer held of its own.
+            "peak_rss_mb": round(max(peak_kb / 1024, self.peaks.get("audit", 0.0) + sum(self.worker_peaks),
+                                     self.current.get("reports", 0.0) + sum(self.report_private)), 1),
             "peak_rss_mb_main": round(peak_kb / 1024, 1),
             "peak_rss_mb_workers": [round(p, 1) for p in self.worker_peaks],
             "private_mb_report_writers": [round(p, 1) for p in self.report_private],

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dnsaudit.check import Check, Settings
-from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
+from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, PackedResults
 from dnsaudit.net.dns import DnsClient, DnsStats
 
 # Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
@@ -92,11 +92,11 @@ class WorkerReport:
 
 
 def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
-                   on_result: Callable[[DomainResult, str], None]) -> tuple[list[DomainResult], WorkerReport]:
-    """Audit ``entries`` in ``workers`` processes; results in input order.
+                   on_result: Callable[[str, str], None]) -> tuple[PackedResults, WorkerReport]:
+    """Audit ``entries`` in ``workers`` processes; results in input order, packed.
 
-    ``on_result(result, result_json)`` sees each result as it arrives, with its JSON form
-    (``json.dumps(result.to_dict())``) made in the worker, off this process's CPU.
+    ``on_result(domain, result_json)`` sees each result as it arrives, in its JSON form
+    (``json.dumps(result.to_dict())``), made and packed in the worker, off this process's CPU.
 
     A domain whose worker died before finishing it gets a could-not-test result for every
     check, so nothing is silently dropped.
@@ -115,7 +115,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
         send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
         processes.append(process)
         shard_of[receive] = shard
-    results: list[DomainResult | None] = [None] * len(entries)
+    results: list[bytes | None] = [None] * len(entries)
     report = WorkerReport()
     try:
         while shard_of:
@@ -128,9 +128,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                     conn.close()
                     continue
                 if kind == "result":
-                    position, result, result_json = payload
-                    results[shard[position]] = result
-                    on_result(result, result_json)
+                    position, domain, packed, result_json = payload
+                    results[shard[position]] = packed
+                    on_result(domain, result_json)
                 elif kind == "done":
                     stats, peak, cpu = payload
                     report.stats.merge(stats)
@@ -143,10 +143,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
             process.join(timeout=5)
             if process.is_alive():
                 process.terminate()
-    for index, result in enumerate(results):
-        if result is None:
-            results[index] = _lost(entries[index], job)
-    return results, report
+    for index, packed in enumerate(results):
+        if packed is None:
+            results[index] = PackedResults.pack(_lost(entries[index], job))
+    return PackedResults(results), report
 
 
 def _split_limits(job: AuditJob, workers: int) -> AuditJob:
@@ -163,7 +163,8 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
     positions = {id(entry): index for index, entry in enumerate(entries)}
 
     def send(result: DomainResult) -> None:
-        message = ("result", (positions[id(result.entry)], result, json.dumps(result.to_dict())))
+        packed = PackedResults.pack(result)
+        message = ("result", (positions[id(result.entry)], result.entry.domain, packed, json.dumps(result.to_dict())))
         conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     try:

@@ -79,14 +79,16 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(["a.test", "boom.test", "c.test", "d.test"])]
     job = AuditJob((Crash,), Settings(), 4, dns=dict(nameservers=[parse_nameserver(nameserver)], timeout=1))
     seen = []
-    results, report = run_in_workers(job, entries, 2, lambda result, _json: seen.append(result))
+    results, report = run_in_workers(job, entries, 2, lambda domain, result_json: seen.append((domain, result_json)))
+    results = results.unpacked()
     by_domain = {r.entry.domain: r for r in results}
     assert [r.entry.domain for r in results] == ["a.test", "boom.test", "c.test", "d.test"]
     lost = by_domain["boom.test"].findings[0]
     assert lost.status is Status.ERROR and "worker process" in lost.message
     assert all(by_domain[d].findings[0].status is Status.PASS for d in ("a.test", "c.test"))  # the other worker
     assert len(report.peak_rss_mb) == 1  # only the surviving worker finished
-    assert {r.entry.domain for r in seen} >= {"a.test", "c.test"}
+    assert {domain for domain, _json in seen} >= {"a.test", "c.test"}
+    assert all(json.loads(result_json)["input"]["domain"] == domain for domain, result_json in seen)
     sys.modules.pop("crashing_check", None)
 
 
@@ -113,7 +115,7 @@ def test_reports_written_side_by_side_equal_those_written_in_turn(tmp_path, name
         folder.mkdir()
         written[processes] = output.write_reports(run, folder, writers, split_by="client", processes=processes)
     assert [p.relative_to(folders[2]) for p in written[2]] == [p.relative_to(folders[1]) for p in written[1]]
-    assert len(output.CHILD_PRIVATE_MB) == 1  # the second process was a forked child
+    assert len(output.CHILD_PRIVATE_MB) == 2  # both groups were written by forked children
     for path in written[1]:
         other = folders[2] / path.relative_to(folders[1])
         if path.suffix == ".xlsx":  # the archive holds a creation time: compare the sheets
@@ -132,3 +134,14 @@ def test_a_failing_report_writer_in_a_child_is_an_error(tmp_path):
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         output._in_forked_processes([lambda: [], boom], [1, 1], 2)
+
+
+def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):
+    from dnsaudit.model import AuditRun, PackedResults
+
+    results, _stats = audit(tmp_path, nameserver, "1", capsys)
+    domains = AuditRun.from_dict(results).domains
+    packed = PackedResults([PackedResults.pack(d) for d in domains])
+    assert len(packed) == len(domains) and packed.unpacked() == domains and packed[2] == domains[2]
+    assert packed[1:3] == domains[1:3]
+    assert sum(len(p) for p in packed._items) < len(json.dumps(results)) / 3  # what packing is for
