@@ -312,9 +312,13 @@ def main() -> int:
         print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
               f"({result['dns']['queries_sent']} queries for {result['dns']['questions']} distinct questions)")
         workers = result.get("peak_rss_mb_workers", [])
-        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB (main process after each phase: "
-              + ", ".join(f"{k} {v:.0f}" for k, v in result.get("peak_rss_mb_after", {}).items())
-              + (f"; {len(workers)} workers: " + ", ".join(f"{w:.0f}" for w in workers) if workers else "") + ")")
+        writers = result.get("private_mb_report_writers", [])
+        after = result.get("peak_rss_mb_after", {})
+        print(f"peak memory:        {result['peak_rss_mb']:.0f} MB, all processes at once (main process: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in after.items()) + f", at the end {result['peak_rss_mb_main']:.0f}"
+              + (f"; workers: " + " + ".join(f"{w:.0f}" for w in workers) if workers else "")
+              + (f"; report writers of their own: " + " + ".join(f"{w:.0f}" for w in writers) if writers else "")
+              + ")")
         print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({1000 * result['cpu_seconds'] / result['domains']:.1f} ms "
               f"per domain; main process {result['cpu_seconds_main']:.1f} s"
               + "".join(f", worker {c:.1f} s" for c in result.get("cpu_seconds_workers", [])) + ")")

@@ -33,6 +33,7 @@ from pathlib import Path
 from dnsaudit import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
 FAIL_ON = ("warn", "fail", "blocking", "never")
 
 DESCRIPTION = """\
@@ -420,7 +421,15 @@ def cmd_audit(args) -> int:
             print(f"Auditing {len(inputs.entries)} domains with {len(checks)} checks (DNS: {source}{planned})",
                   file=sys.stderr)
         comparison = baseline.id if history is not None and args.compare and baseline else None
-        return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now, history, comparison))
+        try:
+            return asyncio.run(_audit(args, inputs, checks, writers, nameservers, out_dir, now, history, comparison))
+        except KeyboardInterrupt:
+            kept = ""
+            if history is not None:
+                history.interrupted()
+                kept = "; the domains finished so far are kept in the history as an incomplete run"
+            err(f"interrupted: the reports are missing or incomplete{kept}")
+            return EXIT_INTERRUPTED
 
 
 async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, started: dt.datetime, history,

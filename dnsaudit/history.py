@@ -217,6 +217,11 @@ class History:
             self._pending.clear()
         self._committed_at = time.monotonic()
 
+    def interrupted(self) -> None:
+        """The run was stopped: keep what it finished, and never offer it as a baseline."""
+        self.flush()
+        self._recover()
+
     def finish(self, run_id: int, info: RunInfo) -> None:
         self.flush()
         with self._transaction():

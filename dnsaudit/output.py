@@ -106,6 +106,8 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
             os.close(read_end)
             try:
                 payload = ("ok", {i: tasks[i]() for i in group}, _private_mb())
+            except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
+                payload = ("interrupted", "", 0.0)
             except BaseException:
                 payload = ("error", traceback.format_exc(), 0.0)
             with os.fdopen(write_end, "wb") as pipe:
@@ -114,7 +116,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         os.close(write_end)
         children.append((pid, read_end))
     CHILD_PRIVATE_MB.clear()
-    done, failures = {}, []
+    done, failures, interrupted = {}, [], False
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
@@ -123,8 +125,12 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         if kind == "ok":
             done.update(value)
             CHILD_PRIVATE_MB.append(private)
+        elif kind == "interrupted":
+            interrupted = True
         else:
             failures.append(value)
+    if interrupted:
+        raise KeyboardInterrupt
     if failures:
         raise RuntimeError("writing a report failed:\n" + "\n".join(failures))
     return [path for i in range(len(tasks)) for path in done[i]]

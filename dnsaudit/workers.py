@@ -117,6 +117,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
         shard_of[receive] = shard
     results: list[bytes | None] = [None] * len(entries)
     report = WorkerReport()
+    # This blocks the caller's event loop, whose SIGINT handler would only act after the
+    # workers finished: Ctrl-C must interrupt the wait itself.
+    interrupt = _plain_sigint()
     try:
         while shard_of:
             for conn in wait(list(shard_of)):
@@ -138,15 +141,39 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                     report.cpu_seconds.append(cpu)
                 else:
                     report.failures.append(payload)
+    except BaseException:
+        for process in processes:
+            process.terminate()
+        raise
     finally:
+        _restore_sigint(interrupt)
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
-                process.terminate()
+                process.kill()
     for index, packed in enumerate(results):
         if packed is None:
             results[index] = PackedResults.pack(_lost(entries[index], job))
     return PackedResults(results), report
+
+
+def _plain_sigint():
+    """Make SIGINT raise KeyboardInterrupt here and now; return what to restore (None: nothing)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return previous
+
+
+def _restore_sigint(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _split_limits(job: AuditJob, workers: int) -> AuditJob:

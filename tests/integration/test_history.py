@@ -131,7 +131,7 @@ def test_keep_retains_the_newest_runs_and_the_baseline(tmp_path, world):
         assert [r.id for r in history.runs()] == [1, 4, 5]
 
 
-def slow_run(tmp_path, world, domains: int) -> subprocess.Popen:
+def slow_run(tmp_path, world, domains: int, *extra: str) -> subprocess.Popen:
     """A CLI audit in a subprocess that takes a while (the server answers slowly)."""
     world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
     world.delay = 0.05
@@ -141,7 +141,7 @@ def slow_run(tmp_path, world, domains: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{world.port}",
          "--checks", "mx.present,mx.null", "--no-probes", "--format", "json", "--concurrency", "2",
-         "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "slow"), "--quiet"],
+         "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "slow"), "--quiet", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -178,6 +178,22 @@ def test_a_killed_run_leaves_the_history_consistent_and_is_never_a_baseline(tmp_
         assert history.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         with pytest.raises(HistoryError, match="incomplete"):
             history.resolve("2")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupted_run_exits_130_and_keeps_what_it_finished(tmp_path, world, workers):
+    proc = slow_run(tmp_path, world, 400, "--workers", workers)
+    try:
+        wait_for_domains(tmp_path / "h.sqlite", 5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted: the reports are missing or incomplete" in err and b"Traceback" not in err
+    with History(tmp_path / "h.sqlite", lock=False) as history:
+        (run,) = history.runs()
+        assert run.status == "incomplete" and run.domains >= 5
+    assert not (tmp_path / "slow" / "results.json").exists()
 
 
 def test_overlapping_runs_cannot_share_a_history(tmp_path, world, capsys):
