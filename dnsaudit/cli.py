@@ -13,6 +13,7 @@ With --compare (and for 'dnsaudit diff'), when an earlier complete run exists:
   5  regressed: a check got worse because of a DNS or endpoint change
   2  usage or input error, as above
   6  the history cannot be used (another run holds it, or it is unreadable)
+130  interrupted (Ctrl-C): the finished domains stay in the history as an incomplete run
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ examples:
   dnsaudit audit domains.xlsx --sheet Domains --out reports/acme
   dnsaudit audit domains.csv --nameserver 1.1.1.1 --nameserver 9.9.9.9 --checks 'mx.*'
   dnsaudit audit domains.csv --fail-on blocking --quiet     # for cron: exit 1 on blockers
+  dnsaudit audit msp-10000.csv --workers 4 --concurrency 200 # big list, fast resolver, 4 cores
 
 exit codes: 0 ok, 1 results at the --fail-on level, 2 usage or input error,
             3 could not test (no DNS answer, or checks that could not test);
-            with --compare: 0 no change, 4 changed but not worse, 5 regressed, 6 history unusable
+            with --compare: 0 no change, 4 changed but not worse, 5 regressed, 6 history unusable;
+            130 interrupted (finished domains stay in the history)
 
 for cron (drift detection; prints only what changed, exit 5 when something got worse):
   dnsaudit audit /srv/audit/domains.csv --compare last --quiet --keep 90
