@@ -4,4 +4,5 @@ import sys
 
 from dnsaudit.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process imports this module (multiprocessing spawn)
+    sys.exit(main())

@@ -439,9 +439,9 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
                  comparison: int | None) -> int:
     from dnsaudit.check import Settings
     from dnsaudit.drift import compare
+    from dnsaudit import output
     from dnsaudit.model import AuditRun, PackedResults
     from dnsaudit.net.dns import DnsClient
-    from dnsaudit import output
     from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.reports.base import write_atomic
     from dnsaudit.reports.terminal import summary
@@ -520,8 +520,6 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
         if args.keep:
             history.keep(args.keep)
     clock.lap("finish")
-    if workers > 1:
-        gc.freeze()  # the results live to the end: no collection needs to walk them again
     written = write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE,
                             processes=workers)
     clock.lap("reports")

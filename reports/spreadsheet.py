@@ -17,6 +17,7 @@ stream, so memory does not grow with the number of rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zipfile
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -118,7 +119,7 @@ class Sheet:
                 continue
             if isinstance(value, bool):
                 value = "yes" if value else "no"
-            if isinstance(value, (int, float)):
+            if isinstance(value, (int, float)) and math.isfinite(value):
                 cells.append(f'<c r="{letter}{row}"{body}><v>{value!r}</v></c>')
                 continue
             value = spreadsheet_text(str(value))  # no XML-illegal characters, capped length

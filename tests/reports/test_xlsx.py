@@ -105,12 +105,12 @@ def test_formula_like_text_stays_text_and_hostile_text_stays_readable(tmp_path):
     path = tmp_path / "t.xlsx"
     with open(path, "wb") as handle:
         book = Workbook(handle, title="t")
-        sheet = book.sheet("S", [10] * 8, header=list("ABCDEFGH"))
-        sheet.append(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "plain", 5, "a\x00<b>&\ud800"])
+        sheet = book.sheet("S", [10] * 9, header=list("ABCDEFGHI"))
+        sheet.append(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "plain", 5, "a\x00<b>&\ud800", float("nan")])
         book.close()
     ws = openpyxl.load_workbook(path)["S"]
     cells = ws[2]
-    assert [c.data_type for c in cells] == ["s"] * 6 + ["n", "s"]
+    assert [c.data_type for c in cells] == ["s"] * 6 + ["n", "s", "s"]
     assert [c.quotePrefix for c in cells[:6]] == [True] * 5 + [False]
     assert cells[0].value == "=1+1" and cells[6].value == 5
-    assert cells[7].value == "a\ufffd<b>&?"
+    assert cells[7].value == "a\ufffd<b>&?" and cells[8].value == "nan"
