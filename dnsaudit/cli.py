@@ -149,11 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="after the run, keep only the newest N runs in the history (the baseline is kept)")
 
     report = sub.add_parser(
-        "report", help="write the reports again from an earlier run's results.json (no network)",
-        description="Render reports from a results.json written by 'dnsaudit audit', without any DNS or HTTP.",
-        epilog="example:\n  dnsaudit report dnsaudit-runs/2026-11-27_101500/results.json --split-by client --out for-clients",
+        "report", help="write the reports again from an earlier run's results.json or history (no network)",
+        description="Render reports from a results.json written by 'dnsaudit audit', or from a run stored in the "
+        "history (an interrupted run too: its finished domains), without any DNS or HTTP.",
+        epilog="examples:\n  dnsaudit report dnsaudit-runs/2026-11-27_101500/results.json --split-by client "
+        "--out for-clients\n  dnsaudit report --run 12 --out what-finished     # see 'dnsaudit runs'",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    report.add_argument("results", metavar="RESULTS_JSON", help="results.json of an earlier run")
+    report.add_argument("results", metavar="RESULTS_JSON", nargs="?", help="results.json of an earlier run")
+    report.add_argument("--run", metavar="ID", type=_positive_int,
+                        help="instead of RESULTS_JSON: run ID of the history ('dnsaudit runs' lists them)")
+    _history_option(report)
     report.add_argument("--out", metavar="DIR", type=Path,
                         help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     _report_options(report)
@@ -264,7 +269,6 @@ def _writers(args):
 
 def cmd_report(args) -> int:
     from dnsaudit.model import AuditRun
-    from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.registry import PluginError
 
     try:
@@ -272,6 +276,19 @@ def cmd_report(args) -> int:
     except PluginError as exc:
         err(str(exc))
         return EXIT_USAGE
+    if (args.results is None) == (args.run is None):
+        err("give either RESULTS_JSON or --run ID")
+        return EXIT_USAGE
+    if args.run is not None:
+        from dnsaudit.history import History, HistoryError, default_path
+
+        try:
+            with History(args.history or default_path(), lock=False) as history:
+                run = history.load(args.run)
+        except HistoryError as exc:
+            err(str(exc))
+            return EXIT_USAGE
+        return _render(args, run, writers)
     try:
         with open(args.results, encoding="utf-8") as handle:
             run = AuditRun.from_dict(json.load(handle))
@@ -286,6 +303,12 @@ def cmd_report(args) -> int:
     except (ValueError, KeyError, TypeError) as exc:
         err(f"{args.results} is not a usable dnsaudit results file: {exc}")
         return EXIT_USAGE
+    return _render(args, run, writers)
+
+
+def _render(args, run, writers) -> int:
+    from dnsaudit.output import DEFAULT_TITLE, write_reports
+
     try:
         out_dir = prepare_out_dir(args.out, dt.datetime.now())
     except OSError as exc:
@@ -430,7 +453,10 @@ def cmd_audit(args) -> int:
             kept = ""
             if history is not None:
                 history.interrupted()
-                kept = "; the domains finished so far are kept in the history as an incomplete run"
+                if history.current_run is not None:
+                    kept = (f"; the domains finished so far are kept in the history as incomplete run "
+                            f"{history.current_run} ('dnsaudit report --run {history.current_run}' writes their "
+                            "reports)")
             err(f"interrupted: the reports are missing or incomplete{kept}")
             return EXIT_INTERRUPTED
 

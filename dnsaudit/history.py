@@ -110,6 +110,7 @@ class History:
         self._lock_file = None
         self.db: sqlite3.Connection | None = None
         self._pending: list[tuple[int, str, str]] = []  # domains not yet committed
+        self.current_run: int | None = None  # the run this process began
         self._committed_at = time.monotonic()
 
     def __enter__(self) -> History:
@@ -193,7 +194,8 @@ class History:
             cursor = self.db.execute(
                 "INSERT INTO runs (started, status, input_file, tool_version, info_json) VALUES (?, 'running', ?, ?, ?)",
                 (info.started, info.input_file, info.tool_version, json.dumps(info.to_dict())))
-        return int(cursor.lastrowid)
+        self.current_run = int(cursor.lastrowid)
+        return self.current_run
 
     def add_domain(self, run_id: int, domain: str, result_json: str) -> None:
         """Store one domain's results (status, severity, message, evidence per check).

@@ -190,10 +190,24 @@ def test_an_interrupted_run_exits_130_and_keeps_what_it_finished(tmp_path, world
         _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"interrupted: the reports are missing or incomplete" in err and b"Traceback" not in err
+    assert b"'dnsaudit report --run 1' writes their reports" in err
     with History(tmp_path / "h.sqlite", lock=False) as history:
         (run,) = history.runs()
         assert run.status == "incomplete" and run.domains >= 5
     assert not (tmp_path / "slow" / "results.json").exists()
+    assert main(["report", "--run", "1", "--history", str(tmp_path / "h.sqlite"), "--out", str(tmp_path / "kept")]) == 0
+    written = {p.name for p in (tmp_path / "kept").iterdir()}
+    assert written >= {"results.json", "report.xlsx", "report.html", "findings.csv"}
+    kept = json.loads((tmp_path / "kept" / "results.json").read_text())
+    assert len(kept["domains"]) == run.domains and all(d["input"]["domain"].endswith(".bulk.test")
+                                                        for d in kept["domains"])
+
+
+def test_report_needs_a_results_file_or_a_run(tmp_path, capsys):
+    assert main(["report", "--history", str(tmp_path / "h.sqlite")]) == 2
+    assert "give either RESULTS_JSON or --run ID" in capsys.readouterr().err
+    assert main(["report", "--run", "7", "--history", str(tmp_path / "h.sqlite")]) == 2
+    assert "there is no run 7" in capsys.readouterr().err
 
 
 def test_overlapping_runs_cannot_share_a_history(tmp_path, world, capsys):
