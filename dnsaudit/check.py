@@ -70,7 +70,7 @@ class CheckContext:
     async def shared(self, key: tuple, compute):
         """Single-flight memo for this domain's checks (its SPF include tree, say): the first
         asker computes ``compute()``, the others await the same result, and it is let go with
-        the domain, unlike ``dns.derived`` which keeps values for the whole run."""
+        the domain."""
         task = self._shared.get(key)
         if task is None:
             task = self._shared[key] = asyncio.ensure_future(compute())

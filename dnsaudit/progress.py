@@ -53,6 +53,7 @@ class PhaseClock:
             "phases": {k: round(v, 3) for k, v in phases.items()},
             "dns": {"questions": dns.stats.questions, "queries_sent": dns.stats.queries_sent,
                     "cache_hits": dns.stats.cache_hits, "zone_answers": dns.stats.zone_answers,
+                    "evicted": dns.stats.evicted,
                     "outcomes": dns.stats.by_outcome},
             # The most the run's processes held at once, bounded from above: this process alone
             # at its peak; or, while the workers ran, its peak until then plus each worker's own

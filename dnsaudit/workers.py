@@ -115,7 +115,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
         send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
         processes.append(process)
         shard_of[receive] = shard
-    results: list[bytes | None] = [None] * len(entries)
+    results = PackedResults(len(entries))
     report = WorkerReport()
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
     # workers finished: Ctrl-C must interrupt the wait itself.
@@ -132,7 +132,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                     continue
                 if kind == "result":
                     position, domain, packed, result_json = payload
-                    results[shard[position]] = packed
+                    results.put(shard[position], packed)
                     on_result(domain, result_json)
                 elif kind == "done":
                     stats, peak, cpu = payload
@@ -151,10 +151,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-    for index, packed in enumerate(results):
-        if packed is None:
-            results[index] = PackedResults.pack(_lost(entries[index], job))
-    return PackedResults(results), report
+    for index, entry in enumerate(entries):
+        if not results.filled(index):
+            results.put(index, PackedResults.pack(_lost(entry, job)))
+    return results, report
 
 
 def _plain_sigint():

@@ -100,6 +100,22 @@ def test_concurrent_askers_share_one_query(server):
     assert c.stats.questions == 1 and c.stats.cache_hits == 49
 
 
+def test_the_cache_lets_the_least_recently_used_answers_go_beyond_its_size(server):
+    async def go():
+        c = client(server.port, max_cached=3)
+        await c.query("one.test", "MX")
+        for name in ("www.one.test", "alias.one.test", "big.one.test"):
+            await c.query(name, "A")
+            await c.query("one.test", "MX")  # used all the time: stays
+        await c.query("www.one.test", "A")  # let go by now: asked again
+        return c
+
+    c = asyncio.run(go())
+    assert server.count("one.test", "MX") == 1
+    assert server.count("www.one.test", "A") == 2
+    assert c.stats.evicted == 2 and c.stats.queries_sent == 5
+
+
 def test_a_cancelled_asker_does_not_cancel_the_others(server):
     server.delay = 0.2
 

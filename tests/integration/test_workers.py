@@ -141,7 +141,12 @@ def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):
 
     results, _stats = audit(tmp_path, nameserver, "1", capsys)
     domains = AuditRun.from_dict(results).domains
-    packed = PackedResults([PackedResults.pack(d) for d in domains])
+    packed = PackedResults(len(domains))
+    for index in reversed(range(len(domains))):  # domains finish in any order
+        assert not packed.filled(index)
+        packed.put(index, PackedResults.pack(domains[index]))
     assert len(packed) == len(domains) and packed.unpacked() == domains and packed[2] == domains[2]
-    assert packed[1:3] == domains[1:3]
-    assert sum(len(p) for p in packed._items) < len(json.dumps(results)) / 3  # what packing is for
+    assert packed[1:3] == domains[1:3] and packed[-1] == domains[-1]
+    assert packed.nbytes < len(json.dumps(results)) / 3  # what packing is for
+    with pytest.raises(IndexError):
+        PackedResults(2)[0]  # never stored
