@@ -92,20 +92,23 @@ async def run_audit(
     With ``keep=False`` nothing is returned and a result is let go once ``on_result`` has
     seen it (a worker process, whose results live on in the main process)."""
     checks = [cls() for cls in check_classes]
-    limit = asyncio.Semaphore(max(1, concurrency))
+    results: list[DomainResult | None] = [None] * len(entries) if keep else []
+    pending = iter(enumerate(entries))  # shared: each lane takes the next domain when it is free
     done = 0
     gc.set_threshold(*GC_THRESHOLDS)
 
-    async def one(entry: DomainEntry) -> DomainResult:
+    async def lane() -> None:
+        """One of ``concurrency`` lanes: a fixed number of tasks however long the list is."""
         nonlocal done
-        async with limit:
+        for index, entry in pending:
             result = await audit_domain(entry, checks, dns, settings, web, tls, live)
-        done += 1
-        if done % GC_FREEZE_EVERY == 0:
-            gc.freeze()
-        if on_result is not None:
-            on_result(result)
-        return result if keep else None
+            done += 1
+            if done % GC_FREEZE_EVERY == 0:
+                gc.freeze()
+            if on_result is not None:
+                on_result(result)
+            if keep:
+                results[index] = result
 
-    results = await asyncio.gather(*(one(e) for e in entries))
-    return list(results) if keep else []
+    await asyncio.gather(*(lane() for _ in range(min(max(1, concurrency), len(entries)))))
+    return results
