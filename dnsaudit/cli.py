@@ -550,7 +550,6 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
                             processes=workers)
     clock.lap("reports")
     clock.report_private = list(output.CHILD_PRIVATE_MB)
-    run = run.unpacked()  # the summary and the exit code read every domain
     if args.stats:
         write_atomic(args.stats, (json.dumps(clock.stats(run, dns), indent=2) + "\n").encode())
     if not args.quiet:
@@ -594,7 +593,6 @@ def exit_code(run, fail_on: str, input_errors: int) -> int:
     from dnsaudit.model import Status
     from dnsaudit.scoring import BLOCKING
 
-    findings = [f for d in run.domains for f in d.findings]
     if input_errors:
         err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
         return EXIT_USAGE
@@ -604,10 +602,13 @@ def exit_code(run, fail_on: str, input_errors: int) -> int:
         "blocking": lambda f: f.status is Status.FAIL and f.severity in BLOCKING,
         "never": lambda f: False,
     }[fail_on]
-    if any(hit(f) for f in findings):
-        return EXIT_FINDINGS
-    if any(f.status is Status.ERROR for f in findings):
-        untested = sum(1 for d in run.domains if d.score.untested)
+    could_not_test, untested = False, 0
+    for d in run.domains:  # one pass: a large run's domains are read one at a time
+        if any(hit(f) for f in d.findings):
+            return EXIT_FINDINGS
+        could_not_test = could_not_test or any(f.status is Status.ERROR for f in d.findings)
+        untested += bool(d.score.untested)
+    if could_not_test:
         err(f"{untested} domains had checks that could not test (see results); exit code 3")
         return EXIT_UNTESTED
     return EXIT_OK

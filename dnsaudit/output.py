@@ -50,12 +50,10 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     """Write every report; with ``split_by="client"`` also one set per client under clients/.
 
     With ``processes`` > 1 (and ``os.fork``), the formats are written side by side in forked
-    copies of this process, which inherit the results instead of receiving them; a run whose
-    domains are packed (``PackedResults``) is unpacked once in each copy, so this process
-    stays small.
+    copies of this process, which inherit the results instead of receiving them. A run whose
+    domains are packed (``PackedResults``) is read one domain at a time by every writer.
     """
-    whole = functools.cache(run.unpacked)  # called at most once per process
-    tasks = [functools.partial(_write_format, w, whole, out_dir, split_by, title) for w in writers]
+    tasks = [functools.partial(_write_format, w, run, out_dir, split_by, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
         return _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
     return [path for task in tasks for path in task()]
@@ -66,10 +64,9 @@ REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1}
 CHILD_PRIVATE_MB: list[float] = []  # memory of their own of the last forked report writers (--stats)
 
 
-def _write_format(writer, whole, out_dir: Path, split_by: str | None, title: str) -> list[Path]:
+def _write_format(writer, run: AuditRun, out_dir: Path, split_by: str | None, title: str) -> list[Path]:
     from dnsaudit.reports.view import slug
 
-    run = whole()
     written = [writer.write(run, out_dir, title)]
     if split_by == "client" and writer.format != "json":
         groups: dict[str, list] = {}

@@ -13,7 +13,7 @@ from importlib import resources
 
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label
+from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals
 
 CHART_HEIGHT = 120
 CHART_TOP = 16  # room for the count above the tallest bar
@@ -29,8 +29,8 @@ def _template(name: str) -> str:
 def score_chart(run: AuditRun) -> dict:
     """Bars for the score distribution: ten bands of ten points, then domains without a score."""
     counts = [0] * 11
-    for d in run.domains:
-        points = d.score.points
+    for row in domain_rows(run):
+        points = row.score.points
         counts[10 if points < 0 else min(points // 10, 9)] += 1
     tallest = max(counts) or 1
     bars = []
@@ -61,7 +61,7 @@ class HtmlReport(ReportWriter):
         chunks = template.generate(
             title=title,
             run=run,
-            totals=run.totals(),
+            totals=totals(run),
             rows=domain_rows(run),
             clients=clients(run),
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],

@@ -5,15 +5,16 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from dnsaudit.model import AuditRun
-from dnsaudit.reports.view import domain_rows
+from dnsaudit.reports.view import clients, domain_rows
+from dnsaudit.reports.view import totals as view_totals
 from dnsaudit.text import printable
 
 
 def summary(run: AuditRun, problem_width: int = 70) -> str:
-    with_client = any(d.entry.client for d in run.domains)
+    with_client = bool(clients(run))
     rows = []
     for summary_row in domain_rows(run):
-        d, top = summary_row.result, summary_row.top
+        d, top = summary_row, summary_row.top
         problem = f"{top.check_id}: {top.message}" if top else ""
         row = [printable(d.entry.label, 60)]
         if with_client:
@@ -26,6 +27,6 @@ def summary(run: AuditRun, problem_width: int = 70) -> str:
         ]
         rows.append(row)
     headers = ["Domain", *(["Client"] if with_client else []), "Score", "Grade", "Verdict", "First problem"]
-    totals = run.totals()["verdicts"]
+    totals = view_totals(run)["verdicts"]
     line = ", ".join(f"{n} {v}" for v, n in totals.items() if n)
     return f"{tabulate(rows, headers=headers, tablefmt='simple')}\n\n{len(run.domains)} domains: {line}"

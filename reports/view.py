@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import weakref
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from dnsaudit.model import AuditRun, DomainResult, Finding, Status, Verdict
+from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, Score, Status, Verdict
 from dnsaudit.scoring import top_problem
 
 VERDICT_ORDER = {Verdict.BLOCKED: 0, Verdict.COULD_NOT_ASSESS: 1, Verdict.READY_WITH_WARNINGS: 2, Verdict.READY: 3}
@@ -22,10 +23,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CELL_LIMIT = 32000  # Excel holds 32,767 characters per cell
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EVIDENCE = re.compile(r"^(?P<name>\S+) (?P<type>[A-Z0-9]+)(?: \(CNAME (?P<chain>[^)]*)\))?: (?P<answer>.*)$")
-
-
-def worst_first(domains) -> list[DomainResult]:
-    return sorted(domains, key=lambda d: (VERDICT_ORDER[d.score.verdict], d.score.points, d.entry.domain))
 
 
 def ordered_findings(domain: DomainResult) -> list[Finding]:
@@ -42,24 +39,39 @@ def status_label(status: Status) -> str:
 
 @dataclass(frozen=True)
 class DomainRow:
-    """One line of a summary table."""
+    """One line of a summary table, and the way to the domain's whole result.
 
-    result: DomainResult
+    ``result`` is read from the run each time it is used: when the run's domains are packed
+    (``PackedResults``) a row holds no finding but its first problem, so walking the rows
+    keeps one domain in memory at a time.
+    """
+
+    entry: DomainEntry
+    score: Score
     counts: Counter
     top: Finding | None
+    source: Sequence[DomainResult] = field(repr=False, compare=False)
+    index: int = 0
+
+    @property
+    def result(self) -> DomainResult:
+        return self.source[self.index]
 
     @property
     def score_text(self) -> str:
-        return str(self.result.score.points) if self.result.score.points >= 0 else "-"
+        return str(self.score.points) if self.score.points >= 0 else "-"
 
 
 def domain_rows(run: AuditRun) -> list[DomainRow]:
-    """The run's domains worst first, with counts and first problem: computed once per run,
-    as every report (and the workbook for three sheets) walks them."""
+    """The run's domains worst first, with counts and first problem: computed once per run
+    (one pass over the domains), as every report (and the workbook for three sheets) walks them."""
     key = id(run)
     rows = _ROWS.get(key)
     if rows is None:
-        rows = _ROWS[key] = [DomainRow(d, status_counts(d), top_problem(d.findings)) for d in worst_first(run.domains)]
+        rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index)
+                for index, d in enumerate(run.domains)]
+        rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
+        _ROWS[key] = rows
         weakref.finalize(run, _ROWS.pop, key, None)  # an id is reused once its object is gone
     return rows
 
@@ -88,11 +100,18 @@ def records(domain: DomainResult) -> list[RecordLine]:
 
 
 def totals(run: AuditRun) -> dict:
-    return run.totals()
+    """``run.totals()``, from the rows (no second pass over the domains)."""
+    verdicts = {v.value: 0 for v in Verdict}
+    statuses = {s.value: 0 for s in Status}
+    for row in domain_rows(run):
+        verdicts[row.score.verdict.value] += 1
+        for status, count in row.counts.items():
+            statuses[status.value] += count
+    return {"domains": len(run.domains), "verdicts": verdicts, "results": statuses}
 
 
 def clients(run: AuditRun) -> list[str]:
-    return sorted({d.entry.client for d in run.domains if d.entry.client})
+    return sorted({row.entry.client for row in domain_rows(run) if row.entry.client})
 
 
 def spreadsheet_text(value: object) -> object:

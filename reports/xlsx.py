@@ -16,6 +16,7 @@ from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.spreadsheet import BOLD, Workbook
 from dnsaudit.reports.view import domain_rows, ordered_findings, records, status_label
+from dnsaudit.reports.view import totals as view_totals
 
 VERDICT_FILL = {
     Verdict.READY: "C6EFCE",
@@ -57,7 +58,7 @@ class XlsxReport(ReportWriter):
         ws = book.sheet("Summary", [18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60], header=SUMMARY)
         ws.colour_column(5, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for row in domain_rows(run):
-            d, c, top = row.result, row.counts, row.top
+            d, c, top = row, row.counts, row.top  # the row has the domain's entry and score
             ws.append([
                 d.entry.client, d.entry.label, d.score.points if d.score.points >= 0 else None, d.score.grade,
                 d.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR], c[Status.INFO],
@@ -80,7 +81,7 @@ class XlsxReport(ReportWriter):
         ws = book.sheet("Records", [18, 28, 40, 8, 80, 40], header=RECORDS)
         for row in domain_rows(run):
             for r in records(row.result):
-                ws.append([row.result.entry.client, row.result.entry.label, r.name, r.type, r.answer, r.via])
+                ws.append([row.entry.client, row.entry.label, r.name, r.type, r.answer, r.via])
 
     def _changes(self, book: Workbook, drift) -> None:
         """Since the compared run: domains added and removed, checks that moved, scores."""
@@ -103,7 +104,7 @@ class XlsxReport(ReportWriter):
 
     def _run(self, book: Workbook, run: AuditRun, title: str) -> None:
         info = run.info
-        totals = run.totals()
+        totals = view_totals(run)
         facts = [
             ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", info.started),
             ("Finished", info.finished), ("Input file", info.input_file),
