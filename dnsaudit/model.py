@@ -496,12 +496,13 @@ class AuditRun:
     def subset(self, domains) -> AuditRun:
         return AuditRun(self.info, tuple(domains), self.drift)
 
-    def to_dict_without_domains(self) -> dict[str, Any]:
+    def to_dict_without_domains(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Everything but the domains; ``totals`` when the caller has counted them already."""
         return {
             "schema": "dnsaudit-results",
             "schema_version": SCHEMA_VERSION,
             "run": self.info.to_dict(),
-            "totals": self.totals(),
+            "totals": totals if totals is not None else self.totals(),
         }
 
     def to_dict(self) -> dict[str, Any]:

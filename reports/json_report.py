@@ -6,6 +6,7 @@ import json
 
 from dnsaudit.model import AuditRun
 from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.view import totals
 
 
 class JsonReport(ReportWriter):
@@ -15,7 +16,7 @@ class JsonReport(ReportWriter):
     filename = "results.json"
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
-        head = run.to_dict_without_domains()
+        head = run.to_dict_without_domains(totals(run))  # counted from the rows the other reports share
         text = json.dumps(head, indent=2, ensure_ascii=False)
         handle.write((text[:-2] + ',\n  "domains": [').encode("utf-8"))
         for index, domain in enumerate(run.domains):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -76,7 +78,7 @@ class Sheet:
     """Rows for one sheet, streamed into the workbook's zip archive as they are added."""
 
     def __init__(self, book: Workbook, index: int, name: str, widths: list[float], *, header: list[str] | None,
-                 wrap: bool, tab_colour: str) -> None:
+                 wrap: bool, tab_colour: str, spooled: bool = False) -> None:
         self._book = book
         self._index = index
         self.name = name
@@ -85,7 +87,10 @@ class Sheet:
         self._rows = 0
         self._colour_rules: list[tuple[int, dict[str, str]]] = []
         self._filter = header is not None
-        self._stream = book._zip.open(f"xl/worksheets/sheet{index}.xml", "w")
+        self.part = f"xl/worksheets/sheet{index}.xml"
+        self._stream = tempfile.TemporaryFile() if spooled else book._zip.open(self.part, "w")
+        self.spooled = spooled
+        self.closed = False
         self._pending: list[str] = []
         pr = f'<tabColor rgb="FF{tab_colour}"/>' if tab_colour else ""
         if header is not None:
@@ -153,6 +158,16 @@ class Sheet:
             tail.append('<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
         tail.append("</worksheet>")
         self._write("".join(tail))
+        self.closed = True
+        if self.spooled:  # the workbook copies it into the archive when it closes
+            self._stream.seek(0)
+        else:
+            self._stream.close()
+
+    def copy_into(self, archive: zipfile.ZipFile) -> None:
+        """A spooled sheet's XML into the archive (after ``close``)."""
+        with archive.open(self.part, "w") as target:
+            shutil.copyfileobj(self._stream, target, 1 << 20)
         self._stream.close()
 
     def _flush(self) -> None:
@@ -172,7 +187,9 @@ def _s(style: int) -> str:
 
 
 class Workbook:
-    """Sheets are written one after the other: finish (``close``) one before adding the next."""
+    """Sheets are written one after the other (adding a sheet closes the one before), except
+    ``spooled`` ones, which collect their rows in a temporary file while later sheets are
+    written (two sheets filled in one pass over the domains), and join the archive at the end."""
 
     def __init__(self, handle: BinaryIO, *, title: str = "", creator: str = "") -> None:
         self._zip = zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION_LEVEL)
@@ -180,15 +197,21 @@ class Workbook:
         self._sheets: list[tuple[str, bool]] = []  # name, has a header row
         self._dxfs: list[str] = []
         self._open: Sheet | None = None
+        self._spooled: list[Sheet] = []
 
     def sheet(self, name: str, widths: list[float], *, header: list[str] | None = None, wrap: bool = False,
-              tab_colour: str = "") -> Sheet:
+              tab_colour: str = "", spooled: bool = False) -> Sheet:
         """A new sheet; with ``header``, a frozen, filtered, printable table under that header row."""
-        if self._open is not None:
-            self._open.close()
+        if not spooled and self._open is not None and not self._open.closed:
+            self._open.close()  # the archive takes one entry at a time
         self._sheets.append((name, header is not None))
-        self._open = Sheet(self, len(self._sheets), name, widths, header=header, wrap=wrap, tab_colour=tab_colour)
-        return self._open
+        sheet = Sheet(self, len(self._sheets), name, widths, header=header, wrap=wrap, tab_colour=tab_colour,
+                      spooled=spooled)
+        if spooled:
+            self._spooled.append(sheet)
+        else:
+            self._open = sheet
+        return sheet
 
     def _dxf(self, colour: str) -> int:
         dxf = f'<dxf><fill><patternFill patternType="solid"><bgColor rgb="FF{colour}"/></patternFill></fill></dxf>'
@@ -197,9 +220,13 @@ class Workbook:
         return self._dxfs.index(dxf)
 
     def close(self, active: int = 0) -> None:
-        if self._open is not None:
+        if self._open is not None and not self._open.closed:
             self._open.close()
-            self._open = None
+        self._open = None
+        for sheet in self._spooled:
+            if not sheet.closed:
+                sheet.close()
+            sheet.copy_into(self._zip)
         count = len(self._sheets)
         sheets = "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
                          for i, (name, _) in enumerate(self._sheets, 1))

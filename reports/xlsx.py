@@ -46,8 +46,7 @@ class XlsxReport(ReportWriter):
         self._summary(book, run)
         if run.drift is not None:
             self._changes(book, run.drift)
-        self._findings(book, run)
-        self._records(book, run)
+        self._findings_and_records(book, run)
         self._checks(book, run)
         self._run(book, run, title)
         book.close()
@@ -66,22 +65,20 @@ class XlsxReport(ReportWriter):
                 top.remediation if top else "",
             ])
 
-    def _findings(self, book: Workbook, run: AuditRun) -> None:
-        ws = book.sheet("Findings", [18, 28, 20, 12, 9, 13, 70, 40, 30, 60], header=FINDINGS, wrap=True)
-        ws.colour_column(6, STATUS_FILL)
+    def _findings_and_records(self, book: Workbook, run: AuditRun) -> None:
+        """Both sheets in one pass over the domains (each domain read once: see PackedResults)."""
+        findings = book.sheet("Findings", [18, 28, 20, 12, 9, 13, 70, 40, 30, 60], header=FINDINGS, wrap=True)
+        findings.colour_column(6, STATUS_FILL)
+        answers = book.sheet("Records", [18, 28, 40, 8, 80, 40], header=RECORDS, spooled=True)
         for row in domain_rows(run):
             d = row.result
             for f in ordered_findings(d):
                 if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
                     continue
-                ws.append([d.entry.client, d.entry.label, f.check_id, f.area, f.severity.value,
-                           status_label(f.status), f.message, f.observed, f.expected, f.remediation])
-
-    def _records(self, book: Workbook, run: AuditRun) -> None:
-        ws = book.sheet("Records", [18, 28, 40, 8, 80, 40], header=RECORDS)
-        for row in domain_rows(run):
-            for r in records(row.result):
-                ws.append([row.entry.client, row.entry.label, r.name, r.type, r.answer, r.via])
+                findings.append([d.entry.client, d.entry.label, f.check_id, f.area, f.severity.value,
+                                 status_label(f.status), f.message, f.observed, f.expected, f.remediation])
+            for r in records(d):
+                answers.append([d.entry.client, d.entry.label, r.name, r.type, r.answer, r.via])
 
     def _changes(self, book: Workbook, drift) -> None:
         """Since the compared run: domains added and removed, checks that moved, scores."""
