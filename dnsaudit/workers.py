@@ -106,7 +106,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     context = multiprocessing.get_context("spawn")
     job = _split_limits(job, workers)
     shards = [list(range(first, len(entries), workers)) for first in range(workers)]
-    processes, shard_of = [], {}
+    processes, shard_of, process_of = [], {}, {}
     for shard in shards:
         receive, send = context.Pipe(duplex=False)
         process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send),
@@ -115,6 +115,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
         send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
         processes.append(process)
         shard_of[receive] = shard
+        process_of[receive] = process
     results = PackedResults(len(entries))
     report = WorkerReport()
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
@@ -129,17 +130,22 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                 except EOFError:
                     del shard_of[conn]
                     conn.close()
+                    if process_of.pop(conn) is not None:  # gone without saying "done" or "failed"
+                        report.failures.append("a worker process stopped unexpectedly (see above for why, if "
+                                               "it said)")
                     continue
                 if kind == "result":
                     position, domain, packed, result_json = payload
                     results.put(shard[position], packed)
                     on_result(domain, result_json)
                 elif kind == "done":
+                    process_of[conn] = None
                     stats, peak, cpu = payload
                     report.stats.merge(stats)
                     report.peak_rss_mb.append(peak)
                     report.cpu_seconds.append(cpu)
                 else:
+                    process_of[conn] = None
                     report.failures.append(payload)
     except BaseException:
         for process in processes:

@@ -87,6 +87,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     assert lost.status is Status.ERROR and "worker process" in lost.message
     assert all(by_domain[d].findings[0].status is Status.PASS for d in ("a.test", "c.test"))  # the other worker
     assert len(report.peak_rss_mb) == 1  # only the surviving worker finished
+    assert report.failures == ["a worker process stopped unexpectedly (see above for why, if it said)"]
     assert {domain for domain, _json in seen} >= {"a.test", "c.test"}
     assert all(json.loads(result_json)["input"]["domain"] == domain for domain, result_json in seen)
     sys.modules.pop("crashing_check", None)
