@@ -15,8 +15,9 @@ to the proxy, so nothing leaves the machine. The harness installs Debian's unbou
 when they are missing (it needs root for that, and for --compare, which runs checkdmarc's
 CLI against Unbound on port 53).
 
-It prints domains per second, DNS queries per second, peak resident memory of dnsaudit
-and the share of time per phase (from ``dnsaudit audit --stats``).
+It prints domains per second, DNS queries per second, peak resident memory of all of
+dnsaudit's processes, CPU per process and of the resolver side, and the share of time per
+phase (from ``dnsaudit audit --stats``).
 """
 
 from __future__ import annotations
@@ -276,10 +277,11 @@ def run_checkdmarc(folder: Path, csv: Path, count: int) -> tuple[float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--domains", type=int, default=1000)
-    parser.add_argument("--delay-ms", type=float, default=20.0, help="added to every upstream answer (default 20)")
-    parser.add_argument("--concurrency", type=int, default=64, help="dnsaudit --concurrency (default 64)")
-    parser.add_argument("--workers", default="auto", help="dnsaudit --workers (default: auto)")
+    parser.add_argument("--domains", type=int, default=1000, metavar="N", help="synthetic domains (default 1000)")
+    parser.add_argument("--delay-ms", type=float, default=20.0, metavar="MS",
+                        help="added to every upstream answer (default 20)")
+    parser.add_argument("--concurrency", type=int, default=64, metavar="N", help="dnsaudit --concurrency (default 64)")
+    parser.add_argument("--workers", default="auto", metavar="N|auto", help="dnsaudit --workers (default: auto)")
     parser.add_argument("--compare", type=int, metavar="N", default=0,
                         help="also time checkdmarc's CLI on the first N domains and print the ratio")
     parser.add_argument("--profile", metavar="FILE", default="",
