@@ -35,10 +35,19 @@ AUTO_MAX_WORKERS = 4
 
 
 def auto_workers(domains: int) -> int:
-    """The default for ``--workers``: one per CPU core (at most 4) for large lists, else 1."""
+    """The default for ``--workers``: one per CPU core this process may use (at most 4) for
+    large lists, else 1."""
     if domains < AUTO_MIN_DOMAINS:
         return 1
-    return max(1, min(AUTO_MAX_WORKERS, os.cpu_count() or 1, domains // AUTO_MIN_DOMAINS))
+    return max(1, min(AUTO_MAX_WORKERS, usable_cpus(), domains // AUTO_MIN_DOMAINS))
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on (a container's or taskset's limit, where the system says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on macOS or Windows
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
