@@ -138,9 +138,11 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
     offset = 12
     if qdcount == 1:
         asked = question.wire
-        if wire[offset:offset + len(asked)].lower() != asked:
+        end = offset + len(asked)
+        # The name without regard to case, type and class exactly (a type byte may be a letter).
+        if wire[offset:end - 4].lower() != asked[:-4] or wire[end - 4:end] != asked[-4:]:
             return None
-        offset += len(asked)
+        offset = end
     elif not (qdcount == 0 and rcode in RCODES_WITHOUT_QUESTION):
         return None
     if flags & TC:

@@ -64,6 +64,13 @@ def test_the_question_echo_is_compared_without_regard_to_case():
     assert parse_reply(bytes(wire), 7, question) is not None
 
 
+def test_a_type_whose_bytes_look_like_letters_is_matched_exactly():
+    question = Question.make("good.test.", 65)  # HTTPS: 0x0041, an "A" to bytes.lower()
+    assert parse_reply(reply_to(question, 4), 4, question) is not None
+    other = Question.make("good.test.", 97)  # 0x0061, "a"
+    assert parse_reply(reply_to(other, 4), 4, question) is None
+
+
 def test_an_error_reply_without_question_section_is_accepted():
     question = Question.make("good.test.", dns.rdatatype.A)
     refused = struct.pack("!HHHHHH", 9, 0x8000 | 5, 0, 0, 0, 0)
