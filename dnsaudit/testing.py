@@ -4,8 +4,9 @@
 answers like a recursive resolver whose view of the world is the zones it was given:
 CNAME chains are followed across zones, wildcards (RFC 4592) and empty non-terminals are
 honoured, NXDOMAIN and NODATA are told apart. Names under no zone are REFUSED. Faults can
-be injected per name suffix (``timeout``, ``servfail``, ``refused``) so tests can show that
-one broken domain does not affect another.
+be injected per name suffix (``timeout``, ``servfail``, ``refused``, and ``no-edns``: FORMERR
+to queries with EDNS, as very old servers do) so tests can show that one broken domain does
+not affect another.
 
     with ZoneServer.from_directory("tests/zones") as server:
         client = DnsClient([Nameserver("127.0.0.1", server.port)])
@@ -30,7 +31,7 @@ import dns.zone
 
 from dnsaudit.zones import ZoneSet, origin_for, zone_from_text
 
-FAULTS = ("timeout", "servfail", "refused")
+FAULTS = ("timeout", "servfail", "refused", "no-edns")
 
 
 def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
@@ -133,6 +134,11 @@ class ZoneServer:
         fault = self._fault_for(question.name)
         if fault == "timeout":
             return None
+        if fault == "no-edns" and query.edns >= 0:  # an old server: EDNS is a format error to it
+            plain = dns.message.make_response(query)
+            plain.use_edns(False)
+            plain.set_rcode(dns.rcode.FORMERR)
+            return plain.to_wire()
         if fault in ("servfail", "refused"):
             response.set_rcode(dns.rcode.SERVFAIL if fault == "servfail" else dns.rcode.REFUSED)
             return response.to_wire()

@@ -317,6 +317,8 @@ class DnsClient:
                 try:
                     async with self._limit:
                         reply = await self._send(question, ns)
+                        if reply.rcode == dns.rcode.FORMERR:  # a server that knows no EDNS (RFC 6891 7)
+                            reply = await self._send(question, ns, edns=False)
                 except (dns.exception.Timeout, asyncio.TimeoutError):
                     failures.append((Outcome.TIMEOUT, f"{ns}: timeout"))
                     continue
@@ -336,12 +338,12 @@ class DnsClient:
         self.stats.by_outcome[outcome] = self.stats.by_outcome.get(outcome, 0) + 1
         return answer
 
-    async def _send(self, question: Question, ns: Nameserver) -> Reply:
+    async def _send(self, question: Question, ns: Nameserver, edns: bool = True) -> Reply:
         self.stats.queries_sent += 1
         pool = self._pools.get(ns)
         if pool is None:
             pool = self._pools[ns] = UdpPool(ns.address, ns.port)
-        return await pool.ask(question, self.timeout)
+        return await pool.ask(question, self.timeout, edns)
 
     async def aclose(self) -> None:
         """Close the sockets (the run's end; a new query would open them again)."""

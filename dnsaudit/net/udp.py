@@ -88,8 +88,10 @@ class UdpPool:
             return await self._socket()
         return self._random.choice(alive)
 
-    async def ask(self, question: Question, timeout: float) -> Reply:
-        """Ask ``question``; raises dns.exception.Timeout, MalformedReply or OSError."""
+    async def ask(self, question: Question, timeout: float, edns: bool = True) -> Reply:
+        """Ask ``question`` (with EDNS unless told not to); raises dns.exception.Timeout,
+        MalformedReply or OSError."""
+        payload = EDNS_PAYLOAD if edns else None
         sock = await self._socket()
         query_id = self._random.getrandbits(16)
         while query_id in sock.pending:
@@ -101,7 +103,7 @@ class UdpPool:
         # whichever waiter is current for this ID when the time is up.
         timer = loop.call_later(timeout, _expire, sock.pending, query_id)
         try:
-            sock.transport.sendto(question.query(query_id, EDNS_PAYLOAD))
+            sock.transport.sendto(question.query(query_id, payload))
             while True:
                 reply = parse_reply(await waiter, query_id, question)
                 if reply is not None:
@@ -116,16 +118,16 @@ class UdpPool:
         if reply.truncated:
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._ask_tcp(question, query_id)
+                    return await self._ask_tcp(question, query_id, payload)
             except TimeoutError:
                 raise dns.exception.Timeout from None
         return reply
 
-    async def _ask_tcp(self, question: Question, query_id: int) -> Reply:
+    async def _ask_tcp(self, question: Question, query_id: int, payload: int | None) -> Reply:
         """The same question over TCP (RFC 7766), for a truncated UDP reply."""
         reader, writer = await asyncio.open_connection(self.address, self.port)
         try:
-            query = question.query(query_id, EDNS_PAYLOAD)
+            query = question.query(query_id, payload)
             writer.write(len(query).to_bytes(2, "big") + query)
             await writer.drain()
             length = int.from_bytes(await reader.readexactly(2), "big")

@@ -71,8 +71,11 @@ class Question:
     def qname(self) -> bytes:
         return self.wire[:-4]
 
-    def query(self, query_id: int, payload: int) -> bytes:
-        """A recursive query with EDNS(0) advertising ``payload`` bytes (no DNSSEC OK bit)."""
+    def query(self, query_id: int, payload: int | None) -> bytes:
+        """A recursive query with EDNS(0) advertising ``payload`` bytes (no DNSSEC OK bit), or a
+        plain one when ``payload`` is None."""
+        if payload is None:
+            return _HEADER.pack(query_id, RD, 1, 0, 0, 0) + self.wire
         header = _HEADER.pack(query_id, RD, 1, 0, 0, 1)
         return header + self.wire + b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
 

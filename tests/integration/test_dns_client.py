@@ -100,6 +100,13 @@ def test_concurrent_askers_share_one_query(server):
     assert c.stats.questions == 1 and c.stats.cache_hits == 49
 
 
+def test_a_server_that_knows_no_edns_is_asked_again_without_it(server):
+    server.set_fault("one.test", "no-edns")
+    answer = asyncio.run(client(server.port).query("one.test", "MX"))
+    assert answer.ok and answer.texts == ("0 one-test.mail.protection.outlook.com.",)
+    assert server.count("one.test", "MX") == 2  # with EDNS (FORMERR), then without
+
+
 def test_the_cache_lets_the_least_recently_used_answers_go_beyond_its_size(server):
     async def go():
         c = client(server.port, max_cached=3)
