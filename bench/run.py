@@ -51,9 +51,17 @@ SOA = "@ SOA ns1.bench.test. hostmaster.bench.test. 1 3600 600 86400 3600\n@ NS 
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free for both UDP and TCP right now (each server here binds both)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no loopback port is free for both UDP and TCP")
 
 
 def generate(count: int, folder: Path, seed: int = 7) -> Path:
@@ -158,11 +166,23 @@ class DelayProxy:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
+        """Start serving; raises OSError when the port could not be bound."""
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
         self.thread.start()
+        self.ready.wait(10)
+        if self.error is not None:
+            raise self.error
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._serve())
+        try:
+            self.loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to start() in the main thread
+            self.error = exc
+            return
+        finally:
+            self.ready.set()
         self.loop.run_forever()
 
     async def _serve(self) -> None:
@@ -221,6 +241,37 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_world(folder: Path, args, processes: list) -> tuple[DelayProxy, int]:
+    """NSD, the delay proxy and Unbound on fresh ports; tried again on other ports when a port
+    was taken between choosing and binding it (other programs use loopback too)."""
+    for attempt in range(3):
+        nsd_port, proxy_port = free_port(), free_port()
+        resolver_port = 53 if args.compare else free_port()
+        try:
+            processes.append(start_nsd(folder, nsd_port))
+            wait_for_dns(nsd_port)
+            proxy = DelayProxy(proxy_port, nsd_port, args.delay_ms / 1000)
+            proxy.start()
+            processes.append(start_unbound(folder, resolver_port, proxy_port))
+            wait_for_dns(resolver_port)
+            return proxy, resolver_port
+        except (OSError, RuntimeError) as exc:
+            print(f"could not start the DNS world ({exc}); trying other ports", file=sys.stderr)
+            while processes:
+                stop(processes.pop())
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def wait_for_dns(port: int, timeout: float = 20) -> None:
@@ -293,16 +344,9 @@ def main() -> int:
     ensure_packages()
     folder = Path(tempfile.mkdtemp(prefix="dnsaudit-bench-"))
     csv = generate(args.domains, folder)
-    nsd_port, proxy_port = free_port(), free_port()
-    resolver_port = 53 if args.compare else free_port()
     processes = []
     try:
-        processes.append(start_nsd(folder, nsd_port))
-        wait_for_dns(nsd_port)
-        proxy = DelayProxy(proxy_port, nsd_port, args.delay_ms / 1000)
-        proxy.start()
-        processes.append(start_unbound(folder, resolver_port, proxy_port))
-        wait_for_dns(resolver_port)
+        proxy, resolver_port = start_world(folder, args, processes)
         own_before = time.process_time()
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
         proxy_cpu = time.process_time() - own_before  # the delay proxy's thread
@@ -340,11 +384,7 @@ def main() -> int:
             print(f"kept: {folder}")
     finally:
         for proc in processes:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
