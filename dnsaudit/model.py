@@ -14,7 +14,8 @@ import pickle
 import sys
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,6 +389,19 @@ class RunInfo:
 SCHEMA_VERSION = 1
 
 
+def count_totals(domains: Iterable[tuple[Verdict, Mapping[Status, int]]]) -> dict[str, Any]:
+    """Domains per verdict and results per status, from each domain's verdict and status counts."""
+    verdicts = {v.value: 0 for v in Verdict}
+    statuses = {s.value: 0 for s in Status}
+    count = 0
+    for verdict, status_counts in domains:
+        count += 1
+        verdicts[verdict.value] += 1
+        for status, n in status_counts.items():
+            statuses[status.value] += n
+    return {"domains": count, "verdicts": verdicts, "results": statuses}
+
+
 class PackedResults(Sequence):
     """A large run's domain results, each a compressed pickle in a temporary file, decoded on access.
 
@@ -475,13 +489,7 @@ class AuditRun:
         return self
 
     def totals(self) -> dict[str, Any]:
-        verdicts = {v.value: 0 for v in Verdict}
-        statuses = {s.value: 0 for s in Status}
-        for d in self.domains:
-            verdicts[d.score.verdict.value] += 1
-            for f in d.findings:
-                statuses[f.status.value] += 1
-        return {"domains": len(self.domains), "verdicts": verdicts, "results": statuses}
+        return count_totals((d.score.verdict, Counter(f.status for f in d.findings)) for d in self.domains)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditRun:

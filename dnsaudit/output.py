@@ -91,6 +91,8 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
     import pickle
     import traceback
 
+    from dnsaudit.progress import private_mb
+
     groups: list[list[int]] = [[] for _ in range(min(processes, len(tasks)))]
     for index in sorted(range(len(tasks)), key=lambda i: -costs[i]):
         min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
@@ -102,7 +104,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         if pid == 0:  # the child: write, report back, and leave without running the parent's cleanup
             os.close(read_end)
             try:
-                payload = ("ok", {i: tasks[i]() for i in group}, _private_mb())
+                payload = ("ok", {i: tasks[i]() for i in group}, private_mb())
             except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
                 payload = ("interrupted", "", 0.0)
             except BaseException:
@@ -131,13 +133,3 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
     if failures:
         raise RuntimeError("writing a report failed:\n" + "\n".join(failures))
     return [path for i in range(len(tasks)) for path in done[i]]
-
-
-def _private_mb() -> float:
-    """Memory this process holds on its own, not shared with its parent (Linux; 0 elsewhere)."""
-    try:
-        lines = Path("/proc/self/smaps_rollup").read_text().splitlines()
-    except OSError:
-        return 0.0
-    kb = sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
-    return kb / 1024

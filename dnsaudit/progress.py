@@ -7,13 +7,33 @@ import sys
 import time
 
 
-def _current_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (0 where the system does not say: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
     """Resident memory now (Linux; 0 where /proc is missing)."""
     try:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+def private_mb() -> float:
+    """Memory this process holds on its own, not shared with its parent (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            lines = rollup.read().splitlines()
+    except OSError:
+        return 0.0
+    kb = sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    return kb / 1024
 
 
 class PhaseClock:
@@ -29,24 +49,20 @@ class PhaseClock:
         self.report_private: list[float] = []  # memory of its own of each forked report writer
 
     def lap(self, name: str) -> None:
-        import resource
-
         now = time.monotonic()
         self.add(name, now - self.mark)
         self.mark = now
-        self.peaks[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        self.current[name] = round(_current_rss_mb() or self.peaks[name], 1)
+        self.peaks[name] = round(peak_rss_mb(), 1)
+        self.current[name] = round(current_rss_mb() or self.peaks[name], 1)
 
     def add(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
 
     def stats(self, run, dns) -> dict:
-        import resource
-
         phases = dict(self.phases)
         phases["audit"] = phases.get("audit", 0.0) - phases.get("history", 0.0)  # history writes happen inside
         total = time.monotonic() - self.start
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_rss_mb()
         return {
             "domains": len(run.domains),
             "seconds": round(total, 3),
@@ -59,9 +75,9 @@ class PhaseClock:
             # at its peak; or, while the workers ran, its peak until then plus each worker's own
             # peak; or, while the forked report writers ran (this process waiting, unchanged),
             # its size then plus the memory each writer held of its own.
-            "peak_rss_mb": round(max(peak_kb / 1024, self.peaks.get("audit", 0.0) + sum(self.worker_peaks),
+            "peak_rss_mb": round(max(peak, self.peaks.get("audit", 0.0) + sum(self.worker_peaks),
                                      self.current.get("reports", 0.0) + sum(self.report_private)), 1),
-            "peak_rss_mb_main": round(peak_kb / 1024, 1),
+            "peak_rss_mb_main": round(peak, 1),
             "peak_rss_mb_workers": [round(p, 1) for p in self.worker_peaks],
             "private_mb_report_writers": [round(p, 1) for p in self.report_private],
             "peak_rss_mb_after": self.peaks,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from dnsaudit.check import Check, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, PackedResults
 from dnsaudit.net.dns import DnsClient, DnsStats
+from dnsaudit.progress import peak_rss_mb
 
 # Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
 AUTO_MIN_DOMAINS = 500
@@ -211,7 +212,7 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
 
     try:
         _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
-        done = (stats, _peak_rss_mb(), time.process_time())
+        done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:
         pass  # the main process was interrupted too and says so
@@ -219,14 +220,6 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
         conn.send_bytes(pickle.dumps(("failed", traceback.format_exc()), pickle.HIGHEST_PROTOCOL))
     finally:
         conn.close()
-
-
-def _peak_rss_mb() -> float:
-    try:
-        import resource
-    except ImportError:  # Windows
-        return 0.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _lost(entry: DomainEntry, job: AuditJob) -> DomainResult:

@@ -13,8 +13,8 @@ from dnsaudit.text import printable
 def summary(run: AuditRun, problem_width: int = 70) -> str:
     with_client = bool(clients(run))
     rows = []
-    for summary_row in domain_rows(run):
-        d, top = summary_row, summary_row.top
+    for d in domain_rows(run):  # each row has the domain's entry and score
+        top = d.top
         problem = f"{top.check_id}: {top.message}" if top else ""
         row = [printable(d.entry.label, 60)]
         if with_client:

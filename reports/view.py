@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, Score, Status, Verdict
+from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, Score, Status, Verdict, count_totals
 from dnsaudit.scoring import top_problem
 
 VERDICT_ORDER = {Verdict.BLOCKED: 0, Verdict.COULD_NOT_ASSESS: 1, Verdict.READY_WITH_WARNINGS: 2, Verdict.READY: 3}
@@ -101,13 +101,7 @@ def records(domain: DomainResult) -> list[RecordLine]:
 
 def totals(run: AuditRun) -> dict:
     """``run.totals()``, from the rows (no second pass over the domains)."""
-    verdicts = {v.value: 0 for v in Verdict}
-    statuses = {s.value: 0 for s in Status}
-    for row in domain_rows(run):
-        verdicts[row.score.verdict.value] += 1
-        for status, count in row.counts.items():
-            statuses[status.value] += count
-    return {"domains": len(run.domains), "verdicts": verdicts, "results": statuses}
+    return count_totals((row.score.verdict, row.counts) for row in domain_rows(run))
 
 
 def clients(run: AuditRun) -> list[str]:

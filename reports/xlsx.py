@@ -57,10 +57,10 @@ class XlsxReport(ReportWriter):
         ws = book.sheet("Summary", [18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60], header=SUMMARY)
         ws.colour_column(5, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for row in domain_rows(run):
-            d, c, top = row, row.counts, row.top  # the row has the domain's entry and score
+            c, top = row.counts, row.top
             ws.append([
-                d.entry.client, d.entry.label, d.score.points if d.score.points >= 0 else None, d.score.grade,
-                d.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR], c[Status.INFO],
+                row.entry.client, row.entry.label, row.score.points if row.score.points >= 0 else None,
+                row.score.grade, row.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR], c[Status.INFO],
                 c[Status.PASS], c[Status.SKIP], f"{top.check_id}: {top.message}" if top else "",
                 top.remediation if top else "",
             ])
