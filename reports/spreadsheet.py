@@ -30,7 +30,10 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-COMPRESSION_LEVEL = 3  # XML compresses ~10:1 at any level; higher levels only cost time
+COMPRESSION_LEVEL = 3
+LINE_HEIGHT = 15  # points, one line of Calibri 11
+MAX_ROW_HEIGHT = 409  # Excel's limit
+CHARS_PER_WIDTH = 1.1  # characters of running text per unit of column width, a little cautious  # XML compresses ~10:1 at any level; higher levels only cost time
 
 # Cell styles (indexes into cellXfs below).
 PLAIN, HEADER, WRAP, TEXT, TEXT_WRAP, BOLD = range(6)
@@ -84,6 +87,7 @@ class Sheet:
         self.name = name
         self._wrap = wrap
         self._columns = len(widths)
+        self._chars = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]  # text per line, about
         self._rows = 0
         self._colour_rules: list[tuple[int, dict[str, str]]] = []
         self._filter = header is not None
@@ -118,8 +122,10 @@ class Sheet:
         row = self._rows
         body = _s(style if style is not None else WRAP if self._wrap else PLAIN)
         text_style = _s(style if style is not None else TEXT_WRAP if self._wrap else TEXT)
+        wrapped = style == HEADER or (style is None and self._wrap)
+        lines = 1
         cells = []
-        for letter, value in zip(_LETTERS, values):
+        for letter, chars, value in zip(_LETTERS, self._chars, values):
             if value is None or value == "":
                 continue
             if isinstance(value, bool):
@@ -128,10 +134,15 @@ class Sheet:
                 cells.append(f'<c r="{letter}{row}"{body}><v>{value!r}</v></c>')
                 continue
             value = spreadsheet_text(str(value))  # no XML-illegal characters, capped length
+            if wrapped and (len(value) > chars or "\n" in value):
+                lines = max(lines, sum(-(-len(part) // chars) or 1 for part in value.split("\n")))
             s = text_style if value.startswith(FORMULA_START) else body
             cells.append(f'<c r="{letter}{row}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is>'
                          "</c>")
-        self._pending.append(f'<row r="{row}">{"".join(cells)}</row>')
+        # Excel fits wrapped rows itself, LibreOffice does not: a height from the text's length
+        # (not marked custom, so Excel still refits a row when it is edited).
+        height = f' ht="{min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)}"' if lines > 1 else ""
+        self._pending.append(f'<row r="{row}"{height}>{"".join(cells)}</row>')
         if len(self._pending) >= 256:
             self._flush()
 

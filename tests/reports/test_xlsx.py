@@ -114,3 +114,16 @@ def test_formula_like_text_stays_text_and_hostile_text_stays_readable(tmp_path):
     assert [c.quotePrefix for c in cells[:6]] == [True] * 5 + [False]
     assert cells[0].value == "=1+1" and cells[6].value == 5
     assert cells[7].value == "a\ufffd<b>&?" and cells[8].value == "nan"
+
+
+def test_wrapped_rows_are_as_tall_as_their_text(tmp_path):
+    path = tmp_path / "t.xlsx"
+    with open(path, "wb") as handle:
+        book = Workbook(handle)
+        sheet = book.sheet("S", [10, 10], header=["A", "B"], wrap=True)
+        sheet.append(["short", "x" * 25])  # three lines of 11 characters
+        sheet.append(["one\ntwo", "short"])
+        sheet.append(["short", 5])
+        book.close()
+    heights = openpyxl.load_workbook(path)["S"].row_dimensions
+    assert [heights[r].height for r in (2, 3, 4)] == [45, 30, None]
