@@ -8,6 +8,9 @@ their verdicts.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +100,33 @@ def test_results_do_not_depend_on_which_domain_resolves_a_shared_include_first(d
     assert forward == backward
     assert [f.status.value for f in forward["spf-nine.test"] if f.check_id == "relay.spf"] == [
         "pass", "pass", "fail", "pass"]
+
+
+GOLDEN = Path(__file__).with_name("golden_results.json")
+
+
+def _normalised(results, port: int) -> str:
+    """Every case's result as JSON, without what changes between runs (timings, the port)."""
+    def scrub(value):
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items() if k != "duration_ms"}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, str):
+            return value.replace(f"127.0.0.1:{port}", "127.0.0.1:PORT")
+        return value
+    ordered = [scrub(results[domain].to_dict()) for domain in sorted(results)]
+    return json.dumps(ordered, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_results_of_every_case_are_unchanged(results, dns_server):
+    """The whole audit of cases.toml, byte for byte, against the recorded golden file.
+
+    A refactoring must not change one finding. A deliberate change of behaviour regenerates
+    the file with ``DNSAUDIT_REGENERATE_GOLDEN=1 pytest tests/checks/test_cases.py`` and the
+    diff of golden_results.json is reviewed in the same commit.
+    """
+    text = _normalised(results, dns_server.port)
+    if os.environ.get("DNSAUDIT_REGENERATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
