@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from dnsaudit.check import Check, CheckContext, zone_record
-from dnsaudit.microsoft import ALL_AUTODISCOVER_HOSTS
+from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer, Outcome
 from dnsaudit.net.web import WebResponse

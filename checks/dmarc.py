@@ -7,7 +7,7 @@ import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.model import Finding, Severity
-from dnsaudit.spf import txt_strings
+from dnsaudit.mail.spf import txt_strings
 
 POLICIES = ("none", "quarantine", "reject")
 STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}

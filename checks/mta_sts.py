@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext
 from dnsaudit.model import Finding, Severity
-from dnsaudit.spf import txt_strings
+from dnsaudit.mail.spf import txt_strings
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 

@@ -8,7 +8,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from dnsaudit.check import Check, CheckContext, zone_record
-from dnsaudit.microsoft import (
+from dnsaudit.mail.microsoft import (
     dashed,
     expected_mx,
     gateway_name,

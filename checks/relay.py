@@ -6,8 +6,8 @@ import ipaddress
 
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
-from dnsaudit.spf import LOOKUP_LIMIT, PASS, TEMPERROR, SpfEvaluator
-from dnsaudit.spf_tree import build_tree
+from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, TEMPERROR, SpfEvaluator
+from dnsaudit.mail.spf_tree import build_tree
 
 from dnsaudit.checks.spf import spf_texts, with_terms
 

@@ -9,9 +9,9 @@ import re
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer
-from dnsaudit.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, is_spf, \
+from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, is_spf, \
     parse_record, txt_strings
-from dnsaudit.spf_tree import SpfNode, build_tree
+from dnsaudit.mail.spf_tree import SpfNode, build_tree
 
 RFC = "RFC 7208"
 M365_SPF = "https://learn.microsoft.com/defender-office-365/email-authentication-spf-configure"

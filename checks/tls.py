@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dnsaudit.certs import EXPIRY_WARNING_DAYS, CertFacts, cn_only_match, days_left, names_host, parse_pem
 from dnsaudit.check import Check, CheckContext
-from dnsaudit.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
+from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.web import allowed_addresses, resolve_addresses

@@ -30,7 +30,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from dnsaudit.microsoft import CloudProfile, profile
+from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer, DnsClient
 from dnsaudit.net.tls import TlsProber

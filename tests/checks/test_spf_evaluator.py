@@ -10,8 +10,8 @@ import pytest
 from dnsaudit.check import CheckContext
 from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient, Nameserver
-from dnsaudit.spf import SpfEvaluator, SpfSyntaxError, _Request, expand, parse_record
-from dnsaudit.spf_tree import build_tree
+from dnsaudit.mail.spf import SpfEvaluator, SpfSyntaxError, _Request, expand, parse_record
+from dnsaudit.mail.spf_tree import build_tree
 from dnsaudit.testing import ZoneServer
 
 ZONE = (Path(__file__).parent / "spf_zone.txt").read_text()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient, Outcome
-from dnsaudit.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
+from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
 
 if TYPE_CHECKING:
     from dnsaudit.check import CheckContext
