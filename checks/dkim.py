@@ -7,8 +7,7 @@ import functools
 import re
 
 from dnsaudit.check import Check, CheckContext, zone_record
-from dnsaudit.inputs import TENANT_SUFFIXES
-from dnsaudit.mail.microsoft import dashed
+from dnsaudit.mail.microsoft import TENANT_SUFFIXES, dashed
 from dnsaudit.model import Finding, Phase, Severity
 
 M365_DKIM = "https://learn.microsoft.com/defender-office-365/email-authentication-dkim-configure"

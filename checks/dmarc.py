@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
+from dnsaudit.mail.dmarc import POLICIES, STRENGTH, dmarc_records, organisational_domain, parse_dmarc
 from dnsaudit.model import Finding, Severity
-from dnsaudit.mail.spf import txt_strings
 
-POLICIES = ("none", "quarantine", "reject")
-STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 M365_DMARC = "https://learn.microsoft.com/defender-office-365/email-authentication-dmarc-configure"
-
-
-@functools.lru_cache(maxsize=1)
-def _public_suffixes():
-    from publicsuffixlist import PublicSuffixList  # checkdmarc's dependency; loaded once
-
-    return PublicSuffixList()
-
-
-def organisational_domain(domain: str) -> str:
-    """RFC 7489 §3.2: the registrable domain (public suffix plus one label)."""
-    return _public_suffixes().privatesuffix(domain) or domain
-
-
-def parse_dmarc(text: str) -> tuple[dict[str, str], list[str]]:
-    """Tags of a DMARC record (lower-case names) and the syntax problems found."""
-    problems = []
-    tags: dict[str, str] = {}
-    parts = [p.strip() for p in text.split(";")]
-    for index, part in enumerate(parts):
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        name, value = name.strip().lower(), value.strip()
-        if not sep or not re.match(r"^[a-z]+$", name):
-            problems.append(f"'{part}' is not a tag=value pair")
-            continue
-        if index == 0 and (name != "v" or value != "DMARC1"):
-            problems.append("the record must start with v=DMARC1")
-        if name in tags:
-            problems.append(f"tag '{name}' appears twice")
-            continue
-        tags[name] = value
-    return tags, problems
 
 
 class DmarcRecord(Check):
@@ -73,7 +36,7 @@ class DmarcRecord(Check):
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the DMARC record")]
         evidence = (answer.describe(),)
-        records = _dmarc_records(answer)
+        records = dmarc_records(answer)
         starter = txt_record(name, f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{ctx.domain}")
         inherited = ""
         org = organisational_domain(ctx.domain)
@@ -82,7 +45,7 @@ class DmarcRecord(Check):
             if parent.outcome.is_failure:
                 return [self.could_not_test(parent, f"the DMARC record of {org}")]
             evidence += (parent.describe(),)
-            records = _dmarc_records(parent)
+            records = dmarc_records(parent)
             inherited = org if len(records) == 1 else ""
         if not records:
             return [self.warn("No DMARC record: receivers get no policy and you get no reports.", observed="(none)",
@@ -126,6 +89,3 @@ class DmarcRecord(Check):
         return findings or [self.passed(f"DMARC policy p={policy} is published{source}.", observed=text,
                                         evidence=evidence)]
 
-
-def _dmarc_records(answer) -> list[str]:
-    return [t for t, _ in txt_strings(answer) if t.strip().lower().startswith("v=dmarc1")] if answer.ok else []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import ipaddress
-from dataclasses import dataclass
 
 from dnsaudit.check import Check, CheckContext, zone_record
 from dnsaudit.mail.microsoft import (
@@ -16,33 +15,13 @@ from dnsaudit.mail.microsoft import (
     microsoft_mx_cloud,
     microsoft_mx_token,
 )
+from dnsaudit.mail.mx import MxHost, mail_hosts, mx_hosts
 from dnsaudit.model import Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer, Outcome
 
 REFERENCES_M365 = (
     "https://learn.microsoft.com/microsoft-365/admin/get-help-with-domains/create-dns-records-at-any-dns-hosting-provider",
 )
-
-
-@dataclass(frozen=True)
-class MxHost:
-    preference: int
-    host: str  # lower case, no trailing dot; "" for a null MX
-
-    @property
-    def record(self) -> str:
-        return f"{self.preference} {self.host + '.' if self.host else '.'}"
-
-
-def mx_hosts(answer: DnsAnswer) -> list[MxHost]:
-    """MX records sorted by preference, then name."""
-    hosts = [MxHost(r.preference, r.exchange.to_text().rstrip(".").lower()) for r in answer.records]
-    return sorted(hosts, key=lambda m: (m.preference, m.host))
-
-
-def mail_hosts(hosts: list[MxHost]) -> list[MxHost]:
-    """The hosts that could receive mail: no null MX, no verification leftovers."""
-    return [m for m in hosts if m.host and not is_verification_mx(m.host)]
 
 
 def observed(hosts: list[MxHost]) -> str:

@@ -7,9 +7,8 @@ import ipaddress
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, TEMPERROR, SpfEvaluator
-from dnsaudit.mail.spf_tree import build_tree
-
-from dnsaudit.checks.spf import spf_texts, with_terms
+from dnsaudit.mail.spf_text import spf_texts, with_terms
+from dnsaudit.mail.spf_tree import build_tree, tree_key
 
 # Addresses that never reach Microsoft 365 as a sender's address: they sit behind NAT.
 INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
@@ -89,7 +88,7 @@ class RelaySpf(Check):
         if len(texts) != 1:
             return txt_record(ctx.domain, with_terms(None, terms, include)), (
                 " The domain has no single SPF record; the remediation is a complete new one.")
-        tree = await build_tree(ctx)
+        tree = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         note = ""
         if tree.worst_case_lookups > LOOKUP_LIMIT:
             note = (f" Warning: the record as a whole needs {tree.worst_case_lookups} DNS lookups (limit "

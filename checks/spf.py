@@ -7,33 +7,17 @@ import ipaddress
 import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
+from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, parse_record
+from dnsaudit.mail.spf_text import spf_texts, with_terms
+from dnsaudit.mail.spf_tree import SpfNode, build_tree, tree_key
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer
-from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, is_spf, \
-    parse_record, txt_strings
-from dnsaudit.mail.spf_tree import SpfNode, build_tree
 
 RFC = "RFC 7208"
 M365_SPF = "https://learn.microsoft.com/defender-office-365/email-authentication-spf-configure"
 SIZE_WARNING = 450  # octets: RFC 7208 §3.4 asks records to stay small enough for one UDP answer
 BROAD_IPV4, BROAD_IPV6 = 16, 32  # judgement: wider ranges than these authorise whole networks
 MECHANISM_START = r"^[+\-~?]?(all|include|a|mx|ptr|ip4|ip6|exists|redirect|exp)\b"
-
-
-def spf_texts(answer: DnsAnswer) -> list[tuple[str, tuple[str, ...]]]:
-    return [(text, parts) for text, parts in txt_strings(answer) if is_spf(text)] if answer.ok else []
-
-
-def with_terms(record: str | None, add_first: list[str], ms_include: str | None = None) -> str:
-    """The record with terms added: new ip4/ip6 terms first, Microsoft's include before 'all'."""
-    if record is None:
-        return " ".join(["v=spf1", *add_first, *([f"include:{ms_include}"] if ms_include else []), "-all"])
-    terms = record.split()[1:]
-    if ms_include:
-        at = next((i for i, t in enumerate(terms) if t.lstrip("+-~?").lower() == "all"
-                   or t.lower().startswith("redirect=")), len(terms))
-        terms.insert(at, f"include:{ms_include}")
-    return " ".join(["v=spf1", *add_first, *terms])
 
 
 class SpfCheck(Check):
@@ -159,7 +143,7 @@ class SpfLimits(SpfCheck):
     references = (RFC + " §4.6.4", M365_SPF)
 
     async def judge(self, ctx, record, answer) -> list[Finding]:
-        tree = await build_tree(ctx)
+        tree = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         findings = []
         for node in tree.problems():
@@ -269,7 +253,7 @@ class SpfMicrosoft365(SpfCheck):
 
     async def judge(self, ctx, record, answer) -> list[Finding]:
         include = ctx.cloud.spf_include
-        tree = await build_tree(ctx)
+        tree = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         microsoft = tree.find(include)
         if microsoft is None:

@@ -16,11 +16,10 @@ from pathlib import Path
 from dnsaudit.certs import EXPIRY_WARNING_DAYS, CertFacts, cn_only_match, days_left, names_host, parse_pem
 from dnsaudit.check import Check, CheckContext
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
+from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.web import allowed_addresses, resolve_addresses
-
-from dnsaudit.checks.mx import mail_hosts, mx_hosts
 
 RFC_9525 = "RFC 9525"
 SRV_MICROSOFT = ALL_AUTODISCOVER_HOSTS | {"autodiscover-s.outlook.com"}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dnsaudit.domains import DomainError, normalise_domain
+from dnsaudit.mail.microsoft import TENANT_SUFFIXES
 from dnsaudit.model import Cloud, DomainEntry, InputIssue, Phase
 
 MAX_CELL = 2000  # characters kept from a free-text cell
@@ -48,7 +49,6 @@ PHASES = {
     Phase.HYBRID: ("hybrid",),
     Phase.PRE_MIGRATION: ("premigration", "pre", "onpremises", "onprem", "planning"),
 }
-TENANT_SUFFIXES = ("onmicrosoft.com", "onmicrosoft.us", "partner.onmschina.cn")
 
 
 class InputError(Exception):

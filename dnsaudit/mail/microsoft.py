@@ -67,6 +67,9 @@ PROFILES = {
     ),
 }
 
+# The initial domain of a tenant ends in one of these (one per cloud family).
+TENANT_SUFFIXES = ("onmicrosoft.com", "onmicrosoft.us", "partner.onmschina.cn")
+
 # Hosts every cloud's autodiscover CNAME may legitimately pass through or end at.
 ALL_AUTODISCOVER_HOSTS = frozenset(p.autodiscover_host for p in PROFILES.values())
 

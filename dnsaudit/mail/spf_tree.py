@@ -11,14 +11,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient, Outcome
 from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
-
-if TYPE_CHECKING:
-    from dnsaudit.check import CheckContext
 
 MAX_DEPTH = 12
 
@@ -74,14 +70,16 @@ class SpfNode:
         return [n for n in self.walk() if n.status != "ok"]
 
 
-async def build_tree(ctx: CheckContext) -> SpfNode:
-    """Fetch every record reachable from the context's domain (each asked once through the
-    shared cache).
+def tree_key(domain: str) -> tuple[str, str]:
+    """The key under which the checks of one domain share its tree (``CheckContext.shared``):
+    spf.limits, spf.microsoft365 and relay.spf build it once between them."""
+    return ("spf-tree", domain.rstrip(".").lower())
 
-    Built once per domain: spf.limits, spf.microsoft365 and relay.spf share it.
-    """
-    dns, domain = ctx.dns, ctx.domain.rstrip(".").lower()
-    return await ctx.shared(("spf-tree", domain), lambda: _node(SpfEvaluator(dns), dns, domain, "", ()))
+
+async def build_tree(dns: DnsClient, domain: str) -> SpfNode:
+    """Fetch every record reachable from ``domain`` (each asked once through the client's cache)."""
+    domain = domain.rstrip(".").lower()
+    return await _node(SpfEvaluator(dns), dns, domain, "", ())
 
 
 async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dnsaudit.check import CheckContext
-from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.mail.spf import SpfEvaluator, SpfSyntaxError, _Request, expand, parse_record
 from dnsaudit.mail.spf_tree import build_tree
@@ -205,7 +203,7 @@ def test_syntax_errors_carry_their_position(record, position):
 def test_tree_counts_worst_case_lookups_and_finds_problems(spf_server):
     async def go(domain):
         dns = DnsClient([Nameserver("127.0.0.1", spf_server.port)], timeout=1.0, retries=0)
-        return await build_tree(CheckContext(DomainEntry(domain, 2), dns))
+        return await build_tree(dns, domain)
 
     tree = asyncio.run(go("nest11.spf.test"))
     assert tree.worst_case_lookups == 11
