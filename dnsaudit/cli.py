@@ -466,12 +466,13 @@ async def _audit(args, inputs, checks, writers, nameservers, out_dir: Path, star
     from dnsaudit.check import Settings
     from dnsaudit.drift import compare
     from dnsaudit import output
-    from dnsaudit.model import AuditRun, PackedResults
+    from dnsaudit.model import AuditRun
     from dnsaudit.net.dns import DnsClient
     from dnsaudit.output import DEFAULT_TITLE, write_reports
     from dnsaudit.reports.base import write_atomic
     from dnsaudit.reports.terminal import summary
     from dnsaudit.runner import GC_THRESHOLDS
+    from dnsaudit.spool import PackedResults
     from dnsaudit.workers import AuditJob, auto_workers, run_in_workers
 
     from dnsaudit.progress import PhaseClock, Progress

@@ -26,9 +26,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dnsaudit.check import Check, Settings
-from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, PackedResults
+from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
 from dnsaudit.net.dns import DnsClient, DnsStats
 from dnsaudit.progress import peak_rss_mb
+from dnsaudit.spool import PackedResults
 
 # Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
 AUTO_MIN_DOMAINS = 500

@@ -138,7 +138,8 @@ def test_a_failing_report_writer_in_a_child_is_an_error(tmp_path):
 
 
 def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):
-    from dnsaudit.model import AuditRun, PackedResults
+    from dnsaudit.model import AuditRun
+    from dnsaudit.spool import PackedResults
 
     results, _stats = audit(tmp_path, nameserver, "1", capsys)
     domains = AuditRun.from_dict(results).domains
