@@ -144,7 +144,9 @@ class ZoneServer:
             return response.to_wire()
         self._resolve(question.name, question.rdtype, response)
         try:
-            return response.to_wire(max_size=65535 if transport == "tcp" else _udp_size(query))
+            # Records in zone-file order, not shuffled: tests of order-sensitive rules (the first
+            # ten PTR names, RFC 7208 §5.5) must be deterministic.
+            return response.to_wire(max_size=65535 if transport == "tcp" else _udp_size(query), want_shuffle=False)
         except dns.exception.TooBig:  # tell the client to retry over TCP
             truncated = dns.message.make_response(query)
             truncated.flags |= dns.flags.RA | dns.flags.TC

@@ -145,12 +145,19 @@ def parse_record(text: str) -> SpfRecord:
 
 def _parse_term(token: str, position: int, record: str) -> Term:
     def error(message: str) -> SpfSyntaxError:
-        return SpfSyntaxError(f"{message} in '{token}'", position, record)
+        shown = token if token.isprintable() else token.encode("unicode_escape").decode("ascii")
+        return SpfSyntaxError(f"{message} in '{shown}'", position, record)
 
+    # §12: terms are separated by spaces (SP) only and consist of visible ASCII; a line feed,
+    # tab or other character is a syntax error, never trimmed away.
+    odd = next((c for c in token if not 0x21 <= ord(c) <= 0x7E), None)
+    if odd is not None:
+        kind = "whitespace other than a space" if odd.isspace() else "a character outside visible ASCII"
+        raise error(f"{kind} ({odd!r}); only spaces separate terms")
     modifier = re.match(r"^([A-Za-z][A-Za-z0-9\-_.]*)=(.*)$", token)
     if modifier:
         name, value = modifier.group(1).lower(), modifier.group(2)
-        _check_macro_string(value, error, allow_exp_letters=(name == "exp"))
+        _check_macro_string(value, error)  # §7.1: c, r and t only in the explanation text, not in exp=
         if name in ("redirect", "exp"):
             _check_domain_spec(value, error)
         return Term(token, position, name, argument=value, modifier=True)
@@ -456,10 +463,10 @@ class SpfEvaluator:
     async def _target(self, req: _Request, domain: str, spec: str | None) -> str:
         if spec is None:
             return domain
-        target = (await expand(spec, domain, req, self)).rstrip(".").lower()
-        if not _valid_domain(target):
-            raise _Abort(PERMERROR, f"'{spec}' expands to '{target}', which is not a valid domain name")
-        return target
+        # Not checked here: a target that is not a valid name is no syntax error (§4.8); the
+        # mechanisms treat it as a lookup that finds nothing, include and redirect as check_host
+        # of a malformed domain (§4.3: "none").
+        return (await expand(spec, domain, req, self)).rstrip(".").lower()
 
     async def _matches(self, req: _Request, domain: str, term: Term, path: tuple[str, ...]) -> bool:
         name, ip = term.name, req.ip
@@ -471,6 +478,9 @@ class SpfEvaluator:
             length = term.cidr4 if name == "ip4" else term.cidr6
             return ip in network(term.argument, length)
         target = await self._target(req, domain, term.argument)
+        if name != "include" and not _valid_domain(target):
+            req.trace.append(f"{term.text}: the target '{target}' is not a valid domain name; no lookup, no match")
+            return False
         if name == "include":
             result = await self._check(req, target, path + (term.text,))
             if result.result == PASS:
@@ -519,7 +529,7 @@ class SpfEvaluator:
             return []
         names = []
         rdtype = "A" if req.ip.version == 4 else "AAAA"
-        for record in answer.records[:PTR_NAME_LIMIT]:
+        for record in answer.as_given()[:PTR_NAME_LIMIT]:  # the first ten as the server gave them
             name = record.target.to_text().rstrip(".").lower()
             forward = await self._query(req, name, rdtype, void=False, temperror=False)
             if any(ipaddress.ip_address(r.address) == req.ip for r in forward.records):
@@ -541,6 +551,8 @@ class SpfEvaluator:
         """§6.2: the explanation for a fail; any problem just means no explanation."""
         try:
             target = await self._target(req, domain, exp.argument)
+            if not _valid_domain(target):
+                return ""
             answer = await self.dns.query(target, "TXT")
         except _Abort:
             return ""
@@ -555,9 +567,12 @@ class SpfEvaluator:
 
 
 def _valid_domain(domain: str) -> bool:
+    """§4.3: a multi-label name, labels of 1 to 63 octets, of visible ASCII (a space from ``%_``,
+    a backslash or a non-ASCII character makes a name no query can be built for)."""
     labels = domain.rstrip(".").split(".")
     return (
         len(labels) >= 2
         and len(domain.rstrip(".")) <= MAX_DOMAIN
         and all(0 < len(label) <= 63 for label in labels)
+        and all(0x21 <= ord(c) <= 0x7E and c != "\\" for c in domain)
     )

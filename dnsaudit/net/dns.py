@@ -138,6 +138,8 @@ class DnsAnswer:
     chain: tuple[str, ...] = ()
     detail: str = ""  # for failures: which server said what
     texts: tuple[str, ...] | None = None  # computed from records when not given
+    order: tuple[int, ...] = ()  # indexes into records in the order the server gave them, when not sorted
+    notes: tuple[str, ...] = ()  # records of the answer that could not be read and were left out
     _line: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +155,10 @@ class DnsAnswer:
         """The name exists (it has records, perhaps not of this type)."""
         return self.outcome in (Outcome.ANSWER, Outcome.NODATA)
 
+    def as_given(self) -> tuple[dns.rdata.Rdata, ...]:
+        """The records in the order the server sent them (where order matters: RFC 7208 §5.5 PTR)."""
+        return tuple(self.records[i] for i in self.order) if self.order else self.records
+
     @property
     def target(self) -> str:
         """The name the CNAME chain ends at (the asked name when there is no chain)."""
@@ -164,6 +170,8 @@ class DnsAnswer:
             via = "".join(f" -> {n}" for n in self.chain[1:])
             head = f"{self.name} {self.rdtype}{(' (CNAME' + via + ')') if via else ''}"
             line = f"{head}: {' | '.join(self.texts)}" if self.ok else f"{head}: {self.outcome.value.upper()}"
+            if self.notes:
+                line += f" ({'; '.join(self.notes)})"
             object.__setattr__(self, "_line", line)
         return self._line
 
@@ -382,8 +390,10 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
         found = {rdata.to_text(): rdata for owner, t, rdata in reply.records if t == wanted and owner == current}
         if found:  # identical records once, sorted by their text
             texts = tuple(sorted(found))
+            given = list(found)
+            order = tuple(texts.index(t) for t in given) if given != list(texts) else ()
             return DnsAnswer(name, rdtype, Outcome.ANSWER, tuple(found[t] for t in texts),
-                             tuple(chain) if len(chain) > 1 else (), texts=texts)
+                             tuple(chain) if len(chain) > 1 else (), texts=texts, order=order, notes=reply.notes)
         if wanted == dns.rdatatype.CNAME:
             break
         cname = next((rdata for owner, t, rdata in reply.records if t == dns.rdatatype.CNAME and owner == current),
@@ -393,4 +403,4 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
         current = cname.target.canonicalize().to_wire()
         chain.append(cname.target.to_text().lower())
     outcome = Outcome.NXDOMAIN if reply.rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
-    return DnsAnswer(name, rdtype, outcome, (), tuple(chain) if len(chain) > 1 else ())
+    return DnsAnswer(name, rdtype, outcome, (), tuple(chain) if len(chain) > 1 else (), notes=reply.notes)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import dns.exception
 import dns.name
 import dns.rdata
+import dns.rdatatype
 
 IN = 1
 CNAME = 5
@@ -32,6 +33,7 @@ RCODES_WITHOUT_QUESTION = frozenset({1, 2, 4, 5})  # FORMERR, SERVFAIL, NOTIMP, 
 _HEADER = struct.Struct("!HHHHHH")
 _RR = struct.Struct("!HHIH")
 MAX_POINTER_JUMPS = 64
+MAX_NOTES = 3
 
 
 class MalformedReply(ValueError):
@@ -91,6 +93,7 @@ class Reply:
     rcode: int
     truncated: bool
     records: tuple[tuple[bytes, int, dns.rdata.Rdata], ...] = ()
+    notes: tuple[str, ...] = ()  # wanted records that could not be read and were skipped
 
 
 def read_name(wire: bytes, offset: int) -> tuple[bytes, int]:
@@ -152,19 +155,24 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
         return Reply(rcode, True)
     wanted = question.rdtype
     records = []
+    notes = []
     end = len(wire)
-    try:
-        for _ in range(ancount):
-            owner, offset = read_name(wire, offset)
-            if offset + 10 > end:
-                raise MalformedReply("record header runs past the end of the message")
-            rdtype, rdclass, _ttl, rdlength = _RR.unpack_from(wire, offset)
-            offset += 10
-            if offset + rdlength > end:
-                raise MalformedReply("record data runs past the end of the message")
-            if rdclass == IN and (rdtype == wanted or rdtype == CNAME):
+    for _ in range(ancount):
+        owner, offset = read_name(wire, offset)
+        if offset + 10 > end:
+            raise MalformedReply("record header runs past the end of the message")
+        rdtype, rdclass, _ttl, rdlength = _RR.unpack_from(wire, offset)
+        offset += 10
+        if offset + rdlength > end:
+            raise MalformedReply("record data runs past the end of the message")
+        if rdclass == IN and (rdtype == wanted or rdtype == CNAME):
+            # One record whose data cannot be read (a TXT RR with rdlength 0, seen in the wild)
+            # is skipped and noted: its length still frames the rest, which stays usable.
+            try:
                 records.append((owner, rdtype, dns.rdata.from_wire(IN, rdtype, wire, offset, rdlength)))
-            offset += rdlength
-    except dns.exception.DNSException as exc:
-        raise MalformedReply(str(exc)) from None
-    return Reply(rcode, False, tuple(records))
+            except dns.exception.DNSException as exc:
+                if len(notes) < MAX_NOTES:  # a hostile reply may hold many: a few say enough
+                    notes.append(f"a {dns.rdatatype.to_text(rdtype)} record with rdlength {rdlength} "
+                                 f"could not be read and was skipped: {exc}")
+        offset += rdlength
+    return Reply(rcode, False, tuple(records), tuple(notes))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 from pathlib import Path
 
+import dns.message
 import pytest
 
 from dnsaudit.net.dns import DnsClient, Nameserver
@@ -17,12 +19,28 @@ REVERSE = """
 @ SOA ns.spf.test. hostmaster.spf.test. 1 3600 600 86400 300
 50 PTR named.spf.test.
 51 PTR named.spf.test.
-"""
+""" + "".join(f"60 PTR p{n:02}.spf.test.\n" for n in range(1, 11)) + "60 PTR a-good.spf.test.\n"
+
+
+class _EmptyTxtServer(ZoneServer):
+    """The test server, plus one TXT record with rdlength 0 beside zerotxt.spf.test's SPF record
+    (seen in the wild; dnspython cannot build one, so it is appended to the wire form)."""
+
+    def answer(self, wire: bytes, transport: str) -> bytes | None:
+        reply = super().answer(wire, transport)
+        question = dns.message.from_wire(wire).question[0]
+        if reply is None or (question.name.to_text().lower(), question.rdtype) != ("zerotxt.spf.test.", 16):
+            return reply
+        message = dns.message.from_wire(reply)
+        message.use_edns(False)  # the answer section then ends the message
+        out = bytearray(message.to_wire())
+        struct.pack_into("!H", out, 6, len(message.answer[0]) + 1)
+        return bytes(out) + b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 300, 0)
 
 
 @pytest.fixture(scope="module")
 def spf_server():
-    server = ZoneServer()
+    server = _EmptyTxtServer()
     server.add_zone_text("spf.test.", ZONE)
     server.add_zone_text("2.0.192.in-addr.arpa.", REVERSE)
     server.add_zone_text("test.", "@ SOA ns hostmaster 1 3600 600 86400 300")
@@ -213,3 +231,67 @@ def test_tree_counts_worst_case_lookups_and_finds_problems(spf_server):
     assert tree.void_targets == ["a:nx1.spf.test", "a:nx2.spf.test", "a:nx3.spf.test"]
     tree = asyncio.run(go("redir-all.spf.test"))
     assert tree.worst_case_lookups == 0 and tree.children == []
+
+
+# -- RFC 7208 edge cases (each test names the section it follows) ------------------------------
+
+
+@pytest.mark.parametrize(("ip", "domain"), [("192.0.2.5", "lf-ip4.spf.test"), ("198.51.100.1", "lf-all.spf.test")])
+def test_rfc7208_s12_a_line_feed_after_a_term_is_a_syntax_error_not_trimmed(spf_server, ip, domain):
+    got = check(spf_server, ip, domain)
+    assert got.result == "permerror", got
+    assert "whitespace other than a space" in got.reason and "\\n" in got.reason
+
+
+def test_rfc7208_s7_1_macro_c_in_the_exp_domain_spec_is_a_syntax_error(spf_server):
+    got = check(spf_server, "192.0.2.99", "exp-c.spf.test")
+    assert got.result == "permerror", got
+    assert "allowed only in 'exp'" in got.reason
+
+
+def test_rfc7208_s7_1_macro_c_in_the_explanation_text_is_expanded(spf_server):
+    got = check(spf_server, "192.0.2.99", "exp-c-text.spf.test")
+    assert (got.result, got.explanation) == ("fail", "192.0.2.99 may not send for exp-c-text.spf.test")
+
+
+@pytest.mark.parametrize("record", ["v=spf1 exp=%{r}.example.com -all", "v=spf1 exp=%{t}.example.com -all",
+                                    "v=spf1 redirect=%{c}.example.com"])
+def test_rfc7208_s7_1_macros_c_r_t_outside_explanation_text_do_not_parse(record):
+    with pytest.raises(SpfSyntaxError, match="allowed only in 'exp'"):
+        parse_record(record)
+
+
+def test_rfc7208_s4_8_a_single_label_target_after_expansion_is_no_match_not_permerror(spf_server):
+    got = check(spf_server, "192.0.2.5", "toplabel-after.spf.test")
+    assert (got.result, got.decided_by) == ("pass", ("ip4:192.0.2.5",)), got
+    assert any("'test' is not a valid domain name; no lookup" in line for line in got.trace)
+    assert got.lookups == 3 and got.voids == 0  # counted as terms, but no query was made
+
+
+def test_rfc7208_s4_8_a_target_with_a_space_after_expansion_is_no_match(spf_server):
+    got = check(spf_server, "192.0.2.5", "odd-after.spf.test")
+    assert got.result == "pass", got
+    assert any("' x.odd-after.spf.test' is not a valid domain name; no lookup" in line for line in got.trace)
+    assert got.voids == 0
+
+
+def test_rfc7208_s4_3_and_s5_2_an_include_of_a_malformed_target_is_permerror(spf_server):
+    got = check(spf_server, "192.0.2.5", "include-toplabel.spf.test")
+    assert got.result == "permerror" and "gives none" in got.reason, got
+
+
+def test_rfc7208_s4_3_the_initial_domain_must_be_a_multi_label_name(spf_server):
+    assert check(spf_server, "192.0.2.5", "localhost").result == "none"
+
+
+def test_rfc7208_s5_5_ptr_uses_the_first_ten_names_in_the_order_the_server_gave(spf_server):
+    """The eleventh PTR name is the only one that resolves back; sorted, it would come first."""
+    got = check(spf_server, "192.0.2.60", "ptr-order.spf.test")
+    assert got.result == "fail", got
+    assert spf_server.count("a-good.spf.test", "A") == 0
+
+
+def test_rfc7208_s4_4_an_unreadable_txt_record_beside_the_spf_record_is_skipped_with_a_note(spf_server):
+    got = check(spf_server, "192.0.2.5", "zerotxt.spf.test")
+    assert got.result == "pass", got
+    assert "rdlength 0 could not be read and was skipped" in got.trace[0]

@@ -104,8 +104,43 @@ def test_a_record_running_past_the_end_is_malformed():
     wire = reply_to(question, 5, dns.rrset.from_text("good.test.", 60, "IN", "A", "192.0.2.1"))
     with pytest.raises(MalformedReply):
         parse_reply(wire[:-2], 5, question)
-    with pytest.raises(MalformedReply):  # an A record of 3 bytes
-        parse_reply(wire[:-6] + b"\x00\x03" + wire[-4:-1], 5, question)
+
+
+def test_an_unreadable_record_whose_length_frames_it_is_skipped_with_a_note():
+    """An A record of 3 bytes: its rdlength still says where the next record starts, so the
+    record is left out (and said so) instead of the whole reply being refused."""
+    question = Question.make("good.test.", dns.rdatatype.A)
+    wire = reply_to(question, 5, dns.rrset.from_text("good.test.", 60, "IN", "A", "192.0.2.1"))
+    reply = parse_reply(wire[:-6] + b"\x00\x03" + wire[-4:-1], 5, question)
+    assert reply.records == ()
+    assert reply.notes and "rdlength 3" in reply.notes[0]
+
+
+def with_empty_txt(wire: bytes) -> bytes:
+    """The reply with one more answer record: a TXT RR at the question's name with rdlength 0
+    (no character-string at all, which RFC 1035 §3.3.14 does not allow and dnspython cannot build)."""
+    header = bytearray(wire[:12])
+    struct.pack_into("!H", header, 6, struct.unpack_from("!H", wire, 6)[0] + 1)
+    return bytes(header) + wire[12:] + b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 300, 0)
+
+
+def test_a_txt_record_with_rdlength_0_is_skipped_and_the_other_records_are_used():
+    question = Question.make("spf.test.", dns.rdatatype.TXT)
+    wire = with_empty_txt(reply_to(question, 9, dns.rrset.from_text("spf.test.", 60, "IN", "TXT",
+                                                                   '"v=spf1 ip4:192.0.2.5 -all"')))
+    reply = parse_reply(wire, 9, question)
+    assert [r.to_text() for _o, _t, r in reply.records] == ['"v=spf1 ip4:192.0.2.5 -all"']
+    assert reply.notes == ("a TXT record with rdlength 0 could not be read and was skipped: "
+                           "the list of strings must not be empty",)
+
+
+def test_a_flood_of_unreadable_records_is_noted_only_a_few_times():
+    question = Question.make("spf.test.", dns.rdatatype.TXT)
+    wire = reply_to(question, 9)
+    for _ in range(50):
+        wire = with_empty_txt(wire)
+    reply = parse_reply(wire, 9, question)
+    assert reply.records == () and len(reply.notes) == 3
 
 
 @pytest.mark.parametrize("name", [".", "example.test.", "Example.TEST", "_dmarc.a-b.example.test.", "x" * 63 + ".test.",
