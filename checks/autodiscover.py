@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from dnsaudit.check import Check, CheckContext, zone_record
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
-from dnsaudit.net.dns import DnsAnswer, Outcome
+from dnsaudit.net.dns import DnsAnswer, Outcome, SrvRecord
 from dnsaudit.net.web import WebResponse
 
 # A label nobody publishes: if it resolves, a wildcard answers for every missing name.
@@ -19,10 +19,6 @@ REFERENCES = (
     "https://learn.microsoft.com/exchange/client-developer/exchange-web-services/autodiscover-for-exchange",
     "KB 3211279 (Outlook Autodiscover order)",
 )
-
-
-def _hosts(answer: DnsAnswer) -> tuple[str, ...]:
-    return tuple(n.rstrip(".") for n in answer.chain[1:])
 
 
 def _same_answer(a: DnsAnswer, b: DnsAnswer) -> bool:
@@ -63,7 +59,7 @@ class AutodiscoverCname(Check):
             return [self.could_not_test(address, "the autodiscover record")]
         expected_host = ctx.cloud.autodiscover_host
         recommended = zone_record(name, "CNAME", expected_host + ".")
-        chain = _hosts(address) or ((cname.texts[0].rstrip("."),) if cname.ok else ())
+        chain = address.cname_chain or ((cname.texts[0].rstrip("."),) if cname.ok else ())
         shown = " -> ".join(chain) if chain else ", ".join(address.texts) or "(none)"
         fields = dict(observed=shown, evidence=evidence)
         wildcard = _same_answer(address, probe)
@@ -148,12 +144,11 @@ class AutodiscoverSrv(Check):
         if not answer.ok:
             return [self.passed("No autodiscover SRV record (it is optional).", observed="(none)",
                                 evidence=(answer.describe(),))]
-        records = sorted(answer.records, key=lambda r: (r.priority, -r.weight, r.target.to_text()))
+        records = sorted(answer.srv(), key=lambda r: (r.priority, -r.weight, r.target))
         return list(await asyncio.gather(*(self._one(ctx, name, r, answer) for r in records)))
 
-    async def _one(self, ctx: CheckContext, name: str, record, answer: DnsAnswer) -> Finding:
-        text = record.to_text()
-        target = record.target.to_text().rstrip(".").lower()
+    async def _one(self, ctx: CheckContext, name: str, record: SrvRecord, answer: DnsAnswer) -> Finding:
+        text, target = record.text, record.target
         delete = f"Delete or correct: {zone_record(name, 'SRV', text)}"
         fields = dict(observed=text, evidence=(answer.describe(),))
         if not target:
@@ -284,11 +279,11 @@ class AutodiscoverEndpoints(Check):
         return Step(3, step.url, kind, f"{step.detail}; there: {followed.kind} ({followed.detail})", followed.blocked)
 
     async def _srv(self, ctx: CheckContext, srv: DnsAnswer) -> Step:
-        records = sorted(srv.records, key=lambda r: (r.priority, -r.weight)) if srv.ok else []
-        first = next((r for r in records if r.port == 443 and r.target.to_text() != "."), None)
+        records = sorted(srv.srv(), key=lambda r: (r.priority, -r.weight)) if srv.ok else []
+        first = next((r for r in records if r.port == 443 and r.target), None)
         if first is None:
             return Step(4, f"_autodiscover._tcp.{ctx.domain} SRV", "nothing", "no SRV record on port 443")
-        target = first.target.to_text().rstrip(".").lower()
+        target = first.target
         if target in MICROSOFT_REDIRECT_HOSTS:
             return Step(4, f"https://{target}{AUTODISCOVER_PATH}", "microsoft", "Microsoft 365; not probed")
         return await self._https(ctx, 4, target)

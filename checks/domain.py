@@ -25,6 +25,7 @@ class DomainExists(Check):
     severity = Severity.CRITICAL
     references = ("RFC 1034 §4.3.1", "RFC 8020")
     requires_existing_domain = False
+    gates_domain = True  # runs first: a domain that does not exist skips the checks that need it
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         soa = await ctx.dns.query(ctx.domain, "SOA")

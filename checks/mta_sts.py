@@ -79,7 +79,7 @@ class MtaStsPolicy(Check):
         mx = await ctx.dns.query(ctx.domain, "MX")
         if mx.outcome.is_failure:
             return [self.could_not_test(mx, "the MX hosts the policy must cover")]
-        hosts = [r.exchange.to_text().rstrip(".").lower() for r in mx.records if r.exchange.to_text() != "."]
+        hosts = [r.exchange for r in mx.mx() if r.exchange]
         patterns = list(policy.get("mx", []))
         uncovered = [h for h in hosts if not mx_in_mta_sts_patterns(h, patterns)]
         mode = policy.get("mode")

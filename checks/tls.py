@@ -133,8 +133,8 @@ class TlsAutodiscover(TlsCheck):
             findings.append(self.could_not_test(address, f"the address of {name}"))
         elif address.ok or (await ctx.dns.query(name, "AAAA")).ok:
             findings += await self.endpoint(ctx, name, ctx.settings.https_port)
-        for record in sorted(srv.records, key=lambda r: (r.priority, -r.weight)) if srv.ok else []:
-            target = record.target.to_text().rstrip(".").lower()
+        for record in sorted(srv.srv(), key=lambda r: (r.priority, -r.weight)) if srv.ok else []:
+            target = record.target
             if record.port != 443 or not target or target in SRV_MICROSOFT:
                 continue  # not used by Outlook, or Microsoft's (see autodiscover.srv)
             findings += await self.endpoint(ctx, target, ctx.settings.https_port, what=f"SRV target {target}")

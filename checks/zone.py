@@ -29,6 +29,7 @@ class ZoneChanges(Check):
     severity = Severity.INFO
     references = ("RFC 1035 §5",)
     requires_existing_domain = False
+    opt_in = True  # only with --zone and --compare-live
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         zones = ctx.dns.zones

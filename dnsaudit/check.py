@@ -27,14 +27,18 @@ from __future__ import annotations
 import abc
 import asyncio
 import inspect
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
-from dnsaudit.net.dns import DnsAnswer, DnsClient
-from dnsaudit.net.tls import TlsProber
-from dnsaudit.net.web import WebClient
+from dnsaudit.net.dns import DnsAnswer
+from dnsaudit.net.protocols import Resolver, Tls, Web
+
+__all__ = ["Check", "CheckContext", "Resolver", "Settings", "Tls", "Web", "txt_record", "txt_value", "zone_record"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,26 +59,28 @@ class Settings:
 class CheckContext:
     """Everything a check may use: its domain's row, the shared clients, the settings.
 
-    ``web`` and ``tls`` are None when the run makes no HTTP(S)/TLS connections (then checks
-    that need them report ``skip``).
+    The clients are protocols (``Resolver``, ``Web``, ``Tls``): the run passes its real ones,
+    a test passes the fakes of ``dnsaudit.testing``. ``web`` and ``tls`` are None when the run
+    makes no HTTP(S)/TLS connections (then checks that need them report ``skip``).
     """
 
     entry: DomainEntry
-    dns: DnsClient
+    dns: Resolver
     settings: Settings = field(default_factory=Settings)
-    web: WebClient | None = None
-    tls: TlsProber | None = None
-    live: DnsClient | None = None  # with --zone --compare-live: the resolver without the planned zones
-    _shared: dict = field(default_factory=dict, repr=False)
+    web: Web | None = None
+    tls: Tls | None = None
+    live: Resolver | None = None  # with --zone --compare-live: the resolver without the planned zones
+    _shared: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict, repr=False)
 
-    async def shared(self, key: tuple, compute):
+    async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """Single-flight memo for this domain's checks (its SPF include tree, say): the first
         asker computes ``compute()``, the others await the same result, and it is let go with
         the domain."""
         task = self._shared.get(key)
         if task is None:
             task = self._shared[key] = asyncio.ensure_future(compute())
-        return await asyncio.shield(task)
+        result: T = await asyncio.shield(task)
+        return result
 
     def no_probes(self) -> str:
         """The skip message of a check that needs network probes this run does not make."""
@@ -97,7 +103,13 @@ class Check(abc.ABC):
     severity: ClassVar[Severity] = Severity.MEDIUM
     references: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "1"  # bump when the logic changes, so drift can tell why
-    requires_existing_domain: ClassVar[bool] = True  # skipped when domain.exists fails
+    # A gate runs before the domain's other checks; when it fails, those that set
+    # ``requires_existing_domain`` are skipped with ``gate_skip_message`` (domain.exists).
+    gates_domain: ClassVar[bool] = False
+    gate_skip_message: ClassVar[str] = "Skipped: the domain does not exist."
+    requires_existing_domain: ClassVar[bool] = True  # skipped when a gate of the domain fails
+    # Left out of a run unless the run opts in (zone.changes needs --zone and --compare-live).
+    opt_in: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def run(self, ctx: CheckContext) -> list[Finding]:
@@ -116,37 +128,57 @@ class Check(abc.ABC):
         return doc.partition("\n")[2].strip()
 
     # -- building findings -----------------------------------------------------------
+    # Every field is a keyword, so a misspelt one (``remedation=``) is an error for the
+    # type checker and a TypeError at the call, in the plugin author's own test.
 
-    def finding(self, status: Status, message: str, **fields) -> Finding:
-        return Finding(self.id, self.area, fields.pop("severity", self.severity), status, message, **fields)
+    def finding(self, status: Status, message: str, *, observed: str = "", expected: str = "",
+                remediation: str = "", evidence: Sequence[str] = (), severity: Severity | None = None,
+                reason: ErrorReason | None = None) -> Finding:
+        """A finding of this check; ``severity`` defaults to the check's."""
+        return Finding(self.id, self.area, self.severity if severity is None else severity, status, message, observed=observed,
+                       expected=expected, remediation=remediation, evidence=tuple(evidence), reason=reason)
 
-    def passed(self, message: str, **fields) -> Finding:
-        return self.finding(Status.PASS, message, **fields)
+    def passed(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
+               evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        return self.finding(Status.PASS, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity)
 
-    def info(self, message: str, **fields) -> Finding:
-        return self.finding(Status.INFO, message, **fields)
+    def info(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
+             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        return self.finding(Status.INFO, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity)
 
-    def warn(self, message: str, **fields) -> Finding:
-        return self.finding(Status.WARN, message, **fields)
+    def warn(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
+             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        return self.finding(Status.WARN, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity)
 
-    def fail(self, message: str, **fields) -> Finding:
-        return self.finding(Status.FAIL, message, **fields)
+    def fail(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
+             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        return self.finding(Status.FAIL, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity)
 
-    def skip(self, message: str, **fields) -> Finding:
-        return self.finding(Status.SKIP, message, **fields)
+    def skip(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
+             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        return self.finding(Status.SKIP, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity)
 
-    def error(self, message: str, reason: ErrorReason, **fields) -> Finding:
-        return self.finding(Status.ERROR, message, reason=reason, **fields)
+    def error(self, message: str, reason: ErrorReason, *, observed: str = "", expected: str = "",
+              remediation: str = "", evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+        """Could not test: ``reason`` says why (timeout, servfail, ...), never a pass or "missing"."""
+        return self.finding(Status.ERROR, message, observed=observed, expected=expected, remediation=remediation,
+                            evidence=evidence, severity=severity, reason=reason)
 
-    def could_not_test(self, answer: DnsAnswer, what: str, **fields) -> Finding:
+    def could_not_test(self, answer: DnsAnswer, what: str, *, observed: str = "", expected: str = "",
+                       remediation: str = "") -> Finding:
         """The error finding for a DNS question that got no usable answer."""
         detail = f" ({answer.detail})" if answer.detail else ""
         return self.error(
             f"Could not test {what}: the DNS query for {answer.name} {answer.rdtype} "
             f"ended in {answer.outcome.value.upper()}{detail}.",
             answer.outcome.error_reason,
+            observed=observed, expected=expected, remediation=remediation,
             evidence=(answer.describe(),),
-            **fields,
         )
 
 

@@ -14,12 +14,9 @@ from collections.abc import Callable, Sequence
 
 from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
-from dnsaudit.net.dns import DnsClient
-from dnsaudit.net.tls import TlsProber
-from dnsaudit.net.web import WebClient
+from dnsaudit.net.protocols import Resolver, Tls, Web
 from dnsaudit.scoring import score
 
-EXISTENCE_CHECK = "domain.exists"
 # A run keeps up to 50,000 DNS answers (and, in one process, every result), and each full
 # garbage collection walked all of them again: at 4,000 domains that was a fifth of the CPU.
 # Moving what exists out of the collector's sight every so many domains keeps collections to
@@ -51,22 +48,20 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
 
 
 async def audit_domain(
-    entry: DomainEntry, checks: Sequence[Check], dns: DnsClient, settings: Settings, web: WebClient | None = None,
-    tls: TlsProber | None = None,
-    live: DnsClient | None = None,
+    entry: DomainEntry, checks: Sequence[Check], dns: Resolver, settings: Settings, web: Web | None = None,
+    tls: Tls | None = None,
+    live: Resolver | None = None,
 ) -> DomainResult:
     started = time.monotonic()
     ctx = CheckContext(entry, dns, settings, web, tls, live)
     findings: list[Finding] = []
-    rest = list(checks)
-    gate = next((c for c in checks if c.id == EXISTENCE_CHECK), None)
-    if gate is not None:
-        rest.remove(gate)
+    rest = [c for c in checks if not c.gates_domain]
+    for gate in (c for c in checks if c.gates_domain):  # domain.exists: its failure moots the rest
         gate_findings = await run_check(gate, ctx)
         findings.extend(gate_findings)
         if any(f.status is Status.FAIL for f in gate_findings):
             skipped = [c for c in rest if c.requires_existing_domain]
-            findings.extend(c.skip("Skipped: the domain does not exist.") for c in skipped)
+            findings.extend(c.skip(gate.gate_skip_message) for c in skipped)
             rest = [c for c in rest if not c.requires_existing_domain]
     for result in await asyncio.gather(*(run_check(c, ctx) for c in rest)):
         findings.extend(result)
@@ -78,14 +73,14 @@ async def audit_domain(
 async def run_audit(
     entries: Sequence[DomainEntry],
     check_classes: Sequence[type[Check]],
-    dns: DnsClient,
+    dns: Resolver,
     settings: Settings,
     *,
     concurrency: int = 64,
     on_result: Callable[[DomainResult], None] | None = None,
-    web: WebClient | None = None,
-    tls: TlsProber | None = None,
-    live: DnsClient | None = None,
+    web: Web | None = None,
+    tls: Tls | None = None,
+    live: Resolver | None = None,
     keep: bool = True,
 ) -> list[DomainResult]:
     """Audit every entry; results come back in input order, ``on_result`` sees them as they finish.

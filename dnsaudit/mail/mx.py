@@ -20,7 +20,7 @@ class MxHost:
 
 def mx_hosts(answer: DnsAnswer) -> list[MxHost]:
     """MX records sorted by preference, then name."""
-    hosts = [MxHost(r.preference, r.exchange.to_text().rstrip(".").lower()) for r in answer.records]
+    hosts = [MxHost(r.preference, r.exchange) for r in answer.mx()]
     return sorted(hosts, key=lambda m: (m.preference, m.host))
 
 

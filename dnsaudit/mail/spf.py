@@ -22,7 +22,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
-from dnsaudit.net.dns import DnsAnswer, DnsClient, Outcome
+from dnsaudit.net.dns import DnsAnswer, Outcome
+from dnsaudit.net.protocols import Resolver
 
 LOOKUP_LIMIT = 10  # §4.6.4: include, a, mx, ptr, exists and redirect
 VOID_LIMIT = 2  # §4.6.4: lookups that answer NXDOMAIN or nothing
@@ -69,11 +70,7 @@ class _Abort(Exception):
 
 def txt_strings(answer: DnsAnswer) -> list[tuple[str, tuple[str, ...]]]:
     """Each TXT record as (joined text, its strings). §3.3: strings join without spaces."""
-    records = []
-    for rdata in answer.records:
-        parts = tuple(s.decode("utf-8", errors="replace") for s in rdata.strings)
-        records.append(("".join(parts), parts))
-    return records
+    return [(record.text, record.strings) for record in answer.txt()]
 
 
 def is_spf(text: str) -> bool:
@@ -373,7 +370,7 @@ class SpfResult:
 class SpfEvaluator:
     """check_host() on the run's DnsClient. One instance can serve many evaluations."""
 
-    def __init__(self, dns: DnsClient) -> None:
+    def __init__(self, dns: Resolver) -> None:
         self.dns = dns
 
     async def record(self, domain: str) -> tuple[str, SpfRecord | str, DnsAnswer]:
@@ -498,8 +495,8 @@ class SpfEvaluator:
             mx = await self._query(req, target, "MX")
             if len(mx.records) > MX_ADDRESS_LIMIT:
                 raise _Abort(PERMERROR, f"mx:{target} has more than {MX_ADDRESS_LIMIT} MX records")
-            for record in mx.records:
-                host = record.exchange.to_text().rstrip(".")
+            for record in mx.mx():
+                host = record.exchange
                 if host and await self._address_match(req, host, term):
                     return True
             return False
@@ -516,8 +513,8 @@ class SpfEvaluator:
         length = (term.cidr4 if term.cidr4 is not None else 32) if req.ip.version == 4 else (
             term.cidr6 if term.cidr6 is not None else 128)
         answer = await self._query(req, host, rdtype)
-        for record in answer.records:
-            if req.ip in network(record.address, length):
+        for address in answer.addresses():
+            if req.ip in network(address, length):
                 return True
         return False
 
@@ -529,10 +526,9 @@ class SpfEvaluator:
             return []
         names = []
         rdtype = "A" if req.ip.version == 4 else "AAAA"
-        for record in answer.as_given()[:PTR_NAME_LIMIT]:  # the first ten as the server gave them
-            name = record.target.to_text().rstrip(".").lower()
+        for name in answer.names(given_order=True)[:PTR_NAME_LIMIT]:  # the first ten as the server gave them
             forward = await self._query(req, name, rdtype, void=False, temperror=False)
-            if any(ipaddress.ip_address(r.address) == req.ip for r in forward.records):
+            if any(ipaddress.ip_address(a) == req.ip for a in forward.addresses()):
                 names.append(name)
         return names
 

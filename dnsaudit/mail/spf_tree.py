@@ -13,7 +13,8 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from dnsaudit.model import ErrorReason
-from dnsaudit.net.dns import DnsClient, Outcome
+from dnsaudit.net.dns import Outcome
+from dnsaudit.net.protocols import Resolver
 from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
 
 MAX_DEPTH = 12
@@ -76,13 +77,13 @@ def tree_key(domain: str) -> tuple[str, str]:
     return ("spf-tree", domain.rstrip(".").lower())
 
 
-async def build_tree(dns: DnsClient, domain: str) -> SpfNode:
+async def build_tree(dns: Resolver, domain: str) -> SpfNode:
     """Fetch every record reachable from ``domain`` (each asked once through the client's cache)."""
     domain = domain.rstrip(".").lower()
     return await _node(SpfEvaluator(dns), dns, domain, "", ())
 
 
-async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:
+async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:
     if domain in stack:
         return SpfNode(domain, via, "loop", f"{domain} includes itself through {' > '.join(stack)}")
     if len(stack) >= MAX_DEPTH:
@@ -110,7 +111,7 @@ async def _node(evaluator: SpfEvaluator, dns: DnsClient, domain: str, via: str, 
     return node
 
 
-async def _void_targets(dns: DnsClient, domain: str, record: SpfRecord, evidence: list[str]) -> list[str]:
+async def _void_targets(dns: Resolver, domain: str, record: SpfRecord, evidence: list[str]) -> list[str]:
     """a: and mx: targets that answer nothing: each is a void lookup for every sender."""
     checks = []
     for term in record.directives:

@@ -19,8 +19,10 @@ import enum
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.exception
+import dns.name
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -122,6 +124,37 @@ def system_nameservers() -> list[Nameserver]:
     return [Nameserver(str(ns)) for ns in resolver.nameservers]
 
 
+@dataclass(frozen=True, slots=True)
+class MxRecord:
+    """One MX record (RFC 5321 §5.1)."""
+
+    preference: int
+    exchange: str  # lower case, no trailing dot; "" for the null MX "." (RFC 7505)
+
+
+@dataclass(frozen=True, slots=True)
+class SrvRecord:
+    """One SRV record (RFC 2782)."""
+
+    priority: int
+    weight: int
+    port: int
+    target: str  # lower case, no trailing dot; "" for "." (the service is not offered)
+    text: str  # the record in zone-file form, as published
+
+
+@dataclass(frozen=True, slots=True)
+class TxtRecord:
+    """One TXT record: its character-strings and their concatenation (RFC 7208 §3.3)."""
+
+    text: str  # the strings joined without spaces
+    strings: tuple[str, ...]  # each decoded as UTF-8 (invalid octets replaced)
+
+
+def _host(name: dns.name.Name) -> str:
+    return name.to_text().rstrip(".").lower()
+
+
 @dataclass(frozen=True, slots=True)  # a run keeps ~17 per domain: no __dict__ each
 class DnsAnswer:
     """The classified answer to one question.
@@ -174,6 +207,45 @@ class DnsAnswer:
                 line += f" ({'; '.join(self.notes)})"
             object.__setattr__(self, "_line", line)
         return self._line
+
+    # -- typed records: checks read these, never dnspython's rdata ---------------------
+    # Each keeps the order of ``records`` (sorted by text) and is empty unless ``ok``.
+
+    @property
+    def cname_chain(self) -> tuple[str, ...]:
+        """The names the CNAME chain went through after the asked one, without trailing dots."""
+        return tuple(n.rstrip(".") for n in self.chain[1:])
+
+    def mx(self) -> tuple[MxRecord, ...]:
+        """The MX records of an MX answer."""
+        return tuple(MxRecord(r.preference, _host(r.exchange)) for r in self._typed("MX"))
+
+    def srv(self) -> tuple[SrvRecord, ...]:
+        """The SRV records of an SRV answer."""
+        return tuple(SrvRecord(r.priority, r.weight, r.port, _host(r.target), r.to_text()) for r in self._typed("SRV"))
+
+    def txt(self) -> tuple[TxtRecord, ...]:
+        """The TXT records of a TXT answer."""
+        records = []
+        for r in self._typed("TXT"):
+            strings = tuple(s.decode("utf-8", errors="replace") for s in r.strings)
+            records.append(TxtRecord("".join(strings), strings))
+        return tuple(records)
+
+    def addresses(self) -> tuple[str, ...]:
+        """The addresses of an A or AAAA answer, as text."""
+        return tuple(str(r.address) for r in self._typed("A", "AAAA"))
+
+    def names(self, *, given_order: bool = False) -> tuple[str, ...]:
+        """The target names of a CNAME, PTR or NS answer: lower case, no trailing dot; with
+        ``given_order`` in the order the server sent them (RFC 7208 §5.5 takes the first ten PTRs)."""
+        self._typed("CNAME", "PTR", "NS")
+        return tuple(_host(r.target) for r in (self.as_given() if given_order else self.records))
+
+    def _typed(self, *rdtypes: str) -> tuple[Any, ...]:
+        if self.rdtype.upper() not in rdtypes:
+            raise ValueError(f"{self.rdtype} answer for {self.name} asked for {'/'.join(rdtypes)} records")
+        return self.records
 
 
 @dataclass

@@ -22,6 +22,7 @@ import httpx
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsClient
+from dnsaudit.net.protocols import Resolver
 
 MAX_BODY = 64 * 1024
 PER_HOST = 4  # connections at once to one address: an audit must not look like a flood
@@ -46,7 +47,7 @@ class Resolved:
     reason: ErrorReason | None = None
 
 
-async def resolve_addresses(dns: DnsClient, host: str) -> Resolved:
+async def resolve_addresses(dns: Resolver, host: str) -> Resolved:
     """The host's A and AAAA addresses through the run's shared resolver."""
     a, aaaa = await dns.addresses(host)
     found = (*a.texts, *aaaa.texts)
