@@ -101,15 +101,16 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> InputResult:
             for i, cell in enumerate(cells)
             if i not in mapping and cell.strip()
         )
+        before = len(result.issues)
         entry = _entry(number, values, extra, result)
-        if entry is None:
-            continue
-        if entry.domain in by_domain:
+        if entry is not None and entry.domain in by_domain:
             index = by_domain[entry.domain]
             result.entries[index] = _merge(result.entries[index], entry, result)
-        else:
+        elif entry is not None:
             by_domain[entry.domain] = len(result.entries)
             result.entries.append(entry)
+        if values.get("client"):  # so that a per-client report lists its own rows' issues only
+            result.issues[before:] = [replace(i, client=values["client"]) for i in result.issues[before:]]
     return result
 
 

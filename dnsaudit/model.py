@@ -223,9 +223,11 @@ class InputIssue:
     level: str  # "error" (row not audited or value rejected) or "warning" (normalised)
     message: str
     value: str = ""
+    client: str = ""  # the row's client column: a per-client report shows that client's rows only
 
     def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "level": self.level, "message": self.message, "value": self.value}
+        return {"row": self.row, "level": self.level, "message": self.message, "value": self.value,
+                "client": self.client}
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "input"

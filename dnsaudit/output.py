@@ -14,7 +14,6 @@ from dnsaudit.model import AuditRun
 from dnsaudit.registry import OWN_DISTRIBUTION, PluginError, report_writers
 
 DEFAULT_TITLE = "Microsoft 365 mail readiness"
-NO_CLIENT = "(no client)"
 
 
 def available_formats() -> list[str]:
@@ -47,16 +46,37 @@ def load_writers(formats: list[str]) -> list:
 
 def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str | None = None,
                   title: str = DEFAULT_TITLE, processes: int = 1) -> list[Path]:
-    """Write every report; with ``split_by="client"`` also one set per client under clients/.
+    """Write every report; with ``split_by="client"`` also one set per client under clients/
+    (see ``reports.split`` for the folder names) and ``clients/index.csv``.
 
+    Reports for people get the run as ``reports.scope`` cuts it: file names instead of local
+    paths, and per client nothing of another client. results.json gets the run as it is.
     With ``processes`` > 1 (and ``os.fork``), the formats are written side by side in forked
     copies of this process, which inherit the results instead of receiving them. A run whose
     domains are packed (``PackedResults``) is read one domain at a time by every writer.
     """
-    tasks = [functools.partial(_write_format, w, run, out_dir, split_by, title) for w in writers]
+    from dnsaudit.reports.split import index_csv, plan_folders, unicode_names_work
+    from dnsaudit.reports.view import domain_rows
+
+    folders = []
+    if split_by == "client":
+        rows = sorted(domain_rows(run), key=lambda r: r.index)  # computed once, inherited by forked writers
+        clients_dir = out_dir / "clients"
+        folders = plan_folders([r.entry for r in rows], unicode_names_work(clients_dir))
+        for folder in folders:
+            (clients_dir / folder.folder).mkdir(parents=True, exist_ok=True)
+    tasks = [functools.partial(_write_format, w, run, out_dir, folders, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
-        return _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
-    return [path for task in tasks for path in task()]
+        written = _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
+    else:
+        written = [path for task in tasks for path in task()]
+    if split_by == "client":
+        from dnsaudit.reports.base import write_atomic
+
+        index = out_dir / "clients" / "index.csv"
+        write_atomic(index, index_csv(folders, [r.score.verdict for r in rows]))
+        written.append(index)
+    return written
 
 
 # Relative CPU cost of each format on the same run (measured on 4,000 domains), to share them out.
@@ -64,23 +84,18 @@ REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1}
 CHILD_PRIVATE_MB: list[float] = []  # memory of their own of the last forked report writers (--stats)
 
 
-def _write_format(writer, run: AuditRun, out_dir: Path, split_by: str | None, title: str) -> list[Path]:
-    from dnsaudit.reports.view import slug
+def _write_format(writer, run: AuditRun, out_dir: Path, folders: list, title: str) -> list[Path]:
+    from dnsaudit.reports.scope import run_for_client, run_for_people
+    from dnsaudit.reports.view import domain_rows
 
-    written = [writer.write(run, out_dir, title)]
-    if split_by == "client" and writer.format != "json":
-        groups: dict[str, list] = {}
-        for d in run.domains:
-            groups.setdefault(d.entry.client or NO_CLIENT, []).append(d)
-        used: set[str] = set()
-        for client, domains in sorted(groups.items()):
-            name = slug(client if client != NO_CLIENT else "no-client")
-            while name.lower() in used:  # two clients whose names slug alike
-                name += "_"
-            used.add(name.lower())
-            folder = out_dir / "clients" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            written.append(writer.write(run.subset(domains), folder, f"{title} — {client}"))
+    if writer.format == "json":  # for machines: everything, paths included; never split
+        return [writer.write(run, out_dir, title)]
+    written = [writer.write(run_for_people(run), out_dir, title)]
+    if folders:
+        entries = [r.entry for r in sorted(domain_rows(run), key=lambda r: r.index)]
+        for folder in folders:
+            client_run = run_for_client(run, folder.client, folder.indices, entries)
+            written.append(writer.write(client_run, out_dir / "clients" / folder.folder, f"{title} — {folder.shown}"))
     return written
 
 
