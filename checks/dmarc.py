@@ -69,16 +69,23 @@ class DmarcRecord(Check):
                     problems.append(f"{tag} URI '{uri}' is not a mailto: address")
         if problems:
             return [self.fail("The DMARC record is invalid: " + "; ".join(problems) + ".", observed=text,
-                              expected="v=DMARC1; p=...; rua=mailto:...", evidence=evidence)]
+                              expected="v=DMARC1; p=...; rua=mailto:...", remediation=starter, evidence=evidence)]
         findings = []
         if policy == "none":
+            # The same record with p=quarantine (a subdomain inheriting sp=none: a record of its own).
+            fixed = (_with_tag(text, "p", "quarantine") if not inherited
+                     else "v=DMARC1; p=quarantine" + (f"; rua={tags['rua']}" if tags.get("rua") else ""))
             findings.append(self.warn(f"DMARC policy is {'sp' if inherited and tags.get('sp') else 'p'}=none"
                                       f"{f' (inherited from {inherited})' if inherited else ''}: it monitors but "
                                       "does not protect against spoofing.",
-                                      observed=text, expected="p=quarantine or p=reject", evidence=evidence))
+                                      observed=text, expected="p=quarantine or p=reject",
+                                      remediation=txt_record(name, fixed), evidence=evidence))
         if sub and STRENGTH[sub] < STRENGTH[policy]:
+            owner = f"_dmarc.{inherited}" if inherited else name
             findings.append(self.warn(f"Subdomains get a weaker policy (sp={sub}) than the domain (p={policy}).",
-                                      observed=text, evidence=evidence))
+                                      observed=text, expected=f"sp={policy} (or no sp)",
+                                      remediation=txt_record(owner, _with_tag(text, "sp", policy)),
+                                      evidence=evidence))
         if "rua" not in tags:
             findings.append(self.info("No rua address: you receive no aggregate reports.", observed=text,
                                       evidence=evidence))
@@ -89,3 +96,13 @@ class DmarcRecord(Check):
         return findings or [self.passed(f"DMARC policy p={policy} is published{source}.", observed=text,
                                         evidence=evidence)]
 
+
+def _with_tag(text: str, tag: str, value: str) -> str:
+    """The DMARC record with ``tag`` set to ``value`` (in its place, or after ``p``), other tags kept."""
+    parts = [p.strip() for p in text.split(";") if p.strip()]
+    names = [p.split("=", 1)[0].strip().lower() for p in parts]
+    if tag in names:
+        parts[names.index(tag)] = f"{tag}={value}"
+    else:
+        parts.insert(names.index("p") + 1 if "p" in names else 1, f"{tag}={value}")
+    return "; ".join(parts)

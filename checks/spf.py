@@ -207,18 +207,23 @@ class SpfPolicy(SpfCheck):
         all_term = record.all_term
         if all_term is not None:
             q = all_term.qualifier
+            fixed = txt_record(ctx.domain, _ending_with_fail(record.text))
             if q == "+":
                 findings.append(self.fail(f"'{all_term.text}' authorises every server on the internet to send as "
-                                          "this domain.", observed=all_term.text, expected="-all", evidence=evidence))
+                                          "this domain.", observed=all_term.text, expected="-all", remediation=fixed,
+                                          evidence=evidence))
             elif q == "?":
                 findings.append(self.warn("'?all' makes the record say nothing about unlisted senders.",
-                                          observed=all_term.text, expected="-all", evidence=evidence))
+                                          observed=all_term.text, expected="-all", remediation=fixed,
+                                          evidence=evidence))
             elif q == "~":
                 findings.append(self.info("The record ends with '~all' (soft fail); use '-all' once every sender is "
                                           "listed.", observed=all_term.text, expected="-all", evidence=evidence))
         elif record.modifier("redirect") is None:
             findings.append(self.warn("The record has no 'all' term: unlisted senders get 'neutral'.",
-                                      observed=record.text, expected="... -all", evidence=evidence))
+                                      observed=record.text, expected="... -all",
+                                      remediation=txt_record(ctx.domain, _ending_with_fail(record.text)),
+                                      evidence=evidence))
         for term in record.directives:
             if term.name == "ptr":
                 findings.append(self.warn(f"'{term.text}' uses the deprecated ptr mechanism.", observed=term.text,
@@ -229,6 +234,12 @@ class SpfPolicy(SpfCheck):
                                           observed=term.text, evidence=evidence))
         return findings or [self.passed("The record ends with -all and uses no risky terms.", observed=record.text,
                                         evidence=evidence)]
+
+
+def _ending_with_fail(text: str) -> str:
+    """The record with its ``all`` term (or, without one, its end) made ``-all`` (RFC 7208 §5.1)."""
+    terms = [t for t in text.split() if t.lstrip("+-~?").lower() != "all"]
+    return " ".join([*terms, "-all"])
 
 
 class SpfMicrosoft365(SpfCheck):
