@@ -32,6 +32,7 @@ import textwrap
 from pathlib import Path
 
 from dnsaudit import __version__
+from dnsaudit.text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
@@ -241,7 +242,9 @@ def _globs(values: list[str]) -> list[str]:
 
 
 def err(message: str) -> None:
-    print(f"dnsaudit: {message}", file=sys.stderr)
+    """An error or warning line on stderr; input and DNS values in it cannot drive the terminal."""
+    lines = message.split("\n")  # a worker's traceback keeps its lines
+    print("\n".join(printable(line, 2000) for line in [f"dnsaudit: {lines[0]}", *lines[1:]]), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -415,7 +418,7 @@ def cmd_audit(args) -> int:
         err(str(exc))
         return EXIT_USAGE
     for issue in inputs.issues:
-        print(f"{args.input}: {issue}", file=sys.stderr)
+        print(printable(f"{args.input}: {issue}", 2000), file=sys.stderr)
     if not inputs.entries:
         err(f"no domain in {args.input} can be audited ({len(inputs.errors)} rows with errors)")
         return EXIT_USAGE

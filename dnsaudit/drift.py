@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from dnsaudit.model import AuditRun, DomainResult, Status
 from dnsaudit.scoring import per_check
+from dnsaudit.text import printable
 
 EXIT_NO_CHANGE, EXIT_CHANGED, EXIT_REGRESSED = 0, 4, 5
 LEVEL = {Status.SKIP: 0, Status.PASS: 0, Status.INFO: 0, Status.WARN: 1, Status.FAIL: 2}
@@ -99,13 +100,14 @@ class Drift:
         return "regressed" if self.regressed else "changed" if self.changed else "no change"
 
     def lines(self) -> list[str]:
+        """The comparison for a terminal: one line each, every remote value through ``printable``."""
         out = [f"Compared with run {self.before_run} ({self.before_started}): {self.verdict}."]
         out += [f"  + domain added: {d}" for d in self.added]
         out += [f"  - domain removed: {d}" for d in self.removed]
         out += [("  ! " if c.regression else "    ") + c.line() for c in self.changes]
         out += [f"    {s.domain}  score {_score(s.before)} -> {_score(s.after)} ({s.verdict_before} -> {s.verdict_after})"
                 for s in self.scores]
-        return out
+        return [printable(line, 1000) for line in out]
 
     def to_dict(self) -> dict:
         return {
@@ -199,5 +201,4 @@ def _score(points: int | None) -> str:
 
 
 def _short(text: str, limit: int = 90) -> str:
-    text = text.replace("\n", " / ") or "(none)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return printable(text.replace("\n", " / ") or "(none)", limit)

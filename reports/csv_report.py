@@ -2,7 +2,9 @@
 
 UTF-8 with a BOM so Excel shows non-ASCII names correctly. A value that a spreadsheet
 would execute (starting with ``= + - @``, tab or carriage return) is prefixed with a
-single quote, the OWASP rule for CSV injection; the original is in results.json.
+single quote, the OWASP rule for CSV injection; the original is in results.json. Every
+text value is cleaned and capped first (``dnsaudit.text.report_text``): no NUL or ESC, bidi
+overrides shown as ``<U+202E>``, at most ``FIELD_LIMIT`` characters with the cut marked.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import io
 from dnsaudit.model import AuditRun
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings
+from dnsaudit.text import report_text
 
 COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "area", "severity", "status", "reason",
            "message", "observed", "expected", "remediation"]
 
 
 def neutralise(value: object) -> object:
+    if isinstance(value, str):
+        value = report_text(value)
     return "'" + value if looks_like_formula(value) else value
 
 

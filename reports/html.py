@@ -2,7 +2,9 @@
 
 Rendered with Jinja2 and autoescaping, so every DNS, HTTP or input value is shown as
 text. As a second line of defence the page carries a Content-Security-Policy that allows
-only its own script, by hash: even a value that escaped escaping could not run.
+only its own script, by hash: even a value that escaped escaping could not run. Every
+value printed passes ``dnsaudit.text.report_text`` first (the environment's ``finalize``):
+no NUL or ESC, bidi overrides shown as ``<U+202E>``, each value capped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from importlib import resources
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals
+from dnsaudit.text import report_text
 
 CHART_HEIGHT = 120
 CHART_TOP = 16  # room for the count above the tallest bar
@@ -55,8 +58,17 @@ class HtmlReport(ReportWriter):
 
         script = _template("report.js")
         digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+        css, script_markup = Markup(_template("report.css")), Markup(script)
+
+        def finalize(value):  # every {{ value }} but the page's own CSS and script
+            if value is css or value is script_markup or not isinstance(value, str):
+                return value
+            if isinstance(value, Markup):  # escaped already (a join of values, say)
+                return Markup(report_text(str(value), shown="&lt;U+{:04X}&gt;"))
+            return report_text(value)
+
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                 lstrip_blocks=True)
+                                 lstrip_blocks=True, finalize=finalize)
         template = env.from_string(_template("report.html.j2"))
         chunks = template.generate(
             title=title,
@@ -70,8 +82,8 @@ class HtmlReport(ReportWriter):
             ordered=ordered_findings,
             label=status_label,
             S=Status,
-            css=Markup(_template("report.css")),
-            script=Markup(script),
+            css=css,
+            script=script_markup,
             script_hash=f"sha256-{digest}",
         )
         for chunk in chunks:

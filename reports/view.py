@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, Score, Status, Verdict, count_totals
 from dnsaudit.scoring import top_problem
+from dnsaudit.text import report_text
 
 VERDICT_ORDER = {Verdict.BLOCKED: 0, Verdict.COULD_NOT_ASSESS: 1, Verdict.READY_WITH_WARNINGS: 2, Verdict.READY: 3}
 STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.INFO: 3, Status.SKIP: 4, Status.PASS: 5}
 STATUS_LABEL = {Status.ERROR: "could not test"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CELL_LIMIT = 32000  # Excel holds 32,767 characters per cell
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _EVIDENCE = re.compile(r"^(?P<name>\S+) (?P<type>[A-Z0-9]+)(?: \(CNAME (?P<chain>[^)]*)\))?: (?P<answer>.*)$")
 
 
@@ -109,15 +109,15 @@ def clients(run: AuditRun) -> list[str]:
 
 
 def spreadsheet_text(value: object) -> object:
-    """A value safe for a spreadsheet cell: no XML-illegal characters, capped length.
+    """A value safe for a spreadsheet cell: valid XML 1.0, no control characters, bidi controls
+    visible, capped below Excel's cell size (``dnsaudit.text.report_text``).
 
     Formula neutralisation is the writer's job (openpyxl marks the cell as a string; CSV
     prefixes a quote), because each format has its own way.
     """
     if not isinstance(value, str):
         return value
-    value = _ILLEGAL_XML.sub("\ufffd", value)
-    return value if len(value) <= CELL_LIMIT else value[: CELL_LIMIT - 1] + "…"
+    return report_text(value, CELL_LIMIT)
 
 
 def looks_like_formula(value: object) -> bool:
