@@ -1,8 +1,14 @@
 """Turning what people paste into a domain name: IDNs, URLs, e-mail addresses.
 
 Domains are kept as lower-case A-labels (UTS 46 mapping, as browsers and mail clients do)
-and shown to people in Unicode. Anything that had to be guessed (a URL's host, an
+and shown to people in Unicode. Anything that had to be guessed (a URL's domain, an
 address's domain part) is returned with a note, so the input row can carry a warning.
+
+A URL (``https://www.contoso.com/login``, copied from a browser) names a web host, not a
+mail domain: it is reduced to its registrable domain by the Public Suffix List
+(https://publicsuffix.org/list/, the ``publicsuffixlist`` package), so that ``www.`` or
+``login.`` in front does not become a domain that "does not exist". An e-mail address keeps
+its whole domain part: that is a mail domain as written.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 import idna
+
+from dnsaudit.mail.microsoft import TENANT_SUFFIXES
 
 LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -34,7 +43,9 @@ def normalise_domain(text: str) -> NormalisedDomain:
     if not raw:
         raise DomainError("the domain is empty")
     note = ""
+    url = False
     if "://" in raw:
+        url = True
         host = urlsplit(raw).hostname or ""
         note = f"a URL was given; using its host name {host!r}"
         raw = host
@@ -42,6 +53,7 @@ def normalise_domain(text: str) -> NormalisedDomain:
         raw = raw.rsplit("@", 1)[1]
         note = f"an e-mail address was given; using its domain {raw!r}"
     if "/" in raw or "?" in raw:
+        url = True
         host = urlsplit("//" + raw).hostname or ""
         note = f"a path was given; using its host name {host!r}"
         raw = host
@@ -68,8 +80,30 @@ def normalise_domain(text: str) -> NormalisedDomain:
     bad = next((label for label in labels if not LDH_LABEL.match(label)), None)
     if bad is not None:
         raise DomainError(f"{text.strip()!r} has an invalid label {bad!r} (letters, digits and inner hyphens only)")
+    if url:
+        registrable = registrable_domain(ascii_name)
+        if registrable != ascii_name:
+            note = f"a URL was given; using its registrable domain {registrable!r} (the host is {ascii_name!r})"
+            ascii_name = registrable
     try:
         unicode_name = idna.decode(ascii_name)
     except idna.IDNAError:
         unicode_name = ascii_name
     return NormalisedDomain(ascii_name, unicode_name, note)
+
+
+def registrable_domain(name: str) -> str:
+    """The public suffix plus one label (``www.contoso.co.uk`` -> ``contoso.co.uk``); a public
+    suffix itself is returned as it is. A tenant's initial domain (``contoso.onmicrosoft.com``)
+    is a domain of its own although the list does not say so: each tenant is a customer."""
+    for suffix in sorted(("mail.onmicrosoft.com", *TENANT_SUFFIXES), key=len, reverse=True):  # hybrid routing
+        if name.endswith("." + suffix):
+            return ".".join(name[: -len(suffix) - 1].split(".")[-1:] + [suffix])
+    return _public_suffixes().privatesuffix(name) or name
+
+
+@cache
+def _public_suffixes():
+    from publicsuffixlist import PublicSuffixList  # loads the list (~0.2 s): only when a URL is given
+
+    return PublicSuffixList()

@@ -9,15 +9,47 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
+
+from dnsaudit.model import InputIssue
+
+Row = tuple[int, list[str]]  # (row or line number as people see it, the cells as text)
 
 
 class InputError(Exception):
     """The input cannot be used at all; the message is one line for the user."""
 
 
-def read_rows(path: Path, sheet: str | None = None) -> list[tuple[int, list[str]]]:
-    """The rows of a CSV or .xlsx file. Raises InputError when the file is unusable."""
+class FormulaCell(str):
+    """A workbook formula cell without a saved value: empty text that remembers its formula."""
+
+    formula: str
+
+    def __new__(cls, formula: str) -> Self:
+        cell = super().__new__(cls, "")
+        cell.formula = formula
+        return cell
+
+
+@dataclass
+class RawInput:
+    rows: list[Row] = field(default_factory=list)
+    issues: list[InputIssue] = field(default_factory=list)  # rows lost in reading, the sheet chosen
+
+
+def read_rows(path: Path, sheet: str | None = None,
+              has_domains: Callable[[list[Row]], bool] = lambda rows: True) -> RawInput:
+    """The rows of a CSV or .xlsx file. Raises InputError when the file is unusable.
+
+    ``has_domains`` tells whether a workbook sheet's rows hold a domain column; it picks the
+    sheet when the first one has none (dnsaudit.inputs knows the column names, not this module).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -26,48 +58,173 @@ def read_rows(path: Path, sheet: str | None = None) -> list[tuple[int, list[str]
         raise InputError(f"input is a folder, not a file: {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if data.startswith(b"PK\x03\x04"):
-        return xlsx_rows(data, path, sheet)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+    kind = _kind(data)
+    if kind == "xlsx":
+        from dnsaudit.input_workbook import xlsx_rows
+
+        return xlsx_rows(data, path, sheet, has_domains)
+    if kind == "xls":
         raise InputError(f"{path} is an old binary Excel (.xls) file; save it as .xlsx or CSV")
-    else:
-        if sheet:
-            raise InputError("--sheet applies to .xlsx input only")
-        return csv_rows(decode(data, path))
+    if kind == "ods":
+        raise InputError(f"{path} is an OpenDocument spreadsheet; save it as .xlsx or CSV")
+    if kind:
+        raise InputError(f"{path} is not a CSV or Excel file (it looks like {kind})")
+    if sheet:
+        raise InputError("--sheet applies to .xlsx input only")
+    return csv_rows(decode(data, path))
+
+
+# Formats people pick by mistake ("the export", "the attachment"), by their first bytes.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "a program"),
+    (b"\xd0\xcf\x11\xe0", "xls"),  # OLE2 compound file: Excel 97-2003 (or another Office 97 file)
+)
+
+
+def _kind(data: bytes) -> str:
+    """'' for text, 'xlsx', 'xls', 'ods', or what the file looks like when it is no input at all."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(data)
+    return next((kind for magic, kind in _MAGIC if data.startswith(magic)), "")
+
+
+def _zip_kind(data: bytes) -> str:
+    """A zip is an .xlsx only when it holds a workbook part (ECMA-376 part 1, 12.3.23)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return "xlsx"  # a damaged workbook: openpyxl says what is wrong with it
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if b"opendocument.spreadsheet" in mimetype:
+        return "ods"
+    if any(n.startswith("word/") for n in names):
+        return "a Word document"
+    if any(n.startswith("ppt/") for n in names):
+        return "a PowerPoint file"
+    return "a zip archive"
 
 
 def decode(data: bytes, path: Path | str = "input") -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 (with or without BOM) or cp1252."""
+    """Decode UTF-8 (with or without BOM), UTF-16 (with or without BOM) or cp1252.
+
+    Without a BOM, UTF-16 is recognised by its NUL bytes all falling on one side of each
+    pair (ASCII-range text); NULs on both sides are binary data, not text, and so is a
+    text whose first characters are mostly control, unassigned or private-use characters.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    sample = data[:4096]
-    if len(sample) >= 4 and sample.count(b"\x00") >= len(sample) // 4:
-        odd_nuls = sample[1::2].count(b"\x00")
-        return data.decode("utf-16-le" if odd_nuls > len(sample) // 4 else "utf-16-be", errors="replace")
-    if b"\x00" in sample:
-        raise InputError(f"{path} looks like a binary file, not CSV or .xlsx")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data[3:].decode("utf-8", errors="replace")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        sample = data[:4096]
+        even_nuls, odd_nuls = sample[0::2].count(b"\x00"), sample[1::2].count(b"\x00")
+        if len(sample) >= 4 and min(even_nuls, odd_nuls) <= len(sample) // 100 < max(even_nuls, odd_nuls) \
+                and max(even_nuls, odd_nuls) >= len(sample) // 4:
+            text = data.decode("utf-16-le" if odd_nuls > even_nuls else "utf-16-be", errors="replace")
+        elif b"\x00" in sample:
+            raise InputError(f"{path} is not a CSV or Excel file (it holds binary data)")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("cp1252", errors="replace")
+    if _looks_binary(text[:4096]):
+        raise InputError(f"{path} is not a CSV or Excel file (it holds binary data)")
+    return text
 
 
-def csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """(line number where the record starts, cells) for every record of a CSV text."""
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-    delimiter = _delimiter(first)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, line = [], 1
+def _looks_binary(sample: str) -> bool:
+    """More than 1 in 50 characters that no text holds: controls, unassigned, surrogates, private use."""
+    odd = sum(1 for c in sample if c not in "\t\r\n" and (c == "\ufffd" or unicodedata.category(c) in _NOT_TEXT))
+    return odd * 50 > len(sample)
+
+
+_NOT_TEXT = {"Cc", "Cs", "Co", "Cn"}
+SEP_HINT = re.compile(r'\A"?sep=(.)"?\r?\n', re.IGNORECASE)  # Excel's delimiter line, e.g. "sep=;"
+FIELD_CAP = 10 * 1024 * 1024  # characters in one CSV field; past it the row is reported, the rest read
+
+
+def csv_rows(text: str) -> RawInput:
+    """(line number where the record starts, cells) for every record of a CSV text.
+
+    A first line ``sep=;`` (Excel writes it, and honours it when opening) names the delimiter
+    and is not a row. A field over FIELD_CAP characters costs its row (an error with the line
+    number), not the file; a quote left open makes the rest of the file one field, and the
+    error says so.
+    """
+    result = RawInput()
+    first_line = 1
+    hint = SEP_HINT.match(text)
+    if hint:
+        delimiter = hint[1]
+        text, first_line = text[hint.end():], 2
+    else:
+        first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+        delimiter = _delimiter(first)
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    previous_cap = csv.field_size_limit(FIELD_CAP)
     try:
-        for cells in reader:
-            rows.append((line, cells))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(f"cannot parse the CSV near line {reader.line_num}: {exc}") from None
-    return rows
+        while True:
+            start = first_line + lines.count
+            lines.record.clear()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "field larger than field limit" not in str(exc):
+                    raise InputError(f"cannot parse the CSV near line {start}: {exc}") from None
+                result.issues.append(InputIssue(start, "error", _oversized(lines, start, first_line)))
+                continue
+            result.rows.append((start, cells))
+    finally:
+        csv.field_size_limit(previous_cap)
+    return result
+
+
+def _oversized(lines: _Lines, start: int, first_line: int) -> str:
+    """Skip the rest of an oversized record and describe it."""
+    quotes = sum(line.count('"') for line in lines.record)
+    while quotes % 2:  # the reader stopped inside a quoted field: its other lines are not rows
+        try:
+            quotes += next(lines).count('"')
+        except StopIteration:
+            break
+    end = first_line + lines.count - 1
+    where = f" (lines {start}-{end}: a quote left open?)" if end > start else ""
+    return f"a cell is larger than {FIELD_CAP // (1024 * 1024)} MiB{where}; row not audited"
+
+
+class _Lines:
+    """The CSV text's lines, counted, with the lines of the record being read kept."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.count = 0
+        self.record: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._lines.readline()
+        if not line:
+            raise StopIteration
+        self.count += 1
+        self.record.append(line)
+        return line
 
 
 def _delimiter(line: str) -> str:
@@ -80,28 +237,3 @@ def _delimiter(line: str) -> str:
     counts = {d: outside.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
-
-
-def xlsx_rows(data: bytes, path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
-    import openpyxl  # imported here: CSV users never pay for it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputError(f"cannot open {path} as an Excel workbook: {exc}") from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(f"{path} has no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        rows = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            rows.append((number, ["" if v is None else _cell_text(v) for v in values]))
-        return rows
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dnsaudit.domains import DomainError, normalise_domain
-from dnsaudit.input_files import InputError, read_rows
+from dnsaudit.input_files import FormulaCell, InputError, Row, read_rows
 from dnsaudit.mail.microsoft import TENANT_SUFFIXES
 from dnsaudit.model import Cloud, DomainEntry, InputIssue, Phase
 
 MAX_CELL = 2000  # characters kept from a free-text cell
+HEADER_SEARCH = 10  # non-blank rows searched for the header (title rows above it)
 
 # canonical column -> accepted header spellings (compared lower case, letters and digits only)
 COLUMNS = {
@@ -69,7 +71,14 @@ def _key(header: str) -> str:
 
 def read_input(path: str | Path, sheet: str | None = None) -> InputResult:
     """Read and validate a domain list. Raises InputError when the file is unusable."""
-    return parse_rows(read_rows(Path(path), sheet))
+    raw = read_rows(Path(path), sheet, has_domains=has_domain_column)
+    return parse_rows(raw.rows, raw.issues)
+
+
+def has_domain_column(rows: list[Row]) -> bool:
+    """Whether these rows would be read as a domain list (a workbook sheet is chosen by it)."""
+    meaningful = [(n, cells) for n, cells in rows if not _skippable(cells)]
+    return bool(meaningful) and (_header_index(meaningful) is not None or _headerless(meaningful[0][1]))
 
 
 # -- interpreting rows --------------------------------------------------------------------
@@ -77,14 +86,45 @@ def read_input(path: str | Path, sheet: str | None = None) -> InputResult:
 
 def _skippable(cells: list[str]) -> bool:
     stripped = [c.strip() for c in cells]
+    if any(isinstance(c, FormulaCell) for c in cells):
+        return False  # looks blank, but is a formula without its value: the row must say so
     return not any(stripped) or stripped[0].startswith("#")
 
 
-def parse_rows(rows: list[tuple[int, list[str]]]) -> InputResult:
-    result = InputResult()
+def _header_index(meaningful: list[Row]) -> int | None:
+    """The first of the first HEADER_SEARCH non-blank rows with a domain column (title rows above it)."""
+    for index, (_, cells) in enumerate(meaningful[:HEADER_SEARCH]):
+        if any(ALIASES.get(_key(cell)) == "domain" for cell in cells):
+            return index
+    return None
+
+
+def _headerless(first: list[str]) -> bool:
+    """A single column of domains, no header: the first row's one cell is a domain."""
+    non_empty = [c for c in first if c.strip()]
+    if len(non_empty) != 1:
+        return False
+    try:
+        normalise_domain(non_empty[0])
+    except DomainError:
+        return False
+    return True
+
+
+def parse_rows(rows: list[Row], issues: Iterable[InputIssue] = ()) -> InputResult:
+    result = InputResult(issues=list(issues))
     meaningful = [(n, cells) for n, cells in rows if not _skippable(cells)]
     if not meaningful:
         raise InputError("the input holds no domains")
+    index = _header_index(meaningful)
+    if index:
+        titles = meaningful[:index]
+        meaningful = meaningful[index:]
+        above = f"row {titles[0][0]}" if len(titles) == 1 else f"rows {titles[0][0]}-{titles[-1][0]}"
+        title = next(c.strip() for c in titles[0][1] if c.strip())[:80]
+        result.issues.append(InputIssue(meaningful[0][0], "warning", f"header taken from row {meaningful[0][0]}, "
+                                        f"the first with a domain column; {above} above it read as a title "
+                                        f"({title!r}), not as domains"))
     header_row, header = meaningful[0]
     mapping = _header_mapping(header, header_row, result)
     data = meaningful[1:]
@@ -95,6 +135,8 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> InputResult:
     names = [] if mapping == {0: "domain"} and data is meaningful else [h.strip() for h in header]
     by_domain: dict[str, int] = {}
     for number, cells in data:
+        if not _formulas_known(number, cells, mapping, names, result):
+            continue
         values = {canonical: cells[i].strip()[:MAX_CELL] for i, canonical in mapping.items() if i < len(cells)}
         extra = tuple(
             (names[i] if i < len(names) and names[i] else f"column {i + 1}", cell.strip()[:MAX_CELL])
@@ -134,16 +176,31 @@ def _header_mapping(header: list[str], row: int, result: InputResult) -> dict[in
             result.issues.append(InputIssue(row, "warning", "columns not used by dnsaudit (kept as extra data): "
                                             + ", ".join(unknown)))
         return mapping
-    non_empty = [c for c in header if c.strip()]
-    if len(non_empty) == 1 and not mapping:
-        try:
-            normalise_domain(non_empty[0])
-            return None
-        except DomainError:
-            pass
+    if not mapping and _headerless(header):
+        return None
     found = ", ".join(repr(c.strip()) for c in header if c.strip()) or "none"
     raise InputError(f"no domain column in the header on row {row} (found {found}); "
                      "name it 'domain' (or Domain, DomainName, Domain Name)")
+
+
+def _formulas_known(row: int, cells: list[str], mapping: dict[int, str], names: list[str],
+                    result: InputResult) -> bool:
+    """False (with an error) when a column dnsaudit uses holds a formula without a saved value."""
+    ok = True
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, FormulaCell):
+            continue
+        column = names[i] if i < len(names) and names[i] else f"column {i + 1}"
+        formula = cell.formula[:200]
+        if i in mapping:
+            result.issues.append(InputIssue(row, "error", f"the {column} cell is a formula ({formula}) with no saved "
+                                            "value; row not audited (open and save the file in Excel, or paste "
+                                            "values)", formula))
+            ok = False
+        else:
+            result.issues.append(InputIssue(row, "warning", f"the {column} cell is a formula ({formula}) with no "
+                                            "saved value; left out", formula))
+    return ok
 
 
 def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> DomainEntry | None:
@@ -209,7 +266,7 @@ def _relay_ips(row: int, text: str, issues: list[InputIssue]) -> tuple[str, ...]
 
 def _cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
     text = text.strip()
-    if not text or re.search(r"[\\/]|\.(pem|crt|cer)$", text, re.I):
+    if not text or re.search(r"[\\/]|\.(pem|crt|cer)$", text, re.IGNORECASE):
         return text  # empty, or a certificate file path
     host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
     if port and (not port.isdigit() or not 0 < int(port) < 65536):

@@ -104,6 +104,112 @@ def test_xlsx_input(tmp_path):
         read_input(path, sheet="Nope")
 
 
+def test_sheet_name_is_matched_without_regard_to_case(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.create_sheet("Client Domains").append(["domain"])
+    book["Client Domains"].append(["contoso.com"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    result = read_input(path, sheet="client DOMAINS")
+    assert domains(result) == ["contoso.com"] and result.issues == []
+
+
+def test_domains_on_another_sheet_are_found_and_the_sheet_named(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Summary"
+    book.active.append(["ACME MSP", "42 domains"])
+    book.create_sheet("Chart data").append(["month", "count"])
+    book.create_sheet("Domains").append(["Domain", "Client"])
+    book["Domains"].append(["contoso.com", "Contoso"])
+    path = tmp_path / "inventory.xlsx"
+    book.save(path)
+    result = read_input(path)
+    assert domains(result) == ["contoso.com"] and result.entries[0].client == "Contoso"
+    (issue,) = result.issues
+    assert issue.level == "warning"
+    assert "first sheet 'Summary' has no domain column" in issue.message and "'Domains'" in issue.message
+    assert "--sheet" in issue.message
+
+
+def test_several_sheets_with_domains_name_them_and_suggest_sheet(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Summary"
+    book.active.append(["ACME MSP"])
+    for name in ("Contoso", "Fabrikam"):
+        book.create_sheet(name).append(["domain"])
+        book[name].append([f"{name.lower()}.com"])
+    path = tmp_path / "inventory.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        read_input(path)
+    message = str(caught.value)
+    assert "'Summary'" in message and "'Contoso', 'Fabrikam'" in message and "--sheet" in message
+    assert domains(read_input(path, sheet="fabrikam")) == ["fabrikam.com"]
+
+
+def test_first_sheet_with_a_domain_column_is_used_as_before(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["domain"])
+    book.active.append(["contoso.com"])
+    book.create_sheet("Other").append(["domain"])
+    book["Other"].append(["fabrikam.com"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    result = read_input(path)
+    assert domains(result) == ["contoso.com"] and result.issues == []
+
+
+def _with_saved_values(path, values: dict[str, str]) -> None:
+    """Give formula cells the saved value Excel writes next to the formula: <c t="str"><f>..</f><v>..</v></c>."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    for ref, value in values.items():
+        xml, count = re.subn(rf'<c r="{ref}"><f>(.*?)</f><v ?/>', rf'<c r="{ref}" t="str"><f>\1</f><v>{value}</v>', xml)
+        assert count == 1, ref
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_formula_cells_are_read_by_their_saved_values(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["domain", "client", "notes"])
+    book.active.append(['=LOWER("CONTOSO.COM")', "=VLOOKUP(A2,Clients!A:B,2,0)", "plain"])
+    book.active.append(["fabrikam.com", "Fabrikam", '=CONCAT("a","b")'])
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    _with_saved_values(path, {"A2": "contoso.com", "B2": "Contoso", "C3": "ab"})
+    result = read_input(path)
+    assert domains(result) == ["contoso.com", "fabrikam.com"]
+    assert [e.client for e in result.entries] == ["Contoso", "Fabrikam"]
+    assert result.entries[1].notes == "ab"
+    assert result.issues == []
+
+
+def test_formula_cells_without_saved_values_are_reported_with_their_row(tmp_path):
+    book = openpyxl.Workbook()  # openpyxl, like any script, writes formulas without a saved value
+    book.active.append(["domain", "client", "owner"])
+    book.active.append(["contoso.com", "=VLOOKUP(A2,Clients!A:B,2,0)", ""])  # 2: the client unknown
+    book.active.append(['=LOWER("FABRIKAM.COM")', None, None])  # 3: looks blank, is not
+    book.active.append(["northwind.example", "Northwind", "=B4"])  # 4: an unused column
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    result = read_input(path)
+    assert domains(result) == ["northwind.example"]
+    by_row = {i.row: i for i in result.issues}
+    assert by_row[2].level == "error" and "client cell is a formula (=VLOOKUP(A2,Clients!A:B,2,0))" in by_row[2].message
+    assert "no saved value; row not audited" in by_row[2].message
+    assert by_row[3].level == "error" and "domain cell is a formula" in by_row[3].message
+    assert by_row[4].level == "warning" and "owner cell is a formula (=B4)" in by_row[4].message
+    assert result.entries[0].extra == ()
+
+
 def test_xlsx_named_csv_is_read_as_xlsx(tmp_path):
     book = openpyxl.Workbook()
     book.active.append(["domain"])
@@ -113,14 +219,99 @@ def test_xlsx_named_csv_is_read_as_xlsx(tmp_path):
     assert domains(read_input(path)) == ["contoso.com"]
 
 
+# -- how spreadsheets export: sep= line, title rows, huge cells ---------------------------
+
+
+@pytest.mark.parametrize("hint", ["sep=;", "SEP=;", '"sep=;"'])
+def test_excel_sep_line_names_the_delimiter(tmp_path, hint):
+    text = f"{hint}\r\ndomain;client;relay_ips\r\ncontoso.com;Contoso, Inc.;203.0.113.5\r\n"
+    result = read_input(write(tmp_path, codecs.BOM_UTF8 + text.encode()))
+    assert domains(result) == ["contoso.com"]
+    assert result.entries[0].client == "Contoso, Inc." and result.entries[0].relay_ips == ("203.0.113.5",)
+    assert result.entries[0].row == 3 and result.issues == []
+    assert result.columns["domain"] == "domain"
+
+
+def test_sep_line_with_a_tab(tmp_path):
+    result = read_input(write(tmp_path, "sep=\t\ndomain\tclient\ncontoso.com\tA;B,C\n"))
+    assert result.entries[0].client == "A;B,C"
+
+
+def test_a_cell_over_the_cap_costs_its_row_only(tmp_path):
+    big = "x" * (10 * 1024 * 1024 + 1)
+    text = (
+        "domain,notes\n"
+        "a.example," + "y" * 200_000 + "\n"  # 2: over csv's default 128 KiB, under the cap: read
+        "b.example," + big + "\n"  # 3: one line, over the cap
+        "c.example,fine\n"  # 4
+        'd.example,"first line\n' + big + '\nlast line"\n'  # 5-7: a quoted cell over three lines
+        "e.example,fine\n"  # 8
+    )
+    result = read_input(write(tmp_path, text))
+    assert domains(result) == ["a.example", "c.example", "e.example"]
+    assert [e.row for e in result.entries] == [2, 4, 8]
+    assert [(i.row, i.level) for i in result.issues] == [(3, "error"), (5, "error")]
+    assert result.issues[0].message == "a cell is larger than 10 MiB; row not audited"
+    assert result.issues[1].message == "a cell is larger than 10 MiB (lines 5-7: a quote left open?); row not audited"
+
+
+def test_title_rows_above_the_header(tmp_path):
+    text = (
+        "ACME MSP \u2013 client domain inventory,,\n"  # 1
+        ",,\n"  # 2
+        "Exported 2026-11-30 by j.doe,,\n"  # 3
+        "Client,Domain Name,Relay IPs\n"  # 4
+        "Contoso,contoso.com,203.0.113.5\n"  # 5
+    )
+    result = read_input(write(tmp_path, text))
+    assert domains(result) == ["contoso.com"]
+    assert result.entries[0].client == "Contoso" and result.entries[0].row == 5
+    (issue,) = result.issues
+    assert (issue.row, issue.level) == (4, "warning")
+    assert issue.message.startswith("header taken from row 4, the first with a domain column; rows 1-3 above it")
+    assert "ACME MSP" in issue.message
+
+
+def test_the_header_is_searched_in_the_first_ten_rows_only(tmp_path):
+    titles = "".join(f"title {n}\n" for n in range(1, 11))
+    with pytest.raises(InputError, match="no domain column in the header on row 1"):
+        read_input(write(tmp_path, titles + "domain\ncontoso.com\n"))
+    result = read_input(write(tmp_path, titles[: titles.index("title 10")] + "domain\ncontoso.com\n"))
+    assert domains(result) == ["contoso.com"] and result.issues[0].row == 10
+
+
 # -- what people paste in place of a domain -----------------------------------------------
 
 
 def test_urls_and_addresses_are_normalised_with_a_warning(tmp_path):
     text = "domain\nhttps://www.contoso.com/owa\nadmin@Fabrikam.com\nmailto:x@northwind.example\n"
     result = read_input(write(tmp_path, text))
-    assert domains(result) == ["www.contoso.com", "fabrikam.com", "northwind.example"]
+    assert domains(result) == ["contoso.com", "fabrikam.com", "northwind.example"]
     assert [(i.row, i.level) for i in result.issues] == [(2, "warning"), (3, "warning"), (4, "warning")]
+    assert "registrable domain 'contoso.com'" in result.issues[0].message
+    assert "'www.contoso.com'" in result.issues[0].message
+
+
+def test_a_url_is_reduced_to_its_registrable_domain_and_merged(tmp_path):
+    text = (
+        "domain,client\n"
+        "contoso.com,Contoso\n"  # 2
+        "https://www.contoso.com/login,\n"  # 3: the same domain, from a browser's address bar
+        "https://login.fabrikam.co.uk/?x=1,Fabrikam\n"  # 4: a two-label public suffix
+        "www.northwind.example/owa,\n"  # 5: no scheme, but a path: still a URL
+        "https://contoso.onmicrosoft.com/,\n"  # 6: a tenant is a domain of its own
+        "mail.tailspin.example,\n"  # 7: a host name without a URL is kept as written
+        "it@sales.adatum.example,\n"  # 8: an address keeps its whole mail domain
+    )
+    result = read_input(write(tmp_path, text))
+    assert domains(result) == ["contoso.com", "fabrikam.co.uk", "northwind.example", "contoso.onmicrosoft.com",
+                               "mail.tailspin.example", "sales.adatum.example"]
+    assert result.entries[0].merged_rows == (3,)
+    messages = [(i.row, i.message) for i in result.issues]
+    assert (3, "a URL was given; using its registrable domain 'contoso.com' (the host is 'www.contoso.com')") \
+        in messages
+    assert any(row == 3 and "duplicate of row 2" in message for row, message in messages)
+    assert {row for row, _ in messages} == {3, 4, 5, 6, 8}
 
 
 def test_duplicates_are_merged_with_a_warning(tmp_path):
@@ -187,10 +378,49 @@ def test_missing_and_binary_files(tmp_path):
         read_input(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="folder"):
         read_input(tmp_path)
-    with pytest.raises(InputError, match="binary"):
-        read_input(write(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))))
-    with pytest.raises(InputError, match=r"\.xls"):
+    with pytest.raises(InputError, match=r"old binary Excel \(\.xls\) file"):
         read_input(write(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old.xls"))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+RANDOM = bytes((i * 7919 + 13) % 256 for i in range(4096))  # every byte value, NULs on both sides of a pair
+
+
+@pytest.mark.parametrize(
+    ("data", "looks_like"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + RANDOM, "it looks like a PNG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + RANDOM.replace(b"\x00", b""), "it looks like a PDF document"),
+        (b"\xff\xd8\xff\xe0" + RANDOM, "it looks like a JPEG image"),
+        (_zip({"notes.txt": b"domain\ncontoso.com\n"}), "it looks like a zip archive"),
+        (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "it looks like a Word document"),
+        (RANDOM, "it holds binary data"),  # no known signature; would decode as UTF-16 nonsense
+        (RANDOM.replace(b"\x00", b""), "it holds binary data"),  # no NUL at all; would decode as cp1252
+        (bytes(range(256)) * 16, "it holds binary data"),
+    ],
+    ids=["png", "pdf", "jpeg", "zip", "docx", "random", "random-no-nul", "all-bytes"],
+)
+def test_files_that_are_neither_text_nor_a_workbook(tmp_path, data, looks_like):
+    path = write(tmp_path, data, "domains.csv")
+    with pytest.raises(InputError) as caught:
+        read_input(path)
+    assert str(caught.value) == f"{path} is not a CSV or Excel file ({looks_like})"
+
+
+def test_an_opendocument_spreadsheet_is_named(tmp_path):
+    data = _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"})
+    with pytest.raises(InputError, match="is an OpenDocument spreadsheet; save it as .xlsx or CSV"):
+        read_input(write(tmp_path, data, "list.ods"))
 
 
 def test_cloud_and_phase_spellings(tmp_path):
