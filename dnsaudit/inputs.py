@@ -10,7 +10,6 @@ read at all, or has no domain column, stops the run (InputError, exit code 2).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -18,8 +17,8 @@ from pathlib import Path
 
 from dnsaudit.domains import DomainError, normalise_domain
 from dnsaudit.input_files import FormulaCell, InputError, Row, read_rows
-from dnsaudit.mail.microsoft import TENANT_SUFFIXES
-from dnsaudit.model import Cloud, DomainEntry, InputIssue, Phase
+from dnsaudit.input_values import CLOUDS, PHASES, cert_host, choice, relay_ips, tenant
+from dnsaudit.model import DomainEntry, InputIssue
 
 MAX_CELL = 2000  # characters kept from a free-text cell
 HEADER_SEARCH = 10  # non-blank rows searched for the header (title rows above it)
@@ -37,19 +36,6 @@ COLUMNS = {
     "gateway": ("gateway", "mxgateway", "emailgateway"),
 }
 ALIASES = {alias: canonical for canonical, aliases in COLUMNS.items() for alias in aliases}
-
-CLOUDS = {
-    Cloud.WORLDWIDE: ("", "worldwide", "commercial", "global", "ww", "gcc", "gccmoderate", "public"),
-    Cloud.GCC_HIGH: ("gcchigh", "gcch", "usgovgcchigh"),
-    Cloud.DOD: ("dod", "usgovdod"),
-    Cloud.CHINA: ("china", "21vianet", "vianet", "gallatin", "cn"),
-}
-PHASES = {
-    Phase.CLOUD: ("", "cloud", "cutover", "postmigration", "migrated", "done", "online"),
-    Phase.HYBRID: ("hybrid",),
-    Phase.PRE_MIGRATION: ("premigration", "pre", "onpremises", "onprem", "planning"),
-}
-
 
 @dataclass
 class InputResult:
@@ -217,8 +203,8 @@ def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> Doma
         return None
     if name.note:
         issues.append(InputIssue(row, "warning", name.note, raw))
-    cloud = _choice(values.get("cloud", ""), CLOUDS)
-    phase = _choice(values.get("phase", ""), PHASES)
+    cloud = choice(values.get("cloud", ""), CLOUDS)
+    phase = choice(values.get("phase", ""), PHASES)
     for column, value, parsed, choices in (("cloud", values.get("cloud", ""), cloud, CLOUDS),
                                            ("phase", values.get("phase", ""), phase, PHASES)):
         if parsed is None:
@@ -230,77 +216,16 @@ def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> Doma
         domain=name.ascii,
         row=row,
         display_name=name.unicode,
-        relay_ips=_relay_ips(row, values.get("relay_ips", ""), issues),
-        relay_cert_host=_cert_host(row, values.get("relay_cert_host", ""), issues),
+        relay_ips=relay_ips(row, values.get("relay_ips", ""), issues),
+        relay_cert_host=cert_host(row, values.get("relay_cert_host", ""), issues),
         cloud=cloud,
         phase=phase,
-        tenant=_tenant(row, values.get("tenant", ""), issues),
+        tenant=tenant(row, values.get("tenant", ""), issues),
         client=values.get("client", ""),
         notes=values.get("notes", ""),
         gateway=values.get("gateway", "").lower(),
         extra=tuple(extra),
     )
-
-
-def _choice(value: str, table: dict) -> object | None:
-    key = _key(value)
-    return next((member for member, spellings in table.items() if key in spellings), None)
-
-
-def _relay_ips(row: int, text: str, issues: list[InputIssue]) -> tuple[str, ...]:
-    addresses = []
-    for token in filter(None, re.split(r"[;,\s]+", text)):
-        try:
-            address = ipaddress.ip_address(token.strip("[]"))
-        except ValueError:
-            hint = " (give single addresses, not ranges)" if "/" in token else ""
-            issues.append(InputIssue(row, "error", f"relay IP {token!r} is not an IPv4 or IPv6 address{hint}; "
-                                     "that value is left out", token))
-            continue
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if str(address) not in addresses:
-            addresses.append(str(address))
-    return tuple(addresses)
-
-
-def _cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
-    text = text.strip()
-    if not text or re.search(r"[\\/]|\.(pem|crt|cer)$", text, re.IGNORECASE):
-        return text  # empty, or a certificate file path
-    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
-    if port and (not port.isdigit() or not 0 < int(port) < 65536):
-        issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} has an invalid port; left out", text))
-        return ""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return text
-    except ValueError:
-        pass
-    try:
-        normalised = normalise_domain(host).ascii
-    except DomainError as exc:
-        issues.append(InputIssue(row, "error", f"relay_cert_host: {exc}; left out", text))
-        return ""
-    return f"{normalised}:{port}" if port else normalised
-
-
-def _tenant(row: int, text: str, issues: list[InputIssue]) -> str:
-    text = text.strip().lower().rstrip(".")
-    if not text:
-        return ""
-    if "." not in text:
-        issues.append(InputIssue(row, "warning", f"tenant {text!r} taken as {text}.onmicrosoft.com", text))
-        text += ".onmicrosoft.com"
-    try:
-        tenant = normalise_domain(text).ascii
-    except DomainError as exc:
-        issues.append(InputIssue(row, "error", f"tenant: {exc}; left out", text))
-        return ""
-    if not tenant.endswith(TENANT_SUFFIXES):
-        issues.append(InputIssue(row, "warning", f"tenant {tenant!r} does not end in "
-                                 f"{' / '.join(TENANT_SUFFIXES)}", text))
-    return tenant
 
 
 def _merge(first: DomainEntry, later: DomainEntry, result: InputResult) -> DomainEntry:
