@@ -15,8 +15,12 @@ from collections.abc import Callable, Sequence
 from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
 from dnsaudit.net.protocols import Resolver, Tls, Web
+from dnsaudit.pacing import Pacer, reset_slot
 from dnsaudit.scoring import score
 
+# Failures of the gate's question that say the domain's DNS cannot be asked at all (as
+# opposed to NXDOMAIN, an answer): the other checks would only wait for the same failure.
+UNREACHABLE = frozenset({ErrorReason.TIMEOUT, ErrorReason.SERVFAIL, ErrorReason.REFUSED, ErrorReason.DNS_ERROR})
 # A run keeps up to 50,000 DNS answers (and, in one process, every result), and each full
 # garbage collection walked all of them again: at 4,000 domains that was a fifth of the CPU.
 # Moving what exists out of the collector's sight every so many domains keeps collections to
@@ -59,9 +63,20 @@ async def audit_domain(
     for gate in (c for c in checks if c.gates_domain):  # domain.exists: its failure moots the rest
         gate_findings = await run_check(gate, ctx)
         findings.extend(gate_findings)
+        unanswered = next((f for f in gate_findings if f.status is Status.ERROR and f.reason in UNREACHABLE), None)
         if any(f.status is Status.FAIL for f in gate_findings):
             skipped = [c for c in rest if c.requires_existing_domain]
             findings.extend(c.skip(gate.gate_skip_message) for c in skipped)
+            rest = [c for c in rest if not c.requires_existing_domain]
+        elif unanswered is not None:
+            # A dead domain costs one bounded wait, not one per check: every other question
+            # would go to the same silent or failing servers (the throughput issue's lame
+            # delegations waited ~24 s each this way).
+            what = "; ".join(unanswered.evidence) or unanswered.reason.value
+            message = (f"Could not test: the domain's DNS gave no usable answer to {gate.id} ({what}), "
+                       "so nothing more was asked about it.")
+            skipped = [c for c in rest if c.requires_existing_domain]
+            findings.extend(c.error(message, unanswered.reason, evidence=unanswered.evidence) for c in skipped)
             rest = [c for c in rest if not c.requires_existing_domain]
     for result in await asyncio.gather(*(run_check(c, ctx) for c in rest)):
         findings.extend(result)
@@ -92,12 +107,20 @@ async def run_audit(
     pending = iter(enumerate(entries))  # shared: each lane takes the next domain when it is free
     done = 0
     gc.set_threshold(*GC_THRESHOLDS)
+    pacer = Pacer(concurrency)
 
     async def lane() -> None:
-        """One of ``concurrency`` lanes: a fixed number of tasks however long the list is."""
+        """One of the pacer's lanes: a fixed number of tasks however long the list is. A lane
+        holds a domain in progress; the pacer decides when it may work (``dnsaudit.pacing``)."""
         nonlocal done
         for index, entry in pending:
-            result = await audit_domain(entry, checks, dns, settings, web, tls, live)
+            slot = await pacer.admit()
+            token = slot.running()
+            try:
+                result = await audit_domain(entry, checks, dns, settings, web, tls, live)
+            finally:
+                slot.finish()
+                reset_slot(token)
             done += 1
             if done % GC_FREEZE_EVERY == 0:
                 gc.freeze()
@@ -106,5 +129,5 @@ async def run_audit(
             if keep:
                 results[index] = result
 
-    await asyncio.gather(*(lane() for _ in range(min(max(1, concurrency), len(entries)))))
+    await asyncio.gather(*(lane() for _ in range(min(pacer.in_progress, len(entries)))))
     return results

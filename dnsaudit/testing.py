@@ -47,7 +47,7 @@ class ZoneServer:
         self.zone_set = ZoneSet()
         for zone in zones:
             self.zone_set.add(zone, zone.origin.to_text())
-        self.faults: dict[dns.name.Name, str] = {}
+        self.faults: dict[tuple[dns.name.Name, int | None], str] = {}  # (suffix, type or any) -> kind
         self.host = host
         self.delay = delay
         self.port = 0
@@ -65,15 +65,17 @@ class ZoneServer:
         zone = zone_from_text(text, origin)
         self.zone_set.zones[zone.origin] = zone
 
-    def set_fault(self, suffix: str, kind: str | None) -> None:
-        """Make every name at or under ``suffix`` time out, SERVFAIL or be refused."""
-        name = dns.name.from_text(suffix)
+    def set_fault(self, suffix: str, kind: str | None, rdtype: str | None = None) -> None:
+        """Make every name at or under ``suffix`` time out, SERVFAIL or be refused; with
+        ``rdtype``, only that one name's questions of that type (one broken record, the rest
+        of the zone fine)."""
+        key = (dns.name.from_text(suffix), dns.rdatatype.from_text(rdtype) if rdtype else None)
         if kind is None:
-            self.faults.pop(name, None)
+            self.faults.pop(key, None)
         elif kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; use one of {FAULTS}")
         else:
-            self.faults[name] = kind
+            self.faults[key] = kind
 
     def count(self, name: str, rdtype: str) -> int:
         """How many times a question reached this server (any transport)."""
@@ -131,7 +133,7 @@ class ZoneServer:
             time.sleep(self.delay)
         response = dns.message.make_response(query)
         response.flags |= dns.flags.RA
-        fault = self._fault_for(question.name)
+        fault = self._fault_for(question.name, question.rdtype)
         if fault == "timeout":
             return None
         if fault == "no-edns" and query.edns >= 0:  # an old server: EDNS is a format error to it
@@ -152,9 +154,9 @@ class ZoneServer:
             truncated.flags |= dns.flags.RA | dns.flags.TC
             return truncated.to_wire()
 
-    def _fault_for(self, name: dns.name.Name) -> str | None:
-        for suffix, kind in self.faults.items():
-            if name.is_subdomain(suffix):
+    def _fault_for(self, name: dns.name.Name, rdtype: int) -> str | None:
+        for (suffix, only), kind in self.faults.items():
+            if (name.is_subdomain(suffix) if only is None else (name == suffix and only == rdtype)):
                 return kind
         return None
 

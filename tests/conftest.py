@@ -40,6 +40,9 @@ def dns_server():
             server.add_zone_text(case["domain"] + ".", case["zone"])
         if "fault" in case:
             server.set_fault(case["domain"], case["fault"])
+        for target, kind in case.get("faults", {}).items():  # "name" or "name TYPE": one broken record
+            name, _, rdtype = target.partition(" ")
+            server.set_fault(name, kind, rdtype or None)
     with server:
         yield server
 

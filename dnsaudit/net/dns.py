@@ -15,6 +15,7 @@ answers, least recently used let go) so that memory does not grow with the list.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import functools
 from collections import OrderedDict
@@ -30,6 +31,7 @@ import dns.rdatatype
 import dns.resolver
 
 from dnsaudit.model import ErrorReason
+from dnsaudit.pacing import patiently
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.zones import ZoneSet
@@ -317,14 +319,16 @@ class DnsClient:
         entry = self._cache.get(key)
         if entry is None:
             self.stats.questions += 1
-            entry = self._cache[key] = asyncio.ensure_future(self._resolve(*key))
+            # In a context of its own: the lookup serves every domain that asks, not only the first.
+            entry = self._cache[key] = asyncio.get_running_loop().create_task(
+                self._resolve(*key), context=contextvars.Context())
             entry.add_done_callback(functools.partial(self._settle, key))
         else:
             self.stats.cache_hits += 1
             self._cache.move_to_end(key)  # recently used: evicted last
             if not isinstance(entry, asyncio.Future):
                 return entry  # most questions are asked again after they were answered
-        return await asyncio.shield(entry)
+        return await patiently(asyncio.shield(entry))  # a slow answer gives the domain's slot away meanwhile
 
     def _settle(self, key: tuple[str, str], task: asyncio.Task) -> None:
         """A finished lookup: keep the answer instead of the task (a failure stays a task, so

@@ -1,0 +1,85 @@
+"""Dead and slow domains must not set the pace of a run (dnsaudit.pacing, the runner's gate)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dnsaudit.check import Settings
+from dnsaudit.model import DomainEntry, Status
+from dnsaudit.net.dns import DnsClient, Nameserver
+from dnsaudit.pacing import Pacer
+from dnsaudit.registry import load_checks
+from dnsaudit.runner import run_audit
+from dnsaudit.testing import ZoneServer
+
+FAST = [f"fast{i}.test" for i in range(6)]
+DEAD = ["dead1.test", "dead2.test"]
+
+
+@pytest.fixture
+def server():
+    srv = ZoneServer()
+    srv.add_zone_text("test.", "@ SOA ns hostmaster 1 3600 600 86400 300")
+    for name in FAST:
+        srv.add_zone_text(name + ".", f"@ SOA ns hostmaster 1 3600 600 86400 300\n"
+                                      f"@ MX 0 {name.replace('.', '-')}.mail.protection.outlook.com.\n")
+    for name in DEAD:
+        srv.set_fault(name, "timeout")
+    with srv:
+        yield srv
+
+
+def audit(server, names, *, concurrency=1, timeout=1.0):
+    finished: list[str] = []
+    client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=timeout, retries=0)
+    entries = [DomainEntry(name, row) for row, name in enumerate(names, start=2)]
+    results = asyncio.run(run_audit(entries, load_checks().checks, client, Settings(), concurrency=concurrency,
+                                    on_result=lambda r: finished.append(r.entry.domain)))
+    return {r.entry.domain: r for r in results}, finished
+
+
+def test_domains_waiting_on_a_timeout_do_not_hold_up_the_others(server):
+    """With one slot, the old runner audited the fast domains only after both dead ones had
+    timed out; now a domain that only waits gives its slot away."""
+    results, finished = audit(server, [*DEAD, *FAST], concurrency=1)
+    assert set(finished[:len(FAST)]) == set(FAST), finished
+    assert set(finished[len(FAST):]) == set(DEAD)
+    assert all(results[name].score.verdict.value != "could not assess" for name in FAST)
+
+
+def test_a_dead_domain_costs_one_question_and_every_check_says_why(server):
+    results, _ = audit(server, ["dead1.test", "fast0.test"], concurrency=4)
+    asked = [(name, rdtype) for _transport, name, rdtype in server.queries if name.endswith("dead1.test.")]
+    assert asked == [("dead1.test.", "SOA")]  # one question, one try (retries=0), nothing more
+    dead = results["dead1.test"]
+    assert dead.score.verdict.value == "could not assess"
+    gated = {c.id for c in load_checks().checks if c.requires_existing_domain}
+    others = [f for f in dead.findings if f.check_id in gated]
+    assert others and all(f.status is Status.ERROR and f.reason.value == "timeout" for f in others)
+    assert all("gave no usable answer to domain.exists (dead1.test. SOA: TIMEOUT)" in f.message for f in others)
+
+
+def test_the_pacer_lends_a_waiting_domains_slot_and_takes_it_back_when_free():
+    async def scenario():
+        pacer = Pacer(1, allowance=4, patience=0.01)
+        assert pacer.in_progress == 4
+        first = await pacer.admit()
+        second = asyncio.ensure_future(pacer.admit())
+        await asyncio.sleep(0.02)
+        assert not second.done()  # one active slot, taken
+        first._step_aside()  # the first domain now only waits
+        slot = await asyncio.wait_for(second, 1)
+        back = asyncio.ensure_future(first._step_in())  # its answer came: it wants to work again
+        await asyncio.sleep(0.02)
+        assert not back.done()  # ... and waits for the slot like anyone else
+        slot.finish()
+        await asyncio.wait_for(back, 1)
+        assert first.holding
+        first.finish()
+        third = await asyncio.wait_for(pacer.admit(), 1)  # every slot came back
+        third.finish()
+        assert pacer.stepped_aside == 1
+
+    asyncio.run(scenario())
