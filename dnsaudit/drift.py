@@ -7,7 +7,10 @@ Compared per domain and check (each check folded to its worst status, as scoring
 * ``recovered``: it could not test last time and passes now;
 * ``observed``: same status, but what was observed changed (an MX or SPF edit is news
   to an MSP even when it is still correct);
-* ``added`` / ``removed`` checks, and domains added to or removed from the input.
+* ``added`` / ``removed`` checks, and domains added to or removed from the input;
+* ``waived``: a problem is now accepted by a waiver of the policy file. It is not
+  ``better`` (DNS did not improve); when the waiver expires or is removed the problem
+  counts again and the change is ``worse``, a regression, shown as ``waived -> fail``.
 
 A change where the check's version differs between the runs is labelled ``check
 updated``: the verdict moved because dnsaudit changed, not because DNS did; it counts as a
@@ -30,7 +33,7 @@ LEVEL = {Status.SKIP: 0, Status.PASS: 0, Status.INFO: 0, Status.WARN: 1, Status.
 class Change:
     domain: str  # display name
     check_id: str
-    kind: str  # worse | better | untested | recovered | observed | added | removed
+    kind: str  # worse | better | untested | recovered | observed | added | removed | waived
     before: str = ""  # status
     after: str = ""
     before_observed: str = ""
@@ -153,6 +156,7 @@ def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: di
     label = new.entry.label
     before, after = per_check(old.findings), per_check(new.findings)
     seen_before, seen_after = _observed(old), _observed(new)
+    waived_before, waived_after = _waived(old, before), _waived(new, after)
     changes = []
     for check in sorted(set(before) | set(after)):
         updated = f"{v_old.get(check)} -> {v_new.get(check)}" if v_old.get(check) != v_new.get(check) else ""
@@ -165,9 +169,19 @@ def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: di
         s_old, s_new = before[check][0], after[check][0]
         o_old, o_new = seen_before.get(check, ""), seen_after.get(check, "")
         kind = _kind(s_old, s_new, o_old != o_new)
+        if kind == "better" and check in waived_after:
+            kind = "waived"
+        shown_old = "waived" if check in waived_before else s_old.value
+        shown_new = "waived" if check in waived_after else s_new.value
         if kind:
-            changes.append(Change(label, check, kind, s_old.value, s_new.value, o_old, o_new, updated))
+            changes.append(Change(label, check, kind, shown_old, shown_new, o_old, o_new, updated))
     return changes
+
+
+def _waived(result: DomainResult, folded: dict) -> set[str]:
+    """Checks whose problems are all waived: they count as a pass, but are shown as waived."""
+    waived = {f.check_id for f in result.findings if f.waived}
+    return {c for c in waived if LEVEL.get(folded[c][0], 0) == 0}
 
 
 def _kind(old: Status, new: Status, observed_changed: bool) -> str:

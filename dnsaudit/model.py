@@ -75,6 +75,31 @@ class ErrorReason(str, enum.Enum):
     OFFLINE = "offline"  # --offline and the name is in neither the zone files nor the snapshot
 
 
+@dataclass(frozen=True, slots=True)
+class WaiverNote:
+    """A waiver of the policy file that matched a finding: who accepted the problem, why, until when.
+
+    While it runs (``expired`` False) the finding keeps its status and message but counts
+    against neither the score, the verdict nor the exit code. Once its date has passed it
+    stops applying: the finding counts again and says so.
+    """
+
+    reason: str
+    owner: str
+    expires: str  # ISO date, the last day the waiver applies
+    expired: bool = False
+    source: str = ""  # where it was written: "dnsaudit.toml, waiver 2"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "owner": self.owner, "expires": self.expires, "expired": self.expired,
+                "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WaiverNote:
+        return cls(data["reason"], data.get("owner", ""), data["expires"], bool(data.get("expired")),
+                   data.get("source", ""))
+
+
 @dataclass(frozen=True, slots=True)  # tens of thousands per run: no __dict__ each
 class Finding:
     """One fact a check established about one domain, with its verdict.
@@ -95,19 +120,28 @@ class Finding:
     remediation: str = ""
     evidence: tuple[str, ...] = ()
     reason: ErrorReason | None = None
+    waiver: WaiverNote | None = None  # set by dnsaudit.policy, never by a check
 
     def __post_init__(self) -> None:
         if (self.status is Status.ERROR) != (self.reason is not None):
             raise ValueError("an error finding needs a reason, and only an error finding has one")
+        if self.waiver is not None and self.status not in (Status.WARN, Status.FAIL):
+            raise ValueError("only a warn or fail finding can be waived")
+
+    @property
+    def waived(self) -> bool:
+        """A problem someone accepted in the policy file, with a waiver still running."""
+        return self.waiver is not None and not self.waiver.expired
 
     def __reduce__(self):
         # Findings cross from worker processes by pickle; the main process keeps ten thousands
         # of them, so the few distinct check ids and areas come back as one string each.
         return (_unpickle_finding, (self.check_id, self.area, self.severity, self.status, self.message,
-                                    self.observed, self.expected, self.remediation, self.evidence, self.reason))
+                                    self.observed, self.expected, self.remediation, self.evidence, self.reason,
+                                    self.waiver))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.check_id,
             "area": self.area,
             "severity": self.severity.value,
@@ -119,6 +153,9 @@ class Finding:
             "remediation": self.remediation,
             "evidence": list(self.evidence),
         }
+        if self.waiver is not None:  # only then: results without a policy file stay as they were
+            data["waiver"] = self.waiver.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -133,6 +170,7 @@ class Finding:
             expected=data.get("expected", ""),
             remediation=data.get("remediation", ""),
             evidence=tuple(data.get("evidence", ())),
+            waiver=WaiverNote.from_dict(data["waiver"]) if data.get("waiver") else None,
         )
 
 

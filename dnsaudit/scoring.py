@@ -12,6 +12,8 @@ The rules, published in the README so nobody has to reverse-engineer a number:
 * verdict: *blocked* when a critical or high check failed; otherwise *could not assess*
   when a critical or high check could not test, or nothing could; otherwise *ready with
   warnings* when anything warned, failed or could not test; otherwise *ready*.
+* a waived result (a warn or fail that a running waiver of the policy file accepts) counts
+  as a pass here: it lowers neither the score nor the verdict. An expired waiver does not.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ def per_check(findings: Iterable[Finding]) -> dict[str, tuple[Status, Severity]]
     folded: dict[str, tuple[Status, Severity]] = {}
     for f in findings:
         status, severity = folded.get(f.check_id, (Status.SKIP, Severity.INFO))
+        counted = effective_status(f)
         folded[f.check_id] = (
-            f.status if f.status.rank > status.rank else status,
+            counted if counted.rank > status.rank else status,
             f.severity if f.severity.rank > severity.rank else severity,
         )
     return folded
+
+
+def effective_status(finding: Finding) -> Status:
+    """The status scoring counts: a waived problem counts as a pass (see the rules above)."""
+    return Status.PASS if finding.waived else finding.status
 
 
 def grade(points: int) -> str:
@@ -73,6 +81,8 @@ def score(findings: Iterable[Finding]) -> Score:
 def top_problem(findings: Iterable[Finding]) -> Finding | None:
     """The finding a person should read first: what decides the verdict, then the worst of the rest.
 
+    A waived result is nobody's first problem any more.
+
     Order: a failed critical/high check (it blocks), a critical/high check that could not
     test (it makes the domain "could not assess"), then fail, warn and could-not-test.
     """
@@ -82,5 +92,5 @@ def top_problem(findings: Iterable[Finding]) -> Finding | None:
         order = {Status.FAIL: 3, Status.WARN: 2, Status.ERROR: 1}[f.status]
         return (2 if decisive and f.status is Status.FAIL else 1 if decisive else 0, order * 10 + f.severity.rank)
 
-    problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+    problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR) and not f.waived]
     return max(problems, key=priority, default=None)
