@@ -94,3 +94,17 @@ def top_problem(findings: Iterable[Finding]) -> Finding | None:
 
     problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN, Status.ERROR) and not f.waived]
     return max(problems, key=priority, default=None)
+
+
+FAIL_ON = ("warn", "fail", "blocking", "never")
+
+
+def reaches(finding: Finding, fail_on: str) -> bool:
+    """Whether a result is at least as bad as ``--fail-on`` (a waived result never is)."""
+    if finding.waived or fail_on == "never":
+        return False
+    if fail_on == "warn":
+        return finding.status in (Status.WARN, Status.FAIL)
+    if fail_on == "blocking":
+        return finding.status is Status.FAIL and finding.severity in BLOCKING
+    return finding.status is Status.FAIL
