@@ -19,7 +19,8 @@ from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.tls import TlsOutcome
-from dnsaudit.net.web import allowed_addresses, resolve_addresses
+from dnsaudit.net.addresses import allowed_addresses
+from dnsaudit.net.web import resolve_addresses
 
 RFC_9525 = "RFC 9525"
 SRV_MICROSOFT = ALL_AUTODISCOVER_HOSTS | {"autodiscover-s.outlook.com"}

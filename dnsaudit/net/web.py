@@ -4,7 +4,8 @@ Every fetch resolves the host with the shared resolver (so a DNS answer is asked
 is the same one the checks judged), then connects to that address itself, presenting the
 host name as SNI and Host header. That is how the address guard works: an address that
 public DNS hands back but that is loopback, private, link-local, multicast or otherwise not
-global is not connected to unless the user allowed it (``--allow-private``), and the
+global (``net.addresses``: NAT64, 6to4 and other IPv4-embedding forms judged by the IPv4
+address they carry) is not connected to unless the user allowed it (``--allow-private``), and the
 caller can report the answer itself as a finding.
 
 Bodies are capped, redirects are never followed here (callers decide, as Outlook and
@@ -14,28 +15,18 @@ MTA-STS senders do), and every connect and read has a timeout.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 from dataclasses import dataclass
 
 import httpx
 
 from dnsaudit.model import ErrorReason
+from dnsaudit.net.addresses import allowed_addresses
 from dnsaudit.net.dns import DnsClient
 from dnsaudit.net.protocols import Resolver
 
 MAX_BODY = 64 * 1024
 PER_HOST = 4  # connections at once to one address: an audit must not look like a flood
-
-
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
-
-
-def allowed_addresses(addresses, allow_private: bool) -> list[str]:
-    """The addresses dnsaudit may connect to: public ones, or all with --allow-private."""
-    return [a for a in addresses if allow_private or is_public(a)]
 
 
 @dataclass(frozen=True)
