@@ -21,7 +21,7 @@ def test_wheel_holds_only_the_dnsaudit_package(tmp_path):
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"dnsaudit"}
     for expected in ("dnsaudit/checks/mx.py", "dnsaudit/reports/json_report.py", "dnsaudit/net/dns.py",
-                     "dnsaudit/results.schema.json", "dnsaudit/testing.py", "dnsaudit/py.typed",
+                     "dnsaudit/results.schema.json", "dnsaudit/testing/__init__.py", "dnsaudit/py.typed",
                      "dnsaudit/mail/spf.py", "dnsaudit/net/protocols.py"):
         assert expected in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
