@@ -1,4 +1,4 @@
-"""Writing a run's reports: the chosen formats, and per-client copies for MSPs.
+"""Writing a run's reports: the output folder, the chosen formats, and per-client copies for MSPs.
 
 Writers come from the ``dnsaudit.reports`` entry points (our own included), so a third-party
 format installs the same way a built-in one does.
@@ -6,6 +6,7 @@ format installs the same way a built-in one does.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from pathlib import Path
@@ -14,6 +15,24 @@ from dnsaudit.model import AuditRun
 from dnsaudit.registry import OWN_DISTRIBUTION, PluginError, report_writers
 
 DEFAULT_TITLE = "Microsoft 365 mail readiness"
+
+
+def default_out_dir(now: dt.datetime) -> Path:
+    base = Path("dnsaudit-runs") / now.strftime("%Y-%m-%d_%H%M%S")
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}_{n}")
+    return candidate
+
+
+def prepare_out_dir(chosen: Path | None, now: dt.datetime) -> Path:
+    """The output folder, created; never one that already holds files (no run is overwritten)."""
+    out = chosen if chosen is not None else default_out_dir(now)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OSError(f"output folder {out} already exists and is not empty; give a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def available_formats() -> list[str]:

@@ -85,7 +85,7 @@ async def audit_domain(
     return DomainResult(entry, tuple(findings), score(findings), int((time.monotonic() - started) * 1000))
 
 
-async def run_audit(
+async def audit_entries(
     entries: Sequence[DomainEntry],
     check_classes: Sequence[type[Check]],
     dns: Resolver,

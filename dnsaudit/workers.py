@@ -74,14 +74,14 @@ class AuditJob:
         with the DNS statistics."""
         from dnsaudit.net.tls import TlsProber
         from dnsaudit.net.web import WebClient
-        from dnsaudit.runner import run_audit
+        from dnsaudit.runner import audit_entries
 
         dns = DnsClient(**self.dns)
         web = WebClient(dns, **self.web) if self.web is not None else None
         tls = TlsProber(**self.tls) if self.tls is not None else None
         live = DnsClient(**self.live) if self.live is not None else None
         try:
-            results = await run_audit(entries, self.check_classes, dns, self.settings, concurrency=self.concurrency,
+            results = await audit_entries(entries, self.check_classes, dns, self.settings, concurrency=self.concurrency,
                                       on_result=on_result, web=web, tls=tls, live=live, keep=keep)
         finally:
             if web is not None:

@@ -18,7 +18,7 @@ from dnsaudit.check import Settings
 from dnsaudit.model import Cloud, DomainEntry, Phase
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.registry import load_checks
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 
 
 # Checks that need HTTPS endpoints are exercised in tests/integration instead.
@@ -42,7 +42,7 @@ def results(dns_server, all_cases):
     ]
     client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
     checks = load_checks().checks
-    done = asyncio.run(run_audit(entries, checks, client, Settings(check_timeout=10), concurrency=8))
+    done = asyncio.run(audit_entries(entries, checks, client, Settings(check_timeout=10), concurrency=8))
     return {r.entry.domain: r for r in done}
 
 
@@ -93,7 +93,7 @@ def test_results_do_not_depend_on_which_domain_resolves_a_shared_include_first(d
 
     def audit(order):
         client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1, retries=0)
-        done = asyncio.run(run_audit(order, load_checks().checks, client, Settings(), concurrency=1))
+        done = asyncio.run(audit_entries(order, load_checks().checks, client, Settings(), concurrency=1))
         return {r.entry.domain: r.findings for r in done}
 
     forward, backward = audit(entries), audit(list(reversed(entries)))

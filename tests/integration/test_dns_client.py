@@ -11,7 +11,7 @@ from dnsaudit.check import Settings
 from dnsaudit.model import Cloud, DomainEntry, Phase
 from dnsaudit.net.dns import DnsClient, Nameserver, Outcome, parse_nameserver
 from dnsaudit.registry import load_checks
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 from dnsaudit.testing import ZoneServer
 
 ZONE = """
@@ -167,7 +167,7 @@ def test_each_question_is_asked_once_per_run(dns_server, all_cases):
     ]
     start = len(dns_server.queries)
     dns = client(dns_server.port, timeout=1)
-    asyncio.run(run_audit(entries, load_checks().checks, dns, Settings(), concurrency=16))
+    asyncio.run(audit_entries(entries, load_checks().checks, dns, Settings(), concurrency=16))
     asked = [(n, t) for _tr, n, t in dns_server.queries[start:]]
     assert len(asked) > 100
     duplicates = {q for q in asked if asked.count(q) > 1}

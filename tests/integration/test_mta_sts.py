@@ -15,7 +15,7 @@ from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.net.web import WebClient
 from dnsaudit.registry import load_checks, select
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: *.mail.protection.outlook.com\nmax_age: 86400\n"
 RESPONSES = {  # Host -> (status, content type, body, extra headers)
@@ -86,7 +86,7 @@ def audit(zones, https_server, domains, allow_private=True):
         web = WebClient(dns, https_port=port, allow_private=allow_private, ca_file=ca_file, timeout=5)
         checks = select(load_checks().checks, ["mta_sts.policy"], [])
         try:
-            results = await run_audit([DomainEntry(d, i + 2) for i, d in enumerate(domains)], checks, dns,
+            results = await audit_entries([DomainEntry(d, i + 2) for i, d in enumerate(domains)], checks, dns,
                                       Settings(), web=web)
         finally:
             await web.aclose()

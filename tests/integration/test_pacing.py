@@ -11,7 +11,7 @@ from dnsaudit.model import DomainEntry, Status
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.pacing import Pacer
 from dnsaudit.registry import load_checks
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 from dnsaudit.testing import ZoneServer
 
 FAST = [f"fast{i}.test" for i in range(6)]
@@ -35,7 +35,7 @@ def audit(server, names, *, concurrency=1, timeout=1.0):
     finished: list[str] = []
     client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=timeout, retries=0)
     entries = [DomainEntry(name, row) for row, name in enumerate(names, start=2)]
-    results = asyncio.run(run_audit(entries, load_checks().checks, client, Settings(), concurrency=concurrency,
+    results = asyncio.run(audit_entries(entries, load_checks().checks, client, Settings(), concurrency=concurrency,
                                     on_result=lambda r: finished.append(r.entry.domain)))
     return {r.entry.domain: r for r in results}, finished
 

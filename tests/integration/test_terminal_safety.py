@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dnsaudit.cli import err, main
+from dnsaudit.cli import main
+from dnsaudit.cli.exits import err
 from dnsaudit.testing import ZoneServer
 
 # zone-file escapes (decimal): ESC [2K (erase line), CR, ESC ]0;title BEL (window title), CSI 31m, RLO

@@ -18,7 +18,7 @@ from dnsaudit.cli import main
 from dnsaudit.model import Cloud, DomainEntry, Phase
 from dnsaudit.net.dns import DnsClient, Nameserver, Outcome
 from dnsaudit.registry import load_checks
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 from dnsaudit.zones import ZoneError, ZoneSet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def test_planned_zones_get_the_same_verdicts_as_served_zones(tmp_path, dns_serve
     checks = load_checks().checks
 
     async def audit(client):
-        done = await run_audit(entries(cases), checks, client, Settings(), concurrency=8)
+        done = await audit_entries(entries(cases), checks, client, Settings(), concurrency=8)
         # the same verdicts; the wording of "could not test" may name REFUSED or OFFLINE for a
         # name outside every zone, which is the one thing a server and a plan say differently
         return {r.entry.domain: [(f.check_id, f.status.value, f.observed,

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from dnsaudit.cli import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
+from dnsaudit.cli.exits import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
 from dnsaudit.drift import compare
 from dnsaudit.history import History, HistoryError, UnknownRun, default_path
 

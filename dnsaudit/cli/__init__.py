@@ -1,0 +1,42 @@
+"""The ``dnsaudit`` command line: parse the arguments, run one subcommand, return its exit code.
+
+Each subcommand lives in its own module and is imported only when it runs (the CLI starts
+fast); the exit codes and their policy are in ``dnsaudit.cli.exits``.
+
+  parser.py   every option and its --help text
+  audit.py    dnsaudit audit
+  report.py   dnsaudit report
+  checks.py   dnsaudit checks
+  history.py  dnsaudit runs, diff, baseline
+  exits.py    exit codes, err(), the exit-code policy
+"""
+
+from __future__ import annotations
+
+from dnsaudit.cli.exits import EXIT_USAGE
+from dnsaudit.cli.parser import build_parser
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "checks":
+        from dnsaudit.cli.checks import cmd_checks
+
+        return cmd_checks(args)
+    if args.command == "report":
+        from dnsaudit.cli.report import cmd_report
+
+        return cmd_report(args)
+    if args.command in ("runs", "diff", "baseline"):
+        from dnsaudit.cli.history import run_command
+
+        return run_command(args)
+    from dnsaudit.cli.audit import cmd_audit
+
+    return cmd_audit(args)

@@ -1,0 +1,59 @@
+"""Exit codes of the ``dnsaudit`` command, the one-line error printer, and the exit policy.
+
+Exit codes (also in the README):
+  0  the run worked and no result reached the --fail-on level
+  1  at least one result reached the --fail-on level
+  2  usage or input error: bad options, an unusable file, or rows that could not be audited
+     (the good rows were still audited and reported)
+  3  could not test: no DNS server answered, or some checks could not test and nothing
+     else reached the --fail-on level
+With --compare (and for 'dnsaudit diff'), when an earlier complete run exists:
+  0  no change since that run
+  4  changed, but nothing got worse
+  5  regressed: a check got worse because of a DNS or endpoint change
+  2  usage or input error, as above
+  6  the history cannot be used (another run holds it, or it is unreadable)
+130  interrupted (Ctrl-C): the finished domains stay in the history as an incomplete run
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
+FAIL_ON = ("warn", "fail", "blocking", "never")
+
+
+def err(message: str) -> None:
+    """An error or warning line on stderr; input and DNS values in it cannot drive the terminal."""
+    from dnsaudit.text import printable
+
+    lines = message.split("\n")  # a worker's traceback keeps its lines
+    print("\n".join(printable(line, 2000) for line in [f"dnsaudit: {lines[0]}", *lines[1:]]), file=sys.stderr)
+
+
+def exit_code(run, fail_on: str, input_errors: int) -> int:
+    """Map a finished run to the documented exit code (see the module docstring)."""
+    from dnsaudit.model import Status
+    from dnsaudit.scoring import BLOCKING
+
+    if input_errors:
+        err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
+        return EXIT_USAGE
+    hit = {
+        "warn": lambda f: f.status in (Status.WARN, Status.FAIL),
+        "fail": lambda f: f.status is Status.FAIL,
+        "blocking": lambda f: f.status is Status.FAIL and f.severity in BLOCKING,
+        "never": lambda f: False,
+    }[fail_on]
+    could_not_test, untested = False, 0
+    for d in run.domains:  # one pass: a large run's domains are read one at a time
+        if any(hit(f) for f in d.findings):
+            return EXIT_FINDINGS
+        could_not_test = could_not_test or any(f.status is Status.ERROR for f in d.findings)
+        untested += bool(d.score.untested)
+    if could_not_test:
+        err(f"{untested} domains had checks that could not test (see results); exit code 3")
+        return EXIT_UNTESTED
+    return EXIT_OK

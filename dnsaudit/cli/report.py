@@ -1,0 +1,73 @@
+"""``dnsaudit report``: the reports again, from a results.json or a stored run (no network)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
+from dnsaudit.cli.parser import globs
+
+
+def writers_for(args) -> list:
+    """The report writers that --format asks for (all when it is not given)."""
+    from dnsaudit.output import load_writers
+
+    return load_writers(globs(args.format))
+
+
+def cmd_report(args) -> int:
+    from dnsaudit.model import AuditRun
+    from dnsaudit.registry import PluginError
+
+    try:
+        writers = writers_for(args)
+    except PluginError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    if (args.results is None) == (args.run is None):
+        err("give either RESULTS_JSON or --run ID")
+        return EXIT_USAGE
+    if args.run is not None:
+        from dnsaudit.history import History, HistoryError, default_path
+
+        try:
+            with History(args.history or default_path(), lock=False) as history:
+                run = history.load(args.run)
+        except HistoryError as exc:
+            err(str(exc))
+            return EXIT_USAGE
+        return _render(args, run, writers)
+    try:
+        with open(args.results, encoding="utf-8") as handle:
+            run = AuditRun.from_dict(json.load(handle))
+        drift_file = Path(args.results).with_name("drift.json")
+        if drift_file.is_file():
+            from dnsaudit.drift import Drift
+
+            run = dataclasses.replace(run, drift=Drift.from_dict(json.loads(drift_file.read_text(encoding="utf-8"))))
+    except OSError as exc:
+        err(f"cannot read {args.results}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    except (ValueError, KeyError, TypeError) as exc:
+        err(f"{args.results} is not a usable dnsaudit results file: {exc}")
+        return EXIT_USAGE
+    return _render(args, run, writers)
+
+
+def _render(args, run, writers) -> int:
+    from dnsaudit.output import DEFAULT_TITLE, prepare_out_dir, write_reports
+
+    try:
+        out_dir = prepare_out_dir(args.out, dt.datetime.now())
+    except OSError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    from dnsaudit.workers import auto_workers
+
+    for path in write_reports(run, out_dir, writers, split_by=args.split_by, title=args.title or DEFAULT_TITLE,
+                              processes=auto_workers(len(run.domains))):
+        print(path)
+    return EXIT_OK
