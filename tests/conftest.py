@@ -6,15 +6,14 @@ any connection to another host, and every client is pointed at the server below.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from dnsaudit.testing import ZoneServer
+from dnsaudit.testing import case_server, load_cases
 
 TESTS = Path(__file__).parent
-CASES = tomllib.loads((TESTS / "checks" / "cases.toml").read_text(encoding="utf-8"))["case"]
+CASES = load_cases(TESTS / "checks" / "cases.toml")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,16 +33,7 @@ def private_data_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def dns_server():
     """The test resolver: shared zones and every case's zone, with the cases' faults."""
-    server = ZoneServer.from_directory(TESTS / "zones")
-    for case in CASES:
-        if "zone" in case:
-            server.add_zone_text(case["domain"] + ".", case["zone"])
-        if "fault" in case:
-            server.set_fault(case["domain"], case["fault"])
-        for target, kind in case.get("faults", {}).items():  # "name" or "name TYPE": one broken record
-            name, _, rdtype = target.partition(" ")
-            server.set_fault(name, kind, rdtype or None)
-    with server:
+    with case_server(CASES, TESTS / "zones") as server:
         yield server
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from dnsaudit.check import Settings
-from dnsaudit.model import Cloud, DomainEntry, Phase
+from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.registry import load_checks
 from dnsaudit.runner import audit_entries
+from dnsaudit.testing import audit_cases, check_case
 
 
 # Checks that need HTTPS endpoints are exercised in tests/integration instead.
@@ -28,46 +29,14 @@ COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscov
 
 @pytest.fixture(scope="module")
 def results(dns_server, all_cases):
-    entries = [
-        DomainEntry(
-            domain=case["domain"],
-            row=i + 2,
-            cloud=Cloud(case.get("cloud", "worldwide")),
-            phase=Phase(case.get("phase", "cloud")),
-            gateway=case.get("gateway", ""),
-            relay_ips=tuple(case.get("relay_ips", ())),
-            tenant=case.get("tenant", ""),
-        )
-        for i, case in enumerate(all_cases)
-    ]
+    """Every case in one run through the real resolver and the ZoneServer (the public case-table
+    runner of dnsaudit.testing, as a plugin author would use it)."""
     client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
-    checks = load_checks().checks
-    done = asyncio.run(audit_entries(entries, checks, client, Settings(check_timeout=10), concurrency=8))
-    return {r.entry.domain: r for r in done}
+    return audit_cases(all_cases, load_checks().checks, dns=client, settings=Settings(check_timeout=10))
 
 
 def test_case(case, results):
-    result = results[case["domain"]]
-    by_check: dict[str, list] = {}
-    for finding in result.findings:
-        by_check.setdefault(finding.check_id, []).append(finding)
-    for check_id, expected in case["expect"].items():
-        findings = by_check[check_id]
-        got = [f.status.value for f in findings]
-        if isinstance(expected, list):
-            assert got == expected, f"{check_id}: {[f.message for f in findings]}"
-        else:
-            assert got == [expected], f"{check_id}: {[f.message for f in findings]}"
-    for check_id, reason in case.get("reason", {}).items():
-        assert {f.reason.value for f in by_check[check_id]} == {reason}
-    for check_id, text in case.get("message_contains", {}).items():
-        assert any(text in f.message for f in by_check[check_id]), [f.message for f in by_check[check_id]]
-    for check_id, text in case.get("remediation_contains", {}).items():
-        assert any(text in f.remediation for f in by_check[check_id]), [f.remediation for f in by_check[check_id]]
-    for check_id, text in case.get("observed", {}).items():
-        assert [f.observed for f in by_check[check_id]] == [text]
-    if "verdict" in case:
-        assert result.score.verdict.value == case["verdict"], [(f.check_id, f.status.value) for f in result.findings]
+    check_case(case, results[case["domain"]])
 
 
 def test_every_check_has_a_case_for_each_status_it_can_fail_with(all_cases):
@@ -131,3 +100,19 @@ def test_results_of_every_case_are_unchanged(results, dns_server):
     if os.environ.get("DNSAUDIT_REGENERATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_fake_resolver_gives_every_case_the_verdicts_of_the_real_server(all_cases):
+    """dnsaudit.testing.FakeResolver (in-process, no socket) answers the whole table as the
+    ZoneServer does through the real resolver: a plugin author's table means the same with it."""
+    from dnsaudit.testing import case_resolver
+
+    zones = Path(__file__).parents[1] / "zones"
+    fake = audit_cases(all_cases, load_checks().checks, dns=case_resolver(all_cases, zones))
+    wrong = []
+    for case in all_cases:
+        try:
+            check_case(case, fake[case["domain"]])
+        except AssertionError as exc:
+            wrong.append(f"{case['name']}: {exc}")
+    assert not wrong, "\n".join(wrong)
