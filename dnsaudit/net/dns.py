@@ -55,6 +55,7 @@ class Outcome(str, enum.Enum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     ERROR = "error"  # anything else: FORMERR, NOTIMP, a network error, a malformed reply
+    CNAME_LOOP = "cname loop"  # the CNAME chain of the reply comes back to itself or never ends
     OFFLINE = "offline"  # --offline, and neither a zone file nor the snapshot holds the name
 
     @property
@@ -67,7 +68,8 @@ class Outcome(str, enum.Enum):
         return _REASONS.get(self, ErrorReason.DNS_ERROR)
 
 
-_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR, Outcome.OFFLINE})
+_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR, Outcome.CNAME_LOOP,
+                       Outcome.OFFLINE})
 _REASONS = {
     Outcome.SERVFAIL: ErrorReason.SERVFAIL,
     Outcome.REFUSED: ErrorReason.REFUSED,
@@ -458,11 +460,17 @@ def _absolute(name: str) -> str:
 
 
 def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
-    """Follow the CNAME chain inside the reply and classify what is at its end."""
+    """Follow the CNAME chain inside the reply and classify what is at its end.
+
+    A chain that comes back to a name it passed, or is longer than ``MAX_CNAME_HOPS``, is
+    CNAME_LOOP (could not test), never NODATA: a loop says nothing about the record (RFC 1034
+    section 3.6.2 has resolvers signal it, and they answer SERVFAIL).
+    """
     name, wanted = question.name, question.rdtype
     current = question.qname
     chain = [name]
-    for _hop in range(MAX_CNAME_HOPS):
+    seen = {current}
+    for _hop in range(MAX_CNAME_HOPS + 1):
         found = {rdata.to_text(): rdata for owner, t, rdata in reply.records if t == wanted and owner == current}
         if found:  # identical records once, sorted by their text
             texts = tuple(sorted(found))
@@ -478,5 +486,10 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
             break
         current = cname.target.canonicalize().to_wire()
         chain.append(cname.target.to_text().lower())
+        if current in seen or len(chain) > MAX_CNAME_HOPS + 1:
+            what = "CNAME loop" if current in seen else f"CNAME chain longer than {MAX_CNAME_HOPS} names"
+            return DnsAnswer(name, rdtype, Outcome.CNAME_LOOP, (), tuple(chain), notes=reply.notes,
+                             detail=f"{what} in the reply: {' -> '.join(chain)}")
+        seen.add(current)
     outcome = Outcome.NXDOMAIN if reply.rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
     return DnsAnswer(name, rdtype, outcome, (), tuple(chain) if len(chain) > 1 else (), notes=reply.notes)

@@ -4,7 +4,8 @@ dnspython's ``udp_with_fallback`` opens and closes a socket for every query; at 
 thousands of questions per run that was half of the run's CPU. Here each nameserver gets a
 few connected sockets, opened once, each with its own random source port; a query takes a
 random socket and a random unused 16-bit ID, and the reply must come from the nameserver
-(the socket is connected) and echo the question. Truncated
+(the socket is connected), echo the question, be readable and be no larger than the size the
+query advertised; anything else is ignored while the wait goes on. Truncated
 replies are asked again over TCP. Several sockets keep source-port entropy in the ID
 space an off-path spoofer has to guess. Queries and replies are bytes (``dnsaudit.net.wire``).
 """
@@ -24,12 +25,27 @@ from dnsaudit.net.wire import MalformedReply, Question, Reply, parse_reply
 SOCKETS_PER_SERVER = 8
 RECEIVE_BUFFER = 4 * 1024 * 1024
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size, which avoids IP fragmentation
+PLAIN_PAYLOAD = 512  # the UDP limit without EDNS (RFC 1035 section 4.2.1)
+
+
+class _Waiting:
+    """One query's wait: the future the next datagram for its ID completes, and datagrams that
+    came while the previous one was still being read (a forgery right before the real reply)."""
+
+    __slots__ = ("future", "backlog")
+
+    def __init__(self, future: asyncio.Future[bytes]) -> None:
+        self.future = future
+        self.backlog: list[bytes] = []
+
+
+BACKLOG = 8  # datagrams kept per query while one is being read; more are a flood and dropped
 
 
 class _Socket(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, _Waiting] = {}
         self.error: Exception | None = None
 
     def connection_made(self, transport) -> None:
@@ -40,23 +56,27 @@ class _Socket(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr) -> None:
         if len(data) >= 2:
-            waiter = self.pending.get(int.from_bytes(data[:2], "big"))
-            if waiter is not None and not waiter.done():
-                waiter.set_result(data)
+            waiting = self.pending.get(int.from_bytes(data[:2], "big"))
+            if waiting is None:
+                return
+            if not waiting.future.done():
+                waiting.future.set_result(data)
+            elif len(waiting.backlog) < BACKLOG:
+                waiting.backlog.append(data)
 
     def error_received(self, exc: Exception) -> None:  # ICMP port unreachable and the like
-        for waiter in self.pending.values():
-            if not waiter.done():
-                waiter.set_exception(exc)
+        for waiting in self.pending.values():
+            if not waiting.future.done():
+                waiting.future.set_exception(exc)
 
     def connection_lost(self, exc) -> None:
         self.transport = None
 
 
-def _expire(pending: dict[int, asyncio.Future[bytes]], query_id: int) -> None:
-    waiter = pending.get(query_id)
-    if waiter is not None and not waiter.done():
-        waiter.set_exception(TimeoutError())
+def _expire(pending: dict[int, _Waiting], query_id: int) -> None:
+    waiting = pending.get(query_id)
+    if waiting is not None and not waiting.future.done():
+        waiting.future.set_exception(TimeoutError())
 
 
 class UdpPool:
@@ -97,20 +117,38 @@ class UdpPool:
         while query_id in sock.pending:
             query_id = self._random.getrandbits(16)
         loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        sock.pending[query_id] = waiter
+        waiting = sock.pending[query_id] = _Waiting(loop.create_future())
         # One timer for the whole wait (cheaper than a timeout context per query): it fails
-        # whichever waiter is current for this ID when the time is up.
+        # whichever future is current for this ID when the time is up.
         timer = loop.call_later(timeout, _expire, sock.pending, query_id)
+        limit = payload or PLAIN_PAYLOAD
+        unreadable: MalformedReply | None = None
         try:
             sock.transport.sendto(question.query(query_id, payload))
+            data = await waiting.future
             while True:
-                reply = parse_reply(await waiter, query_id, question)
+                # Not ours (another question), unreadable or larger than we allowed (a forgery,
+                # or a broken middlebox): keep listening until the timeout, as resolvers do, so
+                # one bad datagram cannot hide the real reply right behind it.
+                reply = None
+                try:
+                    if len(data) > limit:
+                        raise MalformedReply(f"a {len(data)}-byte UDP reply to a query that allowed {limit} bytes")
+                    reply = parse_reply(data, query_id, question)
+                except MalformedReply as exc:
+                    unreadable = exc
                 if reply is not None:
                     break
-                waiter = loop.create_future()  # not ours (another question, a forgery): keep listening
-                sock.pending[query_id] = waiter
+                if waiting.backlog:
+                    data = waiting.backlog.pop(0)
+                    continue
+                if loop.time() >= timer.when():  # the timer fired while this datagram was read
+                    raise TimeoutError
+                waiting.future = loop.create_future()
+                data = await waiting.future
         except TimeoutError:
+            if unreadable is not None:
+                raise unreadable from None
             raise dns.exception.Timeout from None
         finally:
             timer.cancel()
