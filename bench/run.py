@@ -73,6 +73,7 @@ LATENCY_CLASSES = (("+60ms", 0.25, 60, "127.0.0.12"), ("+200ms", 0.10, 200, "127
 DEAD_SHARE = 0.03
 DEAD_ADDRESSES = [f"127.0.2.{n}" for n in range(1, 65)]  # one lame server per few dead domains, as on the internet
 BASE_CLASS, DEAD_CLASS = "base", "dead"
+CLASS_ORDER = (DEAD_CLASS, *(name for name, *_ in LATENCY_CLASSES), BASE_CLASS)
 BASE_ADDRESS = "127.0.0.11"  # child zones of the base class: --delay-ms and nothing more
 
 
@@ -143,7 +144,8 @@ def generate(count: int, folder: Path, seed: int = 7, realistic: bool = False) -
         if not realistic:
             parent += [f"{label if owner == '@' else owner + '.' + label} {rest}" for owner, rest in records]
             continue
-        kind = classes[fqdn] = latency_class(class_rng)
+        # The first domains take one class each, so that even a short smoke run has them all.
+        kind = classes[fqdn] = CLASS_ORDER[i] if i < len(CLASS_ORDER) else latency_class(class_rng)
         if kind == DEAD_CLASS:
             parent.append(f"{label} NS nsdead{i % len(DEAD_ADDRESSES)}.bench.test.")
             continue  # nobody serves it
@@ -435,7 +437,7 @@ def print_classes(results_file: Path, classes: dict[str, str]) -> None:
     unassessed = sum(flag for rows in by_class.values() for _ms, flag in rows)
     print(f"could not assess:   {unassessed} of {len(results)} domains ({100 * unassessed / max(len(results), 1):.1f}%)")
     order = [BASE_CLASS, *(name for name, *_ in LATENCY_CLASSES), DEAD_CLASS]
-    for kind in sorted(by_class, key=lambda k: order.index(k) if k in order else len(order)):
+    for kind in sorted(by_class, key=order.index):
         rows = by_class[kind]
         times = [ms for ms, _flag in rows]
         failed = sum(flag for _ms, flag in rows)

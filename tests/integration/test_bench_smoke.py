@@ -35,3 +35,20 @@ def test_the_benchmark_harness_runs_end_to_end():
     assert re.match(r"\s*\d+\.\d s", figures["wall time"])
     for phase in ("audit", "reports"):
         assert phase in figures["time per phase"]
+
+
+def test_the_realistic_world_has_slow_and_lame_domains_and_only_the_lame_are_not_assessed():
+    """--realistic: latency classes behind their own addresses and lame delegations; every
+    slow-but-working domain gets its verdict, every dead one is "could not assess"."""
+    if not (have("unbound") and have("nsd")):
+        pytest.fail("Debian's unbound and nsd are missing: the test command (bash tests/run) installs them")
+    proc = subprocess.run([sys.executable, str(BENCH), "--domains", "40", "--delay-ms", "5", "--realistic"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    classes = {m["kind"]: (int(m["count"]), int(m["failed"])) for m in re.finditer(
+        r"class (?P<kind>\S+):\s+(?P<count>\d+) domains, .* could not assess (?P<failed>\d+)", proc.stdout)}
+    assert set(classes) == {"base", "+60ms", "+200ms", "+900ms", "dead"}, proc.stdout
+    assert sum(count for count, _ in classes.values()) == 40
+    dead, failed = classes.pop("dead")
+    assert dead >= 1 and failed == dead  # a lame delegation is never a verdict
+    assert all(failed == 0 for _count, failed in classes.values()), proc.stdout
