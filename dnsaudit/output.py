@@ -11,10 +11,10 @@ import functools
 import os
 from pathlib import Path
 
+from dnsaudit.config import DEFAULT_TITLE
 from dnsaudit.model import AuditRun
 from dnsaudit.registry import OWN_DISTRIBUTION, PluginError, report_writers
 
-DEFAULT_TITLE = "Microsoft 365 mail readiness"
 
 
 def default_out_dir(now: dt.datetime) -> Path:

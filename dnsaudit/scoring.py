@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from dnsaudit.config import FAIL_ON  # noqa: F401  (the levels reaches() knows)
 from dnsaudit.model import Finding, Score, Severity, Status, Verdict
 
 WEIGHTS = {Severity.CRITICAL: 10, Severity.HIGH: 6, Severity.MEDIUM: 3, Severity.LOW: 1, Severity.INFO: 0}
@@ -96,7 +97,6 @@ def top_problem(findings: Iterable[Finding]) -> Finding | None:
     return max(problems, key=priority, default=None)
 
 
-FAIL_ON = ("warn", "fail", "blocking", "never")
 
 
 def reaches(finding: Finding, fail_on: str) -> bool:

@@ -24,12 +24,17 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dnsaudit.check import Check, Settings
+from dnsaudit.config import ProbeConfig
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
-from dnsaudit.net.dns import DnsClient, DnsStats
+from dnsaudit.net.dns import DnsClient, DnsStats, Nameserver
 from dnsaudit.progress import peak_rss_mb
 from dnsaudit.spool import PackedResults
+
+if TYPE_CHECKING:
+    from dnsaudit.zones import ZoneSet
 
 # Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
 AUTO_MIN_DOMAINS = 500
@@ -53,20 +58,43 @@ def usable_cpus() -> int:
 
 
 @dataclass(frozen=True)
+class ResolverSetup:
+    """The DNS client each process builds: the run's servers (resolved, the system's ones
+    included), planned zones and snapshot already read, and the limit of queries in flight."""
+
+    nameservers: tuple[Nameserver, ...]
+    timeout: float = 3.0
+    retries: int = 1
+    zones: ZoneSet | None = None
+    snapshot: ZoneSet | None = None
+    offline: bool = False
+    max_in_flight: int = 200
+
+    def client(self) -> DnsClient:
+        return DnsClient(list(self.nameservers), timeout=self.timeout, retries=self.retries,
+                         max_in_flight=self.max_in_flight, zones=self.zones, snapshot=self.snapshot,
+                         offline=self.offline)
+
+    def live_client(self) -> DnsClient:
+        """The same servers without the planned zones (--compare-live)."""
+        return DnsClient(list(self.nameservers), timeout=self.timeout, retries=self.retries)
+
+
+@dataclass(frozen=True)
 class AuditJob:
     """Everything needed to audit a list of domains, picklable so a worker can receive it.
 
-    ``dns``, ``web``, ``tls`` and ``live`` are the keyword arguments of the clients (None:
-    that client is not used); each process builds its own from them.
+    Each process builds its own clients from it: ``resolver`` the DNS client, ``probes``
+    the web and TLS clients (None: no probes), ``live`` a second resolver without the
+    planned zones.
     """
 
     check_classes: tuple[type[Check], ...]
     settings: Settings
     concurrency: int
-    dns: dict
-    web: dict | None = None
-    tls: dict | None = None
-    live: dict | None = None
+    resolver: ResolverSetup
+    probes: ProbeConfig | None = None
+    live: bool = False
 
     async def run(self, entries: Sequence[DomainEntry], on_result: Callable[[DomainResult], None] | None = None,
                   keep: bool = True) -> tuple[list[DomainResult], DnsStats]:
@@ -76,13 +104,18 @@ class AuditJob:
         from dnsaudit.net.web import WebClient
         from dnsaudit.runner import audit_entries
 
-        dns = DnsClient(**self.dns)
-        web = WebClient(dns, **self.web) if self.web is not None else None
-        tls = TlsProber(**self.tls) if self.tls is not None else None
-        live = DnsClient(**self.live) if self.live is not None else None
+        dns = self.resolver.client()
+        web = tls = None
+        if self.probes is not None:
+            web = WebClient(dns, https_port=self.probes.https_port, http_port=self.probes.http_port,
+                            timeout=self.probes.timeout, allow_private=self.probes.allow_private,
+                            ca_file=self.probes.ca_file)
+            tls = TlsProber(timeout=self.probes.timeout, ca_file=self.probes.ca_file)
+        live = self.resolver.live_client() if self.live else None
         try:
-            results = await audit_entries(entries, self.check_classes, dns, self.settings, concurrency=self.concurrency,
-                                      on_result=on_result, web=web, tls=tls, live=live, keep=keep)
+            results = await audit_entries(entries, self.check_classes, dns, self.settings,
+                                          concurrency=self.concurrency, on_result=on_result, web=web, tls=tls,
+                                          live=live, keep=keep)
         finally:
             if web is not None:
                 await web.aclose()
@@ -198,8 +231,8 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
     import dataclasses
 
     share = max(1, -(-job.concurrency // workers))
-    dns = {**job.dns, "max_in_flight": max(1, -(-job.dns.get("max_in_flight", 200) // workers))}
-    return dataclasses.replace(job, concurrency=share, dns=dns)
+    resolver = dataclasses.replace(job.resolver, max_in_flight=max(1, -(-job.resolver.max_in_flight // workers)))
+    return dataclasses.replace(job, concurrency=share, resolver=resolver)
 
 
 def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:

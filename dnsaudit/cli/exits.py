@@ -22,7 +22,6 @@ import sys
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
-FAIL_ON = ("warn", "fail", "blocking", "never")
 
 
 def err(message: str) -> None:

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from dnsaudit import __version__
-from dnsaudit.cli.exits import FAIL_ON
+from dnsaudit.config import FAIL_ON
 
 DESCRIPTION = """\
 Audit domains for Microsoft 365 (Exchange Online) mail readiness: MX, autodiscover and

@@ -12,7 +12,7 @@ from dnsaudit.check import Settings
 from dnsaudit.cli import main
 from dnsaudit.model import DomainEntry, Status
 from dnsaudit.net.dns import parse_nameserver
-from dnsaudit.workers import AuditJob, auto_workers, run_in_workers
+from dnsaudit.workers import AuditJob, ResolverSetup, auto_workers, run_in_workers
 
 DOMAINS = ["good.test", "hybrid.test", "onprem.test", "missing.test", "nomx.test", "servfail.test",
            "dmarcorg.test", "x.good.test", "refused.test"]
@@ -77,7 +77,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     from crashing_check import Crash
 
     entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(["a.test", "boom.test", "c.test", "d.test"])]
-    job = AuditJob((Crash,), Settings(), 4, dns=dict(nameservers=[parse_nameserver(nameserver)], timeout=1))
+    job = AuditJob((Crash,), Settings(), 4, resolver=ResolverSetup((parse_nameserver(nameserver),), timeout=1))
     seen = []
     results, report = run_in_workers(job, entries, 2, lambda domain, result_json: seen.append((domain, result_json)))
     results = results.unpacked()

@@ -1,0 +1,353 @@
+"""One audit from start to end: ``run_audit(config) -> AuditOutcome``.
+
+The steps, in order: preflight (resolvers, planned zones, plugins, report formats, the
+input list, the history and the output folder: anything unusable stops here, before a
+query is sent), the run in the history, the audit itself (in this process or in worker
+processes), drift against an earlier run, ``keep``, the reports, the statistics file.
+
+The command line is one caller (``dnsaudit.cli.audit``: it builds the config, prints and
+maps the outcome to an exit code); a library user is another. The pipeline prints
+nothing: what it has to say while it runs goes to a ``Listener``, whose default hears
+nothing, and the warnings are in the outcome too.
+
+About 350 lines, over the usual 300 on purpose: the whole audit reads top to bottom in one
+place, in the order it happens, and the preflight's order is the order in which a user is
+told about their problems.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import enum
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dnsaudit.config import AuditConfig
+
+if TYPE_CHECKING:
+    from dnsaudit.drift import Drift
+    from dnsaudit.model import AuditRun
+
+
+class Failure(enum.Enum):
+    """Why an audit could not run (the CLI turns each into its exit code)."""
+
+    USAGE = "usage"  # an option, a file or the input cannot be used
+    HISTORY = "history"  # the history is held by another run or unreadable
+    NO_DNS = "no-dns"  # no DNS server answered: nothing was audited
+
+
+class AuditFailed(Exception):
+    """The audit could not run; the message is one line for the user."""
+
+    def __init__(self, message: str, failure: Failure) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+
+class AuditInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the audit. ``run_id``: the incomplete run in the history that keeps the
+    domains finished so far (None without a history, or before the run was stored)."""
+
+    def __init__(self, run_id: int | None) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
+class Listener:
+    """What the pipeline says while it runs. Subclass it to listen; every method does nothing here."""
+
+    def warning(self, message: str) -> None:
+        """Something went wrong but the audit goes on (a plugin, a silent server, a worker)."""
+
+    def notice(self, message: str) -> None:
+        """Worth telling, not wrong (no earlier run to compare with)."""
+
+    def input_issue(self, issue: Any) -> None:
+        """A row or value of the input that could not be used as it is (``inputs.InputIssue``)."""
+
+    def starting(self, domains: int, checks: int, source: str) -> None:
+        """The audit begins: ``source`` says where the answers come from."""
+
+    def domain_done(self, done: int, total: int) -> None:
+        """One more domain is finished."""
+
+    def audit_done(self) -> None:
+        """Every domain is finished; reports come next."""
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    """A finished audit: the run as reported, and where it went."""
+
+    run: AuditRun
+    out_dir: Path
+    written: tuple[Path, ...]  # every report file, per-client ones included
+    run_id: int | None  # the run's id in the history (None without history)
+    drift: Drift | None  # against the compared run (None without compare, or nothing to compare with)
+    input_errors: int  # input rows or values that had errors (their issues are in run.info.input_issues)
+    dns_questions: int
+    dns_queries_sent: int
+    stats: dict  # what the statistics file holds: time per phase, DNS, memory
+    warnings: tuple[str, ...]  # every warning and notice the listener heard
+
+
+def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOutcome:
+    """Audit every domain of ``config.input_file`` and write the reports.
+
+    Raises ``AuditFailed`` when the audit cannot run (nothing is audited then) and
+    ``AuditInterrupted`` on Ctrl-C (the finished domains stay in the history).
+    """
+    heard = _Heard(listener or Listener())
+    plan = _preflight(config, heard)
+    from dnsaudit.history import History, HistoryError, UnknownRun, default_path
+
+    with contextlib.ExitStack() as stack:
+        history, comparison = None, None
+        if config.history.enabled:
+            try:
+                history = stack.enter_context(History(config.history.path or default_path()))
+                baseline = history.resolve(config.history.compare) if config.history.compare else None
+            except HistoryError as exc:
+                raise AuditFailed(str(exc), Failure.USAGE if isinstance(exc, UnknownRun) else Failure.HISTORY) from exc
+            if config.history.compare and baseline is None:
+                heard.notice(f"no complete run to compare with ('{config.history.compare}'); "
+                             "this run becomes the first")
+            comparison = baseline.id if config.history.compare and baseline else None
+        from dnsaudit.output import prepare_out_dir
+
+        now = dt.datetime.now(dt.timezone.utc)
+        try:
+            out_dir = prepare_out_dir(config.reports.out_dir, now.astimezone())
+        except OSError as exc:
+            raise AuditFailed(str(exc), Failure.USAGE) from exc
+        heard.starting(len(plan.inputs.entries), len(plan.checks), plan.source())
+        try:
+            return asyncio.run(_audit(config, plan, heard, out_dir, now, history, comparison))
+        except KeyboardInterrupt:
+            if history is not None:
+                history.interrupted()
+            raise AuditInterrupted(history.current_run if history is not None else None) from None
+
+
+async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path, started: dt.datetime, history,
+                 comparison: int | None) -> AuditOutcome:
+    from dnsaudit.drift import compare
+    from dnsaudit.model import AuditRun
+    from dnsaudit.output import write_reports
+    from dnsaudit.progress import PhaseClock
+    from dnsaudit.reports.base import write_atomic
+    from dnsaudit.spool import PackedResults
+    from dnsaudit.workers import auto_workers, run_in_workers
+
+    clock = PhaseClock()
+    dns = plan.resolver.client()
+    silent = [] if config.dns.offline else await dns.preflight()
+    clock.lap("preflight")
+    if plan.resolver.nameservers and len(silent) == len(plan.resolver.nameservers):
+        details = "; ".join(f"{ns}: {why}" for ns, why in silent)
+        if not any(out_dir.iterdir()):
+            out_dir.rmdir()  # made for this run, which wrote nothing
+        raise AuditFailed(f"no DNS server answered ({details}). Check your network or give a working --nameserver; "
+                          "nothing was audited.", Failure.NO_DNS)
+    for ns, why in silent:
+        heard.warning(f"DNS server {ns} did not answer ({why}); using the others")
+    entries = plan.inputs.entries
+    run_id = history.begin(_run_info(config, plan, started, dns, finished=None)) if history is not None else None
+    done = 0
+
+    def finished(domain: str, result_json: str) -> None:
+        nonlocal done
+        if history is not None:
+            started_at = time.monotonic()
+            history.add_domain(run_id, domain, result_json)
+            clock.add("history", time.monotonic() - started_at)
+        done += 1
+        heard.domain_done(done, len(entries))
+
+    def finished_here(result) -> None:  # one process: the result is serialised for the history here
+        finished(result.entry.domain, json.dumps(result.to_dict()) if history is not None else "")
+
+    job = _job(config, plan)
+    await dns.aclose()  # the preflight's sockets; the audit opens its own
+    workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
+    if workers > 1:
+        # Blocks this loop, which has nothing else to do meanwhile: history and progress are
+        # updated here, in this thread, as each worker's results arrive.
+        results, report = run_in_workers(job, entries, workers, finished)
+        dns.stats.merge(report.stats)
+        clock.worker_peaks, clock.worker_cpu = report.peak_rss_mb, report.cpu_seconds
+        for failure in report.failures:
+            heard.warning(f"a worker process failed; its unfinished domains are 'could not test':\n{failure}")
+    else:
+        results, stats = await job.run(entries, finished_here)
+        dns.stats.merge(stats)
+    heard.audit_done()
+    clock.lap("audit")
+    info = _run_info(config, plan, started, dns, finished=dt.datetime.now(dt.timezone.utc))
+    run = AuditRun(info, results if isinstance(results, PackedResults) else tuple(results))
+    drift = None
+    if history is not None:
+        history.finish(run_id, info)
+        if comparison is not None:
+            drift = compare(history.load(comparison), run, comparison, run_id)
+            run = dataclasses.replace(run, drift=drift)
+            write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
+        if config.history.keep:
+            history.keep(config.history.keep)
+    clock.lap("finish")
+    written = write_reports(run, out_dir, plan.writers, split_by=config.reports.split_by, title=config.reports.title,
+                            processes=workers)
+    clock.lap("reports")
+    from dnsaudit import output
+
+    clock.report_private = list(output.CHILD_PRIVATE_MB)
+    stats = clock.stats(run, dns)
+    if config.reports.stats_file:
+        write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())
+    return AuditOutcome(run, out_dir, tuple(written), run_id, drift, len(plan.inputs.errors), dns.stats.questions,
+                        dns.stats.queries_sent, stats, tuple(heard.heard))
+
+
+class _Heard:
+    """The caller's listener, and a record of the warnings and notices for the outcome."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener, self.heard = listener, []
+
+    def warning(self, message: str) -> None:
+        self.heard.append(f"warning: {message}")
+        self.listener.warning(message)
+
+    def notice(self, message: str) -> None:
+        self.heard.append(message)
+        self.listener.notice(message)
+
+    def __getattr__(self, name: str):  # the rest goes to the listener as it is
+        return getattr(self.listener, name)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the preflight read and resolved: everything the audit needs besides the config."""
+
+    resolver: Any  # workers.ResolverSetup: the servers as resolved, the zone files read
+    checks: tuple  # check classes, in run order
+    writers: tuple  # report writer instances
+    inputs: Any  # inputs.InputResult: entries, issues, errors
+
+    def source(self) -> str:
+        """Where the answers come from, for the line that starts the audit."""
+        if self.resolver.offline:
+            source = "offline: zone files and the snapshot"
+        else:
+            source = ", ".join(map(str, self.resolver.nameservers))
+        zones = self.resolver.zones
+        return source + (f"; planned zones: {', '.join(sorted(zones.sources))}" if zones else "")
+
+
+def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
+    """Read and check everything the audit needs, in the order a user fixes them; the first
+    problem stops the audit before any query is sent."""
+    from dnsaudit.inputs import InputError, read_input
+    from dnsaudit.net.dns import system_nameservers
+    from dnsaudit.output import load_writers
+    from dnsaudit.registry import PluginError, load_checks, select
+    from dnsaudit.workers import ResolverSetup
+
+    dns = config.dns
+    try:
+        nameservers = tuple(dns.nameservers) or (() if dns.offline else tuple(system_nameservers()))
+    except ValueError as exc:
+        raise AuditFailed(str(exc), Failure.USAGE) from exc
+    if dns.compare_live and (not dns.zone_files or dns.offline):
+        raise AuditFailed("--compare-live compares --zone files with live DNS: give --zone, and not --offline",
+                          Failure.USAGE)
+    zones = snapshot = None
+    if dns.zone_files or dns.offline:
+        from dnsaudit.snapshot import load_snapshot
+        from dnsaudit.zones import ZoneError, ZoneSet
+
+        try:
+            zones = ZoneSet.load(list(dns.zone_files)) if dns.zone_files else None
+        except ZoneError as exc:
+            raise AuditFailed(str(exc), Failure.USAGE) from exc
+        snapshot = load_snapshot() if dns.offline else None
+    if config.probes.ca_file and not Path(config.probes.ca_file).is_file():
+        raise AuditFailed(f"--ca-file {config.probes.ca_file}: no such file", Failure.USAGE)
+    if not nameservers and not dns.offline:
+        raise AuditFailed("no DNS resolver is configured on this system; give one with --nameserver IP",
+                          Failure.USAGE)
+    try:
+        loaded = load_checks(strict=config.checks.strict_plugins)
+        checks = select(loaded.checks, list(config.checks.include), list(config.checks.skip))
+        checks = [c for c in checks if c.id != "zone.changes"]  # only with --compare-live
+        if dns.compare_live:
+            checks += [c for c in loaded.checks if c.id == "zone.changes"]
+        writers = load_writers(list(config.reports.formats))
+    except PluginError as exc:
+        raise AuditFailed(str(exc), Failure.USAGE) from exc
+    for warning in loaded.warnings:
+        heard.warning(warning)
+    if not checks:
+        raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
+    try:
+        inputs = read_input(config.input_file, config.sheet)
+    except InputError as exc:
+        raise AuditFailed(str(exc), Failure.USAGE) from exc
+    for issue in inputs.issues:
+        heard.input_issue(issue)
+    if not inputs.entries:
+        raise AuditFailed(f"no domain in {config.input_file} can be audited ({len(inputs.errors)} rows with errors)",
+                          Failure.USAGE)
+    if config.history.compare and not config.history.enabled:
+        raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
+    resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
+                             offline=dns.offline)
+    return _Plan(resolver, tuple(checks), tuple(writers), inputs)
+
+
+def _job(config: AuditConfig, plan: _Plan):
+    """The picklable job each process audits its share of the domains with."""
+    from dnsaudit.check import Settings
+    from dnsaudit.workers import AuditJob
+
+    probes, offline = config.probes, config.dns.offline
+    settings = Settings(
+        check_timeout=config.checks.timeout, allow_private=probes.allow_private, https_port=probes.https_port,
+        http_port=probes.http_port, smtp_port=probes.smtp_port,
+        audited_domains=frozenset(e.domain for e in plan.inputs.entries),
+        input_dir=str(Path(config.input_file).parent), no_probes_reason="--offline" if offline else "--no-probes")
+    return AuditJob(plan.checks, settings, config.concurrency, plan.resolver,
+                    probes=probes if probes.enabled and not offline else None, live=config.dns.compare_live)
+
+
+def _run_info(config: AuditConfig, plan: _Plan, started: dt.datetime, dns, finished: dt.datetime | None):
+    from dnsaudit import __version__
+    from dnsaudit.model import RunInfo
+    from dnsaudit.registry import check_info
+    from dnsaudit.snapshot import snapshot_date
+
+    offline = config.dns.offline
+    return RunInfo(
+        tool_version=__version__,
+        started=started.isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds") if finished else "",
+        input_file=str(config.input_file),
+        nameservers=tuple(map(str, dns.nameservers)),
+        checks=tuple(check_info(c) for c in plan.checks),
+        input_issues=tuple(plan.inputs.issues),
+        dns_queries=dns.stats.queries_sent,
+        settings=(("timeout", config.dns.timeout), ("retries", config.dns.retries), ("fail_on", config.fail_on),
+                  ("check_timeout", config.checks.timeout), ("concurrency", config.concurrency),
+                  ("probes", config.probes.enabled and not offline), ("allow_private", config.probes.allow_private),
+                  ("offline", offline), ("compare_live", config.dns.compare_live)),
+        zone_files=tuple(sorted(plan.resolver.zones.sources.items())) if plan.resolver.zones else (),
+        offline_snapshot=snapshot_date() if offline else "",
+    )
