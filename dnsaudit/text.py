@@ -61,3 +61,8 @@ def report_text(text: str, limit: int = FIELD_LIMIT, *, shown: str = "<U+{:04X}>
         text = _REPLACED.sub("\ufffd", text)
         text = _SHOWN.sub(lambda m: shown.format(ord(m.group())), text)
     return cap(text, limit)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 domain``, ``2 domains``: a count with its noun, for lines people read."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

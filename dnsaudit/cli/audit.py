@@ -18,7 +18,7 @@ from dnsaudit.config import (
     ReportConfig,
 )
 from dnsaudit.pipeline import AuditFailed, AuditInterrupted, Failure, Listener, run_audit
-from dnsaudit.text import printable
+from dnsaudit.text import plural, printable
 
 EXIT_OF = {Failure.USAGE: EXIT_USAGE, Failure.HISTORY: EXIT_HISTORY, Failure.NO_DNS: EXIT_UNTESTED}
 
@@ -68,7 +68,8 @@ class Printer(Listener):
         from dnsaudit.progress import Progress
 
         if not self.quiet:
-            print(f"Auditing {domains} domains with {checks} checks (DNS: {source})", file=sys.stderr)
+            print(f"Auditing {plural(domains, 'domain')} with {plural(checks, 'check')} (DNS: {source})",
+                  file=sys.stderr)
         self.progress = Progress(domains, enabled=not self.quiet and sys.stderr.isatty())
 
     def domain_done(self, done: int, total: int) -> None:

@@ -53,6 +53,8 @@ def exit_code(run, fail_on: str, input_errors: int) -> int:
         could_not_test = could_not_test or any(f.status is Status.ERROR for f in d.findings)
         untested += bool(d.score.untested)
     if could_not_test:
-        err(f"{untested} domains had checks that could not test (see results); exit code 3")
+        from dnsaudit.text import plural
+
+        err(f"{plural(untested, 'domain')} had checks that could not test (see results); exit code 3")
         return EXIT_UNTESTED
     return EXIT_OK
