@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from dnsaudit import __version__
+from dnsaudit.cli.exits import EXIT_USAGE
 from dnsaudit.config import FAIL_ON
 
 DESCRIPTION = """\
@@ -41,8 +42,30 @@ for cron (drift detection; prints only what changed, exit 5 when something got w
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors take three lines, not the whole usage: the command's one-line usage,
+    the error, and where the help is. The subcommands' parsers are of this class too."""
+
+    commands: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"usage: {self.short_usage()}\ndnsaudit: error: {message}\n"
+                              f"see '{self.prog} --help'\n")
+
+    def short_usage(self) -> str:
+        """``dnsaudit audit INPUT [options]``: the positionals as --help shows them, the options summed up."""
+        formatter = self._get_formatter()
+        words = [self.prog]
+        for action in self._get_positional_actions():
+            if isinstance(action, argparse._SubParsersAction):
+                words.append(action.metavar or "COMMAND")
+            else:
+                words.append(formatter._format_args(action, formatter._get_default_metavar_for_positional(action)))
+        return " ".join([*words, "[options]"])
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="dnsaudit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"dnsaudit {__version__}")
@@ -98,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--probe-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
                      help="connect/read timeout of each probe (default: 10)")
     sel = audit.add_argument_group("checks")
-    sel.add_argument("--checks", metavar="GLOBS", action="append", default=[],
+    sel.add_argument("--checks", metavar="GLOBS", action="append", default=[], type=_some("check"),
                      help="only checks whose id matches (comma-separated globs, e.g. 'mx.*,autodiscover.*')")
     sel.add_argument("--skip", metavar="GLOBS", action="append", default=[],
                      help="leave out checks whose id matches")
@@ -158,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                             description="List every available check: id, severity, title and documentation.")
     checks.add_argument("patterns", nargs="*", metavar="GLOB", help="only checks whose id matches")
     checks.add_argument("--brief", action="store_true", help="one line per check")
+    parser.commands = dict(sub.choices)
     return parser
 
 
@@ -167,22 +191,41 @@ def _history_option(group) -> None:
 
 
 def _report_options(group) -> None:
-    group.add_argument("--format", metavar="FORMATS", action="append", default=[],
+    group.add_argument("--format", metavar="FORMATS", action="append", default=[], type=_some("format"),
                        help="report formats, comma-separated: json, xlsx, html, csv (default: all)")
     group.add_argument("--split-by", choices=("client",),
                        help="also write one workbook and HTML page per client under clients/")
     group.add_argument("--title", default=None, help="report title (default: 'Microsoft 365 mail readiness')")
 
 
+def _some(what: str):
+    """A comma-separated list that names at least one item: ``--checks ''`` is a mistake, not "all"."""
+
+    def parse(text: str) -> str:
+        if not globs([text]):
+            raise argparse.ArgumentTypeError(f"{text!r} names no {what}; leave the option out for all of them")
+        return text
+
+    return parse
+
+
+def _number(text: str, kind=float):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
+                                         ) from None
+
+
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
+    value = _number(text)
+    if not value > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
@@ -193,24 +236,24 @@ def _workers(text: str) -> int | str:
         return text
     try:
         return _positive_int(text)
-    except ValueError:
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError("must be a number of processes (1 or more) or 'auto'") from None
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
 def globs(values: list[str]) -> list[str]:
-    """Repeatable comma-separated option values (--checks, --skip, --format) as one list."""
-    return [g.strip() for v in values for g in v.split(",") if g.strip()]
+    """Repeatable comma-separated option values (--checks, --skip, --format) as one list, each once."""
+    return list(dict.fromkeys(g.strip() for v in values for g in v.split(",") if g.strip()))
