@@ -308,15 +308,27 @@ class History:
     def compact(self) -> tuple[int, int]:
         """Give the space of deleted runs back to the file system (VACUUM); (bytes before, after).
 
-        Also turns on incremental auto-vacuum for a file made before it, so that later
-        ``keep`` calls give space back by themselves.
+        Rows of a file made before schema 3 are packed first, and incremental auto-vacuum is
+        turned on, so that later ``keep`` calls give space back by themselves.
         """
         before = self.size()
         self.flush()
+        self._pack_old_rows()
         self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return before, self.size()
+
+    def _pack_old_rows(self) -> None:
+        """Rows stored as JSON text before schema 3 are stored packed, a batch per transaction."""
+        while True:
+            batch = self.db.execute("SELECT rowid, result_json FROM domains WHERE typeof(result_json) = 'text' "
+                                    "LIMIT ?", (COMMIT_BATCH,)).fetchall()
+            if not batch:
+                return
+            with self._transaction():
+                self.db.executemany("UPDATE domains SET result_json = ? WHERE rowid = ?",
+                                    [(pack_result(text), rowid) for rowid, text in batch])
 
     def size(self) -> int:
         """Bytes on disk: the file and its write-ahead log."""

@@ -9,6 +9,7 @@ from tabulate import tabulate
 from dnsaudit.cli.exits import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
 from dnsaudit.drift import compare
 from dnsaudit.history import History, HistoryError, UnknownRun, default_path
+from dnsaudit.text import plural
 
 
 def run_command(args) -> int:
@@ -17,7 +18,8 @@ def run_command(args) -> int:
         err(f"no history at {path} yet: run 'dnsaudit audit' first (or give --history FILE)")
         return EXIT_HISTORY
     try:
-        with History(path, lock=args.command == "baseline" and args.action == "set") as history:
+        writes = (args.command == "baseline" and args.action == "set") or (args.command == "runs" and args.prune)
+        with History(path, lock=writes) as history:
             return {"runs": _runs, "diff": _diff, "baseline": _baseline}[args.command](args, history)
     except UnknownRun as exc:
         err(str(exc))
@@ -28,10 +30,19 @@ def run_command(args) -> int:
 
 
 def _runs(args, history: History) -> int:
+    if args.prune:
+        removed = history.keep(args.prune)
+        before, after = history.compact()
+        print(f"removed {plural(removed, 'run')}; {history.path} went from {_mb(before)} to {_mb(after)}")
+        return EXIT_OK
     rows = [[r.id, r.started, r.finished or "", r.status, r.domains, "yes" if r.baseline else "", r.input_file]
             for r in history.runs()]
     print(tabulate(rows, headers=["Run", "Started", "Finished", "Status", "Domains", "Baseline", "Input"]))
     return EXIT_OK
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
 
 
 def _diff(args, history: History) -> int:

@@ -144,7 +144,8 @@ def build_parser() -> Parser:
     hist.add_argument("--compare", metavar="RUN", help="compare with an earlier complete run: last, baseline or a run "
                       "id; prints what changed, writes drift.json and sets the exit code (0/4/5)")
     hist.add_argument("--keep", type=_positive_int, metavar="N",
-                      help="after the run, keep only the newest N runs in the history (the baseline is kept)")
+                      help="after the run, keep only the newest N runs in the history (the baseline is kept); "
+                      "their space is reused ('dnsaudit runs --prune N' also shrinks an older file)")
 
     report = sub.add_parser(
         "report", help="write the reports again from an earlier run's results.json or history (no network)",
@@ -161,8 +162,14 @@ def build_parser() -> Parser:
                         help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     _report_options(report)
 
-    runs = sub.add_parser("runs", help="list the runs in the history",
-                          description="List the stored runs: id, start, status, domains, baseline.")
+    runs = sub.add_parser("runs", help="list the runs in the history, or prune it",
+                          description="List the stored runs: id, start, status, domains, baseline. With --prune, "
+                          "delete older runs and give their space back to the file system.",
+                          epilog="example:\n  dnsaudit runs --prune 30      # keep the newest 30 runs (and the "
+                          "baseline), then VACUUM",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    runs.add_argument("--prune", type=_positive_int, metavar="N",
+                      help="keep only the newest N runs (the baseline is always kept) and shrink the file (VACUUM)")
     _history_option(runs)
     diff = sub.add_parser("diff", help="what changed between two stored runs",
                           description="Compare two complete runs of the history (default: the last two). "

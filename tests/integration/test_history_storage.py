@@ -146,3 +146,36 @@ def test_the_lock_is_waited_for_when_asked(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_runs_prune_keeps_the_newest_and_shrinks_the_file(tmp_path, example_results):
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)  # a schema 2 history with four runs of text rows, as dnsaudit wrote before
+    for step in (1, 2):
+        db.executescript(MIGRATIONS[step])
+    for run in range(1, 5):
+        db.execute("INSERT INTO runs (started, finished, status, input_file, tool_version, info_json) VALUES "
+                   "(?, ?, 'complete', 'in.csv', '0.0.1', ?)",
+                   (f"2026-01-0{run}T00:00:00+00:00", f"2026-01-0{run}T00:01:00+00:00",
+                    json.dumps(example_results["run"])))
+        db.executemany("INSERT INTO domains (run_id, domain, result_json) VALUES (?, ?, ?)",
+                       [(run, f"{copy}.{d['input']['domain']}", json.dumps(d))
+                        for copy in range(30) for d in example_results["domains"]])
+    db.execute("UPDATE runs SET baseline = 1 WHERE id = 1")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    full = path.stat().st_size
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run([str(Path(sys.executable).with_name("dnsaudit")), "runs", "--prune", "2", "--history",
+                           str(path)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"removed 1 run; {path} went from {full / 1e6:,.1f} MB to ")
+    assert path.stat().st_size < full / 8  # the rest packed as well
+    with History(path, lock=False) as history:
+        assert [r.id for r in history.runs()] == [1, 3, 4]  # the baseline stays
+        assert history.db.execute("SELECT DISTINCT typeof(result_json) FROM domains").fetchall() == [("blob",)]
+        assert [d.to_dict() for d in history.load(4).domains][:6] == example_results["domains"]
