@@ -15,14 +15,16 @@ from pathlib import Path
 
 from dnsaudit.certs import EXPIRY_WARNING_DAYS, CertFacts, cn_only_match, days_left, names_host, parse_pem
 from dnsaudit.check import Check, CheckContext
+from dnsaudit.files import FileRefused, read_capped
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.model import Finding, Severity
-from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.addresses import allowed_addresses
+from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.web import resolve_addresses
 
 RFC_9525 = "RFC 9525"
+MAX_PEM_BYTES = 1_000_000  # a certificate chain is a few KB
 SRV_MICROSOFT = ALL_AUTODISCOVER_HOSTS | {"autodiscover-s.outlook.com"}
 
 
@@ -198,7 +200,7 @@ class TlsRelay(TlsCheck):
         if not target:
             return [self.skip("No relay certificate listed for this domain (relay_cert_host column).")]
         if _is_file(target):
-            return self._from_file(ctx, target)
+            return await self._from_file(ctx, target)
         if ctx.tls is None:
             return [self.skip(ctx.no_probes())]
         host, port = _host_port(target)
@@ -216,15 +218,14 @@ class TlsRelay(TlsCheck):
                 _trust(self, outcome, f"relay host {host}", outcome.cert.summary(), evidence),
                 _dates(self, outcome.cert, f"relay host {host}", outcome.cert.summary(), evidence)]
 
-    def _from_file(self, ctx: CheckContext, target: str) -> list[Finding]:
+    async def _from_file(self, ctx: CheckContext, target: str) -> list[Finding]:
         path = Path(target)
         if not path.is_absolute():
             path = Path(ctx.settings.input_dir) / path
-        try:
-            cert = parse_pem(path.read_bytes()[:1_000_000])
-        except OSError as exc:
-            return [self.fail(f"The relay certificate file {target} cannot be read ({exc.strerror or exc}).",
-                              observed=target)]
+        try:  # in a thread: a slow disk must not stall the event loop (and --check-timeout with it)
+            cert = parse_pem(await asyncio.to_thread(read_capped, path, MAX_PEM_BYTES))
+        except FileRefused as exc:
+            return [self.fail(f"The relay certificate file {target} cannot be read ({exc}).", observed=target)]
         except ValueError as exc:
             return [self.fail(f"The relay certificate file {target} is not a PEM certificate ({exc}).",
                               observed=target)]

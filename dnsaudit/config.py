@@ -90,6 +90,7 @@ class AuditConfig:
 
     input_file: str | Path  # kept as given: the run and its messages name it so
     sheet: str | None = None  # worksheet of an .xlsx input; None: the first
+    max_input_bytes: int = 100_000_000  # a larger input file is refused (a workbook may unpack to 8x)
     dns: DnsConfig = field(default_factory=DnsConfig)
     probes: ProbeConfig = field(default_factory=ProbeConfig)
     checks: CheckSelection = field(default_factory=CheckSelection)

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+from dnsaudit.files import FileMissing, FileRefused, read_capped
 from dnsaudit.model import InputIssue
 
+MAX_INPUT_BYTES = 100_000_000  # --max-input-mb
+XLSX_EXPANSION = 8  # a workbook's parts may unpack to this many times the input limit
 Row = tuple[int, list[str]]  # (row or line number as people see it, the cells as text)
 
 
@@ -44,25 +47,29 @@ class RawInput:
 
 
 def read_rows(path: Path, sheet: str | None = None,
-              has_domains: Callable[[list[Row]], bool] = lambda rows: True) -> RawInput:
+              has_domains: Callable[[list[Row]], bool] = lambda rows: True,
+              max_bytes: int = MAX_INPUT_BYTES) -> RawInput:
     """The rows of a CSV or .xlsx file. Raises InputError when the file is unusable.
 
     ``has_domains`` tells whether a workbook sheet's rows hold a domain column; it picks the
     sheet when the first one has none (dnsaudit.inputs knows the column names, not this module).
+    Only a regular file of at most ``max_bytes`` is read (a FIFO would hang the run, a link to
+    ``/dev/zero`` fill the memory), and a workbook may expand to ``XLSX_EXPANSION`` times that.
+    The whole file is held in memory, and the run holds some 30 bytes per input byte while it
+    reads the rows: the default limit keeps that near 3 GB.
     """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_capped(path, max_bytes)
+    except FileMissing:
         raise InputError(f"input file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"input is a folder, not a file: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except FileRefused as exc:
+        hint = " (raise it with --max-input-mb)" if "limit" in str(exc) else ""
+        raise InputError(f"cannot read the input: {exc}{hint}") from None
     kind = _kind(data)
     if kind == "xlsx":
         from dnsaudit.input_workbook import xlsx_rows
 
-        return xlsx_rows(data, path, sheet, has_domains)
+        return xlsx_rows(data, path, sheet, has_domains, expanded_limit=max_bytes * XLSX_EXPANSION)
     if kind == "xls":
         raise InputError(f"{path} is an old binary Excel (.xls) file; save it as .xlsx or CSV")
     if kind == "ods":

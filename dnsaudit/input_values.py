@@ -52,6 +52,18 @@ def cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
     text = text.strip()
     if not text or re.search(r"[\\/]|\.(pem|crt|cer)$", text, re.IGNORECASE):
         return text  # empty, or a certificate file path
+    if text.startswith("["):  # [IPv6]:PORT or [IPv6], as the relay check reads it
+        address, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            address = ""
+        if not address or (rest and not rest.startswith(":")) or (port and not (port.isdigit() and
+                                                                               0 < int(port) < 65536)):
+            issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} is not [IPv6]:PORT; left out", text))
+            return ""
+        return text
     host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
         issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} has an invalid port; left out", text))

@@ -10,6 +10,7 @@ instead of carrying an empty value that looks like a real one.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,9 +20,18 @@ from dnsaudit.model import InputIssue
 PROBE_ROWS = 100  # rows read from the other sheets to see whether one has a domain column
 
 
-def xlsx_rows(data: bytes, path: Path, sheet: str | None, has_domains: Callable[[list[Row]], bool]) -> RawInput:
-    """The rows of the sheet named by --sheet (any case), or of the first sheet with domains."""
+def xlsx_rows(data: bytes, path: Path, sheet: str | None, has_domains: Callable[[list[Row]], bool],
+              expanded_limit: int | None = None) -> RawInput:
+    """The rows of the sheet named by --sheet (any case), or of the first sheet with domains.
+
+    A workbook whose parts unpack to more than ``expanded_limit`` bytes (a zip bomb: 4 MB
+    that unpack to gigabytes) is refused before openpyxl reads it. The sizes the zip
+    directory declares are a true bound: Python's zipfile stops reading a member there.
+    """
     import openpyxl  # imported here: CSV users never pay for it
+
+    if expanded_limit is not None:
+        _refuse_bombs(data, path, expanded_limit)
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -48,6 +58,19 @@ def xlsx_rows(data: bytes, path: Path, sheet: str | None, has_domains: Callable[
         return RawInput(_sheet_rows(book, data, others[0]), [issue])
     finally:
         book.close()
+
+
+def _refuse_bombs(data: bytes, path: Path, limit: int) -> None:
+    from dnsaudit.files import megabytes
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return  # openpyxl says what is wrong with it
+    if expanded > limit:
+        raise InputError(f"cannot read the input: {path} unpacks to {megabytes(expanded)}, more than the limit of "
+                         f"{megabytes(limit)} for a workbook (raise it with --max-input-mb)")
 
 
 def _named(names: list[str], wanted: str, path: Path) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dnsaudit.domains import DomainError, normalise_domain
-from dnsaudit.input_files import FormulaCell, InputError, Row, read_rows
+from dnsaudit.input_files import MAX_INPUT_BYTES, FormulaCell, InputError, Row, read_rows
 from dnsaudit.input_values import CLOUDS, PHASES, cert_host, choice, relay_ips, tenant
 from dnsaudit.model import DomainEntry, InputIssue
 
@@ -55,9 +55,9 @@ def _key(header: str) -> str:
 # -- reading the file ---------------------------------------------------------------------
 
 
-def read_input(path: str | Path, sheet: str | None = None) -> InputResult:
+def read_input(path: str | Path, sheet: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> InputResult:
     """Read and validate a domain list. Raises InputError when the file is unusable."""
-    raw = read_rows(Path(path), sheet, has_domains=has_domain_column)
+    raw = read_rows(Path(path), sheet, has_domains=has_domain_column, max_bytes=max_bytes)
     return parse_rows(raw.rows, raw.issues)
 
 

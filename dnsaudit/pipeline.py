@@ -60,6 +60,9 @@ class AuditInterrupted(KeyboardInterrupt):
         self.run_id = run_id
 
 
+MAX_TOLD_ISSUES = 100  # input issues told to the listener one by one; the rest as a count
+
+
 class Listener:
     """What the pipeline says while it runs. Subclass it to listen; every method does nothing here."""
 
@@ -71,6 +74,10 @@ class Listener:
 
     def input_issue(self, issue: Any) -> None:
         """A row or value of the input that could not be used as it is (``inputs.InputIssue``)."""
+
+    def input_issues_left(self, count: int) -> None:
+        """``count`` more input issues past the first ``MAX_TOLD_ISSUES``, not told one by one
+        (a million bad rows must not be a million lines); every one is in the run's results."""
 
     def starting(self, domains: int, checks: int, source: str) -> None:
         """The audit begins: ``source`` says where the answers come from."""
@@ -298,11 +305,13 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     if not checks:
         raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
     try:
-        inputs = read_input(config.input_file, config.sheet)
+        inputs = read_input(config.input_file, config.sheet, max_bytes=config.max_input_bytes)
     except InputError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc
-    for issue in inputs.issues:
+    for issue in inputs.issues[:MAX_TOLD_ISSUES]:
         heard.input_issue(issue)
+    if len(inputs.issues) > MAX_TOLD_ISSUES:
+        heard.input_issues_left(len(inputs.issues) - MAX_TOLD_ISSUES)
     if not inputs.entries:
         raise AuditFailed(f"no domain in {config.input_file} can be audited ({len(inputs.errors)} rows with errors)",
                           Failure.USAGE)

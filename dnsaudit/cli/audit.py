@@ -31,6 +31,7 @@ def config_from_args(args) -> AuditConfig:
     return AuditConfig(
         input_file=args.input,
         sheet=args.sheet,
+        max_input_bytes=args.max_input_mb * 1_000_000,
         dns=DnsConfig(nameservers=tuple(parse_nameserver(n) for n in configured), timeout=args.timeout,
                       retries=args.retries, zone_files=tuple(args.zone), offline=args.offline,
                       compare_live=args.compare_live),
@@ -63,6 +64,10 @@ class Printer(Listener):
 
     def input_issue(self, issue) -> None:
         print(printable(f"{self.input_file}: {issue}", 2000), file=sys.stderr)
+
+    def input_issues_left(self, count: int) -> None:
+        print(printable(f"{self.input_file}: … and {count:,} more rows like this (all of them are in results.json)",
+                        2000), file=sys.stderr)
 
     def starting(self, domains: int, checks: int, source: str) -> None:
         from dnsaudit.progress import Progress
