@@ -99,7 +99,7 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
 
 
 # Relative CPU cost of each format on the same run (measured on 4,000 domains), to share them out.
-REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1}
+REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1, "matrix": 1, "fixes": 1}
 CHILD_PRIVATE_MB: list[float] = []  # memory of their own of the last forked report writers (--stats)
 
 

@@ -18,7 +18,7 @@ from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findi
 from dnsaudit.text import report_text
 
 COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "area", "severity", "status", "reason",
-           "message", "observed", "expected", "remediation"]
+           "message", "observed", "expected", "remediation", "notes"]  # notes last: earlier columns keep their place
 
 
 def neutralise(value: object) -> object:
@@ -40,6 +40,6 @@ class CsvReport(ReportWriter):
             for f in ordered_findings(d):
                 values = [d.entry.client, d.entry.label, d.entry.domain, row.score_text, d.score.verdict.value,
                           f.check_id, f.area, f.severity.value, f.status.value, f.reason.value if f.reason else "",
-                          f.message, f.observed, f.expected, f.remediation]
+                          f.message, f.observed, f.expected, f.remediation, d.entry.notes]
                 writer.writerow([neutralise(v) for v in values])
         text.detach()  # the caller owns and closes the file

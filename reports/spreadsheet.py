@@ -7,10 +7,15 @@ openpyxl stays the reader (input sheets, and the tests read every workbook back 
 
 What it writes, and all it can write: sheets of rows whose cells are text (always inline
 strings, so nothing in a cell is ever a formula, and no shared-string table grows in
-memory), numbers or empty; a bold header row with a fill; wrapped or plain body cells;
-``quotePrefix`` on text a spreadsheet would take for a formula when somebody edits it;
-frozen header, auto-filter, column widths, print titles in landscape fitted to the page
-width, tab colours and conditional fills on one column. Rows go straight into the zip
+memory), numbers or empty; a bold header row with a fill (or with its text turned
+upright, for narrow columns); wrapped or plain body cells, monospace ones for records to
+copy; a first cell merged across columns; ``quotePrefix`` on text a spreadsheet would take
+for a formula when somebody edits it; frozen header, auto-filter, column widths, tab
+colours, conditional fills on a column and one native bar chart per sheet
+(``reports.spreadsheet_chart``). Every sheet prints landscape with its header row repeated,
+the sheet's name and page numbers in the footer, and fitted to the page width only when the
+columns are narrow enough (``PRINT_WIDTH``) for the text to stay at 8 pt or more; the
+writers choose widths within it and wrap long text instead. Rows go straight into the zip
 stream, so memory does not grow with the number of rows.
 """
 
@@ -33,21 +38,36 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 COMPRESSION_LEVEL = 3
 LINE_HEIGHT = 15  # points, one line of Calibri 11
 MAX_ROW_HEIGHT = 409  # Excel's limit
-CHARS_PER_WIDTH = 1.1  # characters of running text per unit of column width, a little cautious  # XML compresses ~10:1 at any level; higher levels only cost time
+CHARS_PER_WIDTH = 1.1  # characters of running text per unit of column width, a little cautious
+MONO_CHARS_PER_WIDTH = 0.9  # Consolas 10 is wider than Calibri 11
+# Landscape Letter/A4 less 0.5" margins is ~720 pt; a width unit is ~5.25 pt of Calibri 11; at
+# the scale that keeps 11 pt text at 8 pt (0.727) that is ~188 units, less a margin for the
+# way each program rounds: wider sheets are not shrunk.
+PRINT_WIDTH = 180
 
 # Cell styles (indexes into cellXfs below).
-PLAIN, HEADER, WRAP, TEXT, TEXT_WRAP, BOLD = range(6)
+PLAIN, HEADER, WRAP, TEXT, TEXT_WRAP, BOLD, MONO, MONO_TEXT, TITLE, UPRIGHT = range(10)
 _CELL_XFS = [
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>',
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment vertical="top" wrapText="1"/></xf>',
+    '<alignment horizontal="left" vertical="top" wrapText="1"/></xf>',
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>',
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1" applyAlignment="1">'
     '<alignment vertical="top" wrapText="1"/></xf>',
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+    '<xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>',
+    '<xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" quotePrefix="1" applyFont="1" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>',
+    '<xf numFmtId="0" fontId="4" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
+    '<alignment horizontal="center" vertical="bottom" textRotation="90"/></xf>',
 ]
+_MONO_OF = {WRAP: MONO, PLAIN: MONO, TEXT: MONO_TEXT, TEXT_WRAP: MONO_TEXT}
+
+
 def escape(text: str) -> str:
     """XML text and attribute escaping (most cells need none: checked first, as it is cheaper)."""
     if "&" in text:
@@ -81,13 +101,20 @@ class Sheet:
     """Rows for one sheet, streamed into the workbook's zip archive as they are added."""
 
     def __init__(self, book: Workbook, index: int, name: str, widths: list[float], *, header: list[str] | None,
-                 wrap: bool, tab_colour: str, spooled: bool = False) -> None:
+                 wrap: bool, tab_colour: str, spooled: bool = False, mono: tuple[int, ...] = (),
+                 upright_header: bool = False) -> None:
         self._book = book
         self._index = index
         self.name = name
         self._wrap = wrap
         self._columns = len(widths)
         self._chars = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]  # text per line, about
+        self._mono = {i - 1 for i in mono}  # 1-based columns of records to copy: monospace
+        for i in self._mono:
+            self._chars[i] = max(1, int(widths[i] * MONO_CHARS_PER_WIDTH))
+        self._merges: list[str] = []
+        self.chart = None  # a spreadsheet_chart.BarChart, drawn on this sheet
+        self._fits = sum(widths) <= PRINT_WIDTH
         self._rows = 0
         self._colour_rules: list[tuple[int, dict[str, str]]] = []
         self._filter = header is not None
@@ -97,8 +124,9 @@ class Sheet:
         self.closed = False
         self._pending: list[str] = []
         pr = f'<tabColor rgb="FF{tab_colour}"/>' if tab_colour else ""
-        if header is not None:
+        if self._fits:
             pr += '<pageSetUpPr fitToPage="1"/>'
+        if header is not None:
             view = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
                     ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>')
         else:
@@ -109,40 +137,56 @@ class Sheet:
                     + f'{view}<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "")
                     + "<sheetData>")
         if header is not None:
-            self.append(header, style=HEADER)
+            self.append(header, style=UPRIGHT if upright_header else HEADER,
+                        height=6 * max(map(len, header)) + 8 if upright_header else None)
+
+    @property
+    def rows(self) -> int:
+        """Rows written so far (the next row is ``rows + 1``)."""
+        return self._rows
 
     def colour_column(self, column: int, colours: dict[str, str]) -> None:
         """Fill cells of ``column`` (1-based) whose value equals a key with its colour (a conditional
         format, so colours follow the values when people sort or edit)."""
         self._colour_rules.append((column, colours))
 
-    def append(self, values: list, style: int | None = None) -> None:
-        """One row: str (always stored as text), int/float, None or "" (empty)."""
+    def append(self, values: list, style: int | None = None, *, span: int = 1, height: float | None = None) -> None:
+        """One row: str (always stored as text), int/float, None or "" (empty); a bool is
+        "Yes"/"No". ``span`` > 1 merges the first cell across that many columns (wrapped)."""
         self._rows += 1
         row = self._rows
-        body = _s(style if style is not None else WRAP if self._wrap else PLAIN)
-        text_style = _s(style if style is not None else TEXT_WRAP if self._wrap else TEXT)
-        wrapped = style == HEADER or (style is None and self._wrap)
+        plain = style if style is not None else WRAP if self._wrap or span > 1 else PLAIN
+        quoted = style if style is not None else TEXT_WRAP if self._wrap or span > 1 else TEXT
+        wrapped = style in (HEADER, WRAP) or (style is None and (self._wrap or span > 1))
         lines = 1
         cells = []
-        for letter, chars, value in zip(_LETTERS, self._chars, values):
+        for column, (letter, chars, value) in enumerate(zip(_LETTERS, self._chars, values)):
             if value is None or value == "":
                 continue
+            if column == 0 and span > 1:
+                chars = sum(self._chars[:span])
             if isinstance(value, bool):
-                value = "yes" if value else "no"
+                value = "Yes" if value else "No"
             if isinstance(value, (int, float)) and math.isfinite(value):
-                cells.append(f'<c r="{letter}{row}"{body}><v>{value!r}</v></c>')
+                cells.append(f'<c r="{letter}{row}"{_s(plain)}><v>{value!r}</v></c>')
                 continue
             value = spreadsheet_text(str(value))  # no XML-illegal characters, capped length
             if wrapped and (len(value) > chars or "\n" in value):
-                lines = max(lines, sum(-(-len(part) // chars) or 1 for part in value.split("\n")))
-            s = text_style if value.startswith(FORMULA_START) else body
-            cells.append(f'<c r="{letter}{row}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is>'
-                         "</c>")
+                lines = max(lines, sum(_lines(part, chars) for part in value.split("\n")))
+            s = quoted if value.startswith(FORMULA_START) else plain
+            if column in self._mono and style is None:
+                s = _MONO_OF.get(s, s)
+            cells.append(f'<c r="{letter}{row}"{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t>'
+                         "</is></c>")
+        if span > 1:
+            self._merges.append(f"A{row}:{column_letter(span)}{row}")
         # Excel fits wrapped rows itself, LibreOffice does not: a height from the text's length
         # (not marked custom, so Excel still refits a row when it is edited).
-        height = f' ht="{min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)}"' if lines > 1 else ""
-        self._pending.append(f'<row r="{row}"{height}>{"".join(cells)}</row>')
+        if height is None and lines > 1:
+            height = LINE_HEIGHT * lines
+        ht = f' ht="{min(MAX_ROW_HEIGHT, height)}"' if height else ""
+        custom = ' customHeight="1"' if height and style == UPRIGHT else ""
+        self._pending.append(f'<row r="{row}"{ht}{custom}>{"".join(cells)}</row>')
         if len(self._pending) >= 256:
             self._flush()
 
@@ -152,6 +196,9 @@ class Sheet:
         tail = ["</sheetData>"]
         if self._filter:
             tail.append(f'<autoFilter ref="A1:{last}"/>')
+        if self._merges:
+            tail.append(f'<mergeCells count="{len(self._merges)}">'
+                        + "".join(f'<mergeCell ref="{m}"/>' for m in self._merges) + "</mergeCells>")
         priority = 0
         for column, colours in self._colour_rules:
             if self._rows < 2:
@@ -164,9 +211,14 @@ class Sheet:
                              f'operator="equal"><formula>"{escape(value)}"</formula></cfRule>')
             tail.append(f'<conditionalFormatting sqref="{letter}2:{letter}{self._rows}">{"".join(rules)}'
                         "</conditionalFormatting>")
-        tail.append('<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
-        if self._filter:
-            tail.append('<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
+        tail.append('<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>')
+        fit = ' fitToWidth="1" fitToHeight="0"' if self._fits else ""
+        tail.append(f'<pageSetup orientation="landscape"{fit}/>')
+        title = escape(spreadsheet_text(self._book._title[:100]).replace("&", "&&"))  # && is a literal & there
+        tail.append(f"<headerFooter>{f'<oddHeader>&amp;L{title}</oddHeader>' if title else ''}"
+                    "<oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>")
+        if self.chart is not None:
+            tail.append('<drawing r:id="rId1"/>')
         tail.append("</worksheet>")
         self._write("".join(tail))
         self.closed = True
@@ -190,6 +242,23 @@ class Sheet:
         self._stream.write(text.encode("utf-8", "replace"))  # a lone surrogate must not stop the report
 
 
+def _lines(text: str, chars: int) -> int:
+    """Lines ``text`` takes when wrapped at word boundaries ``chars`` wide (as LibreOffice and
+    Excel wrap: a word longer than the line is broken)."""
+    if len(text) <= chars:
+        return 1
+    lines, used = 1, -1
+    for word in text.split(" "):
+        if used + 1 + len(word) <= chars:
+            used += 1 + len(word)
+            continue
+        if used > 0:
+            lines += 1
+        lines += (len(word) - 1) // chars
+        used = (len(word) - 1) % chars + 1
+    return lines
+
+
 _LETTERS = [column_letter(i) for i in range(1, 16385)]  # every column a sheet can have
 
 
@@ -209,15 +278,18 @@ class Workbook:
         self._dxfs: list[str] = []
         self._open: Sheet | None = None
         self._spooled: list[Sheet] = []
+        self._all: list[Sheet] = []
 
     def sheet(self, name: str, widths: list[float], *, header: list[str] | None = None, wrap: bool = False,
-              tab_colour: str = "", spooled: bool = False) -> Sheet:
+              tab_colour: str = "", spooled: bool = False, mono: tuple[int, ...] = (),
+              upright_header: bool = False) -> Sheet:
         """A new sheet; with ``header``, a frozen, filtered, printable table under that header row."""
         if not spooled and self._open is not None and not self._open.closed:
             self._open.close()  # the archive takes one entry at a time
         self._sheets.append((name, header is not None))
         sheet = Sheet(self, len(self._sheets), name, widths, header=header, wrap=wrap, tab_colour=tab_colour,
-                      spooled=spooled)
+                      spooled=spooled, mono=mono, upright_header=upright_header)
+        self._all.append(sheet)
         if spooled:
             self._spooled.append(sheet)
         else:
@@ -239,6 +311,7 @@ class Workbook:
                 sheet.close()
             sheet.copy_into(self._zip)
         count = len(self._sheets)
+        charts = self._write_charts()
         sheets = "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
                          for i, (name, _) in enumerate(self._sheets, 1))
         names = []
@@ -271,6 +344,10 @@ class Workbook:
         kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
         overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{kinds}.worksheet+xml"/>'
                             for i in range(1, count + 1))
+        drawing = "application/vnd.openxmlformats-officedocument.drawing"
+        overrides += "".join(f'<Override PartName="/xl/drawings/drawing{n}.xml" ContentType="{drawing}+xml"/>'
+                             f'<Override PartName="/xl/charts/chart{n}.xml" ContentType="{drawing}ml.chart+xml"/>'
+                             for n in range(1, charts + 1))
         write("[Content_Types].xml", f'{XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
               'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
               'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
@@ -281,11 +358,31 @@ class Workbook:
               'vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
         self._zip.close()
 
+    def _write_charts(self) -> int:
+        """Each sheet's chart as a drawing and a chart part, linked from the sheet; their number."""
+        from dnsaudit.reports.spreadsheet_chart import chart_xml, drawing_xml
+
+        n = 0
+        for sheet in self._all:
+            if sheet.chart is None:
+                continue
+            n += 1
+            write = self._zip.writestr
+            write(f"xl/worksheets/_rels/sheet{sheet._index}.xml.rels", f'{XML_HEAD}<Relationships xmlns="{PKG_REL}">'
+                  f'<Relationship Id="rId1" Type="{REL}/drawing" Target="../drawings/drawing{n}.xml"/></Relationships>')
+            write(f"xl/drawings/drawing{n}.xml", drawing_xml(sheet.chart))
+            write(f"xl/drawings/_rels/drawing{n}.xml.rels", f'{XML_HEAD}<Relationships xmlns="{PKG_REL}">'
+                  f'<Relationship Id="rId1" Type="{REL}/chart" Target="../charts/chart{n}.xml"/></Relationships>')
+            write(f"xl/charts/chart{n}.xml", chart_xml(sheet.chart))
+        return n
+
     def _styles(self) -> str:
         font = '<sz val="11"/><name val="Calibri"/><family val="2"/>'
         return (f'{XML_HEAD}<styleSheet xmlns="{MAIN}">'
-                f'<fonts count="3"><font>{font}</font><font><b/><sz val="11"/><color rgb="FFFFFFFF"/>'
-                f'<name val="Calibri"/><family val="2"/></font><font><b/>{font}</font></fonts>'
+                f'<fonts count="5"><font>{font}</font><font><b/><sz val="11"/><color rgb="FFFFFFFF"/>'
+                f'<name val="Calibri"/><family val="2"/></font><font><b/>{font}</font>'
+                '<font><sz val="10"/><name val="Consolas"/><family val="3"/></font>'
+                '<font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font></fonts>'
                 '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
                 '</fill><fill><patternFill patternType="solid"><fgColor rgb="FF1F4E78"/><bgColor indexed="64"/>'
                 '</patternFill></fill></fills>'

@@ -1,11 +1,16 @@
 """report.xlsx: the scored workbook a consultant hands to a client.
 
-Sheets: Summary (one row per domain, worst first), Findings (every result that is not a
-pass or a skip, with the record to publish), Records (the DNS answers behind the findings), Checks
-(the catalogue) and Run (when, where from, with what, and the input rows that could not
-be used); with ``--compare``, Changes after Summary. Every cell written from DNS, HTTP or the
+Sheets: Overview (the executive summary: verdicts with a bar chart, the most common
+problems and what blocks cutover, in words), Summary (one row per domain, worst first,
+with client and notes), Findings (every result that is not a pass or a skip, with the
+record to publish; a domain nothing could be tested on is one row), Matrix (domain ×
+check, the status in each cell), Records (the DNS answers behind the findings), Checks
+(the catalogue) and Run (when, where from, with what, and the input rows that could not be
+used); with ``--compare``, Changes after Summary. Every cell written from DNS, HTTP or the
 input is stored as text: a TXT record ``=HYPERLINK(...)`` shows as those characters and never
-becomes a formula. The sheets stream through ``reports.spreadsheet`` (why not openpyxl: see there).
+becomes a formula. The sheets stream through ``reports.spreadsheet`` (why not openpyxl: see
+there); each sheet's widths stay within its ``PRINT_WIDTH`` so that it prints one page wide
+at a legible size, long text wrapping instead.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import BinaryIO
 
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.spreadsheet import BOLD, Workbook
+from dnsaudit.reports.digest import CELL, check_status, executive, fix_advice, untestable
+from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
+from dnsaudit.reports.spreadsheet_chart import BarChart
 from dnsaudit.reports.view import domain_rows, ordered_findings, records, status_label
-from dnsaudit.reports.view import totals as view_totals
 
 VERDICT_FILL = {
     Verdict.READY: "C6EFCE",
@@ -24,17 +30,21 @@ VERDICT_FILL = {
     Verdict.BLOCKED: "FFC7CE",
     Verdict.COULD_NOT_ASSESS: "D9D9D9",
 }
+VERDICT_BAR = {Verdict.READY: "1E7B34", Verdict.READY_WITH_WARNINGS: "C9A227", Verdict.BLOCKED: "B42318",
+               Verdict.COULD_NOT_ASSESS: "8C959F"}
 STATUS_FILL = {"fail": "FFC7CE", "warn": "FFEB9C", "could not test": "D9D9D9", "info": "DDEBF7", "pass": "C6EFCE"}
 
-SUMMARY = ["Client", "Domain", "Score", "Grade", "Verdict", "Fail", "Warn", "Could not test", "Info", "Pass",
+SUMMARY = ["Client", "Domain", "Notes", "Score", "Grade", "Verdict", "Fail", "Warn", "Could not test", "Info", "Pass",
            "Skip", "First problem", "How to fix it"]
-FINDINGS = ["Client", "Domain", "Check", "Area", "Severity", "Status", "Message", "Observed", "Expected",
+FINDINGS = ["Client", "Domain", "Notes", "Check", "Severity", "Status", "Message", "Observed", "Expected",
             "Remediation (record to publish)"]
 RECORDS = ["Client", "Domain", "Name", "Type", "Answer", "Via CNAME"]
 CHANGES = ["Regression", "Domain", "Check", "Change", "Before", "After", "Observed before", "Observed after",
            "Cause"]
 CHECKS = ["Check", "Title", "Area", "Severity", "What it checks, why it matters, how to fix", "References",
           "Version", "Provided by"]
+MATRIX_HEAD = ["Client", "Domain", "Verdict"]
+VERDICT_ORDER = [Verdict.READY, Verdict.READY_WITH_WARNINGS, Verdict.BLOCKED, Verdict.COULD_NOT_ASSESS]
 
 
 class XlsxReport(ReportWriter):
@@ -43,50 +53,103 @@ class XlsxReport(ReportWriter):
 
     def stream(self, run: AuditRun, title: str, handle: BinaryIO) -> None:
         book = Workbook(handle, title=title, creator=f"dnsaudit {run.info.tool_version}")
+        self._overview(book, run, title)
         self._summary(book, run)
         if run.drift is not None:
             self._changes(book, run.drift)
-        self._findings_and_records(book, run)
+        self._findings_matrix_records(book, run)
         self._checks(book, run)
         self._run(book, run, title)
         book.close()
 
     # -- sheets ------------------------------------------------------------------------------
 
+    def _overview(self, book: Workbook, run: AuditRun, title: str) -> None:
+        """The executive summary: what a client's manager reads first."""
+        summary = executive(run)
+        fixes = {c.id: fix_advice(c.doc) for c in run.info.checks}
+        ws = book.sheet("Overview", [58, 10, 22, 90], wrap=True)
+        ws.append([title], style=TITLE, span=4, height=22)
+        ws.append([f"{summary.domains} domains audited {run.info.started} with dnsaudit {run.info.tool_version}"],
+                  span=4)
+        ws.append([])
+        for sentence in summary.sentences():
+            ws.append([sentence], span=4)
+        ws.append([])
+        ws.append(["Verdict", "Domains"], style=HEADER)
+        first = ws.rows + 1
+        for verdict in VERDICT_ORDER:
+            ws.append([verdict.value, summary.verdicts[verdict.value]])
+        ws.chart = BarChart("Domains per verdict", ws.name, first, tuple(v.value for v in VERDICT_ORDER),
+                            tuple(summary.verdicts[v.value] for v in VERDICT_ORDER),
+                            tuple(VERDICT_BAR[v] for v in VERDICT_ORDER), anchor=(2, first - 2, 3, first + 10),
+                            to_offset=3_600_000)  # ~60 % into column D: the print area stays A-D
+        for _ in range(8):  # room for the chart beside and under the table
+            ws.append([])
+        ws.append(["Most common problems (not yet true for …)", "Domains", "Check", "How to fix it"], style=HEADER)
+        for p in summary.top:
+            ws.append([p.title, p.domains, p.check_id, fixes.get(p.check_id, "")], style=None)
+        if not summary.top:
+            ws.append(["none: no check warned or failed"])
+        ws.append([])
+        ws.append(["What blocks cutover (a critical or high check failed)", "Domains", "Check", "How to fix it"],
+                  style=HEADER)
+        for p in summary.blockers:
+            ws.append([p.title, p.domains, p.check_id, fixes.get(p.check_id, "")])
+        if not summary.blockers:
+            ws.append(["nothing: no domain is blocked"])
+
     def _summary(self, book: Workbook, run: AuditRun) -> None:
-        ws = book.sheet("Summary", [18, 30, 8, 7, 20, 6, 6, 9, 6, 6, 6, 70, 60], header=SUMMARY)
-        ws.colour_column(5, {v.value: colour for v, colour in VERDICT_FILL.items()})
+        ws = book.sheet("Summary", [13, 25, 14, 6, 6, 13, 5, 5, 7, 5, 5, 5, 35, 36], header=SUMMARY, wrap=True,
+                        mono=(14,))
+        ws.colour_column(6, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for row in domain_rows(run):
             c, top = row.counts, row.top
             ws.append([
-                row.entry.client, row.entry.label, row.score.points if row.score.points >= 0 else None,
-                row.score.grade, row.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR], c[Status.INFO],
-                c[Status.PASS], c[Status.SKIP], f"{top.check_id}: {top.message}" if top else "",
+                row.entry.client, row.entry.label, row.entry.notes, row.score.points if row.score.points >= 0 else None,
+                row.score.grade, row.score.verdict.value, c[Status.FAIL], c[Status.WARN], c[Status.ERROR],
+                c[Status.INFO], c[Status.PASS], c[Status.SKIP], f"{top.check_id}: {top.message}" if top else "",
                 top.remediation if top else "",
             ])
 
-    def _findings_and_records(self, book: Workbook, run: AuditRun) -> None:
-        """Both sheets in one pass over the domains (each domain read once: see PackedResults)."""
-        findings = book.sheet("Findings", [18, 28, 20, 12, 9, 13, 70, 40, 30, 60], header=FINDINGS, wrap=True)
+    def _findings_matrix_records(self, book: Workbook, run: AuditRun) -> None:
+        """Three sheets in one pass over the domains (each domain read once: see PackedResults)."""
+        findings = book.sheet("Findings", [12, 19, 12, 16, 8, 9, 36, 22, 16, 30], header=FINDINGS, wrap=True,
+                              mono=(8, 10))
         findings.colour_column(6, STATUS_FILL)
-        answers = book.sheet("Records", [18, 28, 40, 8, 80, 40], header=RECORDS, spooled=True)
+        checks = [c.id for c in run.info.checks]
+        matrix = book.sheet("Matrix", [12, 20, 11, *([6] * len(checks))], header=MATRIX_HEAD + checks, wrap=True,
+                            spooled=True, upright_header=True)
+        matrix.colour_column(3, {v.value: colour for v, colour in VERDICT_FILL.items()})
+        for column in range(4, 4 + len(checks)):
+            matrix.colour_column(column, STATUS_FILL)
+        answers = book.sheet("Records", [14, 24, 34, 7, 70, 25], header=RECORDS, wrap=True, spooled=True, mono=(5,))
         for row in domain_rows(run):
             d = row.result
-            for f in ordered_findings(d):
-                if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
-                    continue
-                findings.append([d.entry.client, d.entry.label, f.check_id, f.area, f.severity.value,
-                                 status_label(f.status), f.message, f.observed, f.expected, f.remediation])
+            e = d.entry
+            line = untestable(d)
+            if line:  # one row instead of a dozen identical "could not test" rows
+                findings.append([e.client, e.label, e.notes, "(all checks)", "", status_label(Status.ERROR), line])
+            else:
+                for f in ordered_findings(d):
+                    if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
+                        continue
+                    findings.append([e.client, e.label, e.notes, f.check_id, f.severity.value,
+                                     status_label(f.status), f.message, f.observed, f.expected, f.remediation])
+            statuses = check_status(d)
+            matrix.append([e.client, e.label, d.score.verdict.value,
+                           *(CELL[statuses[c]] if c in statuses else "" for c in checks)])
             for r in records(d):
-                answers.append([d.entry.client, d.entry.label, r.name, r.type, r.answer, r.via])
+                answers.append([e.client, e.label, r.name, r.type, r.answer, r.via])
 
     def _changes(self, book: Workbook, drift) -> None:
         """Since the compared run: domains added and removed, checks that moved, scores."""
         colour = "C00000" if drift.regressed else "FFC000" if drift.changed else "70AD47"
-        ws = book.sheet("Changes", [11, 28, 20, 14, 12, 12, 50, 50, 22], header=CHANGES, wrap=True, tab_colour=colour)
+        ws = book.sheet("Changes", [10, 24, 18, 12, 10, 10, 40, 40, 16], header=CHANGES, wrap=True,
+                        tab_colour=colour)
         rows = [["", d, "", "domain added", "", "", "", "", ""] for d in drift.added]
         rows += [["", d, "", "domain removed", "", "", "", "", ""] for d in drift.removed]
-        rows += [["yes" if c.regression else "", c.domain, c.check_id, c.kind, c.before, c.after,
+        rows += [["Yes" if c.regression else "", c.domain, c.check_id, c.kind, c.before, c.after,
                   c.before_observed, c.after_observed, f"check updated {c.check_updated}" if c.check_updated
                   else "DNS or endpoint"] for c in drift.changes]
         rows += [["", s.domain, "score", "score", _blank(s.before), _blank(s.after), s.verdict_before,
@@ -95,13 +158,13 @@ class XlsxReport(ReportWriter):
             ws.append(values)
 
     def _checks(self, book: Workbook, run: AuditRun) -> None:
-        ws = book.sheet("Checks", [20, 45, 12, 9, 90, 50, 8, 12], header=CHECKS, wrap=True)
+        ws = book.sheet("Checks", [18, 30, 9, 8, 68, 30, 7, 10], header=CHECKS, wrap=True)
         for c in run.info.checks:
             ws.append([c.id, c.title, c.area, c.severity.value, c.doc, "\n".join(c.references), c.version, c.source])
 
     def _run(self, book: Workbook, run: AuditRun, title: str) -> None:
         info = run.info
-        totals = view_totals(run)
+        totals = executive(run)
         facts = [
             ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", info.started),
             ("Finished", info.finished), ("Input file", info.input_file),
@@ -110,23 +173,32 @@ class XlsxReport(ReportWriter):
             *((f"Zone {zone} answered from", file) for zone, file in info.zone_files),
             *((("Other names answered from", f"offline snapshot dated {info.offline_snapshot}; no probes"),)
               if info.offline_snapshot else ()),
-            ("Domains", totals["domains"]),
-            *((f"Domains {v}", n) for v, n in totals["verdicts"].items()),
-            *((f"Setting {k}", str(v)) for k, v in info.settings),
+            ("Domains", totals.domains),
+            *((f"Domains {v}", n) for v, n in totals.verdicts.items()),
+            *((f"Setting {k.replace('_', ' ')}", _for_people(v)) for k, v in info.settings),
             ("Check versions", ", ".join(f"{c.id} v{c.version}" for c in info.checks)),
             *((("Compared with", f"run {run.drift.before_run} ({run.drift.before_started}): {run.drift.verdict}"),)
               if run.drift is not None else ()),
         ]
-        ws = book.sheet("Run", [24, 40, 80, 30])
-        for fact in facts:
-            ws.append(list(fact))
+        ws = book.sheet("Run", [34, 100, 10, 36], wrap=True)
+        for label, value in facts:
+            ws.append([label, value])
         ws.append([])
         ws.append(["Input rows that could not be used or were changed"], style=BOLD)
-        ws.append(["Row", "Level", "Problem", "Value"], style=BOLD)
+        ws.append(["Row", "Problem", "Level", "Value"], style=HEADER)
         for issue in info.input_issues:
-            ws.append([issue.row or "file", issue.level, issue.message, issue.value])
+            ws.append([issue.row or "file", issue.message, issue.level, issue.value])
         if not info.input_issues:
-            ws.append(["", "", "none"])
+            ws.append(["", "none"])
+
+
+def _for_people(value: object) -> object:
+    """A setting as people read it: Yes/No, 3 rather than 3.0, "-" for none."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return "-" if value is None else value
 
 
 def _blank(value):

@@ -23,7 +23,7 @@ def rows(ws) -> list[dict]:
 
 
 def test_sheets_and_headers(book):
-    assert book.sheetnames == ["Summary", "Findings", "Records", "Checks", "Run"]
+    assert book.sheetnames == ["Overview", "Summary", "Findings", "Matrix", "Records", "Checks", "Run"]
     for name, headers in (("Summary", SUMMARY), ("Findings", FINDINGS), ("Records", RECORDS), ("Checks", CHECKS)):
         ws = book[name]
         assert [c.value for c in ws[1]] == headers
@@ -57,10 +57,16 @@ def test_summary_colours_verdicts_by_conditional_formatting(book):
     assert book["Summary"].column_dimensions["B"].width >= 25
 
 
+def untestable(domain: dict) -> bool:
+    ran = [r for r in domain["results"] if r["status"] != "skip"]
+    return bool(ran) and all(r["status"] == "error" for r in ran)
+
+
 def test_findings_hold_every_non_pass_result_with_its_fix(book, results_json):
     findings = rows(book["Findings"])
-    expected = sum(r["status"] not in ("pass", "skip") for d in results_json["domains"] for r in d["results"])
-    assert len(findings) == expected
+    expected = sum(r["status"] not in ("pass", "skip") for d in results_json["domains"] if not untestable(d)
+                   for r in d["results"])
+    assert len(findings) == expected + sum(map(untestable, results_json["domains"]))
     nomx = [f for f in findings if f["Domain"] == "nomx.test" and f["Check"] == "mx.present"]
     assert nomx[0]["Status"] == "fail"
     assert nomx[0]["Remediation (record to publish)"] == "nomx.test. 3600 IN MX 0 nomx-test.mail.protection.outlook.com."
@@ -81,8 +87,11 @@ def test_checks_and_run_sheets(book, results_json):
     run = {r[0].value: r[1].value for r in book["Run"].iter_rows() if r[0].value}
     assert run["Tool"].startswith("dnsaudit ")
     assert run["DNS queries sent"] == results_json["run"]["dns_queries"]
-    issues = [r for r in book["Run"].iter_rows(values_only=True) if r[1] == "error"]
-    assert issues and "row not audited" in issues[0][2] and issues[0][0] == len(results_json["domains"]) + 2
+    assert run["Setting probes"] == "No" and run["Setting allow private"] == "No"  # values for people
+    assert run["Setting timeout"] == 1 and run["Input file"] == "domains.csv"
+    assert not [v for v in run.values() if isinstance(v, (bool, float)) or v in ("True", "False")]
+    issues = [r for r in book["Run"].iter_rows(values_only=True) if r[2] == "error"]
+    assert issues and "row not audited" in issues[0][1] and issues[0][0] == len(results_json["domains"]) + 2
 
 
 def test_no_cell_is_a_formula_although_dns_and_input_contain_formulas(out_dir, hostile):
@@ -127,3 +136,82 @@ def test_wrapped_rows_are_as_tall_as_their_text(tmp_path):
         book.close()
     heights = openpyxl.load_workbook(path)["S"].row_dimensions
     assert [heights[r].height for r in (2, 3, 4)] == [45, 30, None]
+
+
+def test_a_domain_nothing_could_be_tested_on_is_one_findings_row(book, results_json):
+    dead = [d["input"]["display_name"] for d in results_json["domains"] if untestable(d)]
+    assert dead  # the timeout, SERVFAIL and REFUSED cases
+    findings = rows(book["Findings"])
+    for domain in dead:
+        lines = [f for f in findings if f["Domain"] == domain]
+        assert len(lines) == 1 and lines[0]["Status"] == "could not test", lines
+        assert lines[0]["Message"].startswith("None of the ") and ("timeout" in lines[0]["Message"]
+                                                                   or "servfail" in lines[0]["Message"]
+                                                                   or "refused" in lines[0]["Message"])
+
+
+def test_notes_and_client_in_summary_and_findings(book, results_json):
+    notes = {d["input"]["display_name"]: (d["input"]["client"], d["input"]["notes"]) for d in results_json["domains"]}
+    for sheet in ("Summary", "Findings"):
+        table = rows(book[sheet])
+        assert table and all((r["Client"] or "", r["Notes"] or "") == notes[r["Domain"]] for r in table), sheet
+    assert any(r["Notes"] == "<b>bold</b> note" for r in rows(book["Summary"]))
+
+
+def test_matrix_sheet_has_each_checks_status_per_domain(book, results_json):
+    matrix = rows(book["Matrix"])
+    check_ids = [c["id"] for c in results_json["run"]["checks"]]
+    assert [c.value for c in book["Matrix"][1]] == ["Client", "Domain", "Verdict", *check_ids]
+    assert len(matrix) == len(results_json["domains"])
+    rank = {"skip": 0, "pass": 1, "info": 2, "error": 3, "warn": 4, "fail": 5}
+    label = {"error": "could not test"}
+    for d in results_json["domains"]:
+        row = next(r for r in matrix if r["Domain"] == d["input"]["display_name"])
+        for check in check_ids:
+            statuses = [r["status"] for r in d["results"] if r["id"] == check]
+            worst = max(statuses, key=rank.get) if statuses else None
+            assert row[check] == (label.get(worst, worst) if worst else None), (d["input"]["domain"], check)
+    colours = {rule.formula[0] for cf in book["Matrix"].conditional_formatting for rule in cf.rules}
+    assert '"fail"' in colours and '"could not test"' in colours
+
+
+def test_overview_first_with_verdicts_top_problems_and_a_native_chart(book, results_json):
+    assert book.sheetnames[0] == "Overview" and book.active.title == "Overview"
+    ws = book["Overview"]
+    values = [r for r in ws.iter_rows(values_only=True)]
+    text = "\n".join(str(v) for r in values for v in r if v is not None)
+    totals = results_json["totals"]["verdicts"]
+    table = {r[0]: r[1] for r in values if r[0] in totals}
+    assert table == totals
+    assert f"of {results_json['totals']['domains']} domains are ready" in text
+    assert "blocked" in text and "Most common problems" in text and "What blocks cutover" in text
+    header = next(i for i, r in enumerate(values) if r[0] and r[0].startswith("Most common problems"))
+    top = [r for r in values[header + 1: header + 6]]
+    affected = {}
+    for d in results_json["domains"]:
+        for check in {r["id"] for r in d["results"] if r["status"] in ("fail", "warn")}:
+            affected[check] = affected.get(check, 0) + 1
+    assert [r[1] for r in top] == sorted(affected.values(), reverse=True)[:5]
+    assert all(affected[r[2]] == r[1] for r in top)
+    [chart] = ws._charts
+    assert chart.tagname == "barChart"
+    series = chart.series[0]
+    first = next(i for i, r in enumerate(values, 1) if r[0] == "ready")
+    assert series.val.numRef.f == f"'Overview'!$B${first}:$B${first + 3}"
+    assert series.cat.strRef.f == f"'Overview'!$A${first}:$A${first + 3}"
+    cached = [p.v for p in series.val.numRef.numCache.pt]
+    assert [float(v) for v in cached] == [float(totals[v]) for v in
+                                          ("ready", "ready with warnings", "blocked", "could not assess")]
+
+
+def test_every_table_prints_landscape_with_titles_page_numbers_and_legible_scale(book):
+    from dnsaudit.reports.spreadsheet import PRINT_WIDTH
+
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert "&P" in (ws.oddFooter.right.text or ""), ws.title
+        widths = sum(d.width for d in ws.column_dimensions.values() if d.width)
+        if ws.title != "Matrix" or widths <= PRINT_WIDTH:
+            assert widths <= PRINT_WIDTH, ws.title  # one page wide at >= 8 pt (see reports.spreadsheet)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+    assert book["Summary"].print_title_rows == "$1:$1"

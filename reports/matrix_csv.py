@@ -1,0 +1,38 @@
+"""matrix.csv: one row per domain, one column per check id, each cell the check's status there.
+
+The shape people pivot (and checkdmarc's CSV users know): worst domains first, the status
+a check folded to on the domain (``fail``, ``warn``, ``could not test``, ``info``, ``pass``,
+``skip``; empty when the check did not run). UTF-8 with a BOM; a value a spreadsheet would
+execute is quoted as in findings.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from dnsaudit.model import AuditRun
+from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.csv_report import neutralise
+from dnsaudit.reports.digest import CELL, check_status
+from dnsaudit.reports.view import domain_rows
+
+HEAD = ["client", "domain", "domain_ascii", "score", "verdict"]
+
+
+class MatrixCsvReport(ReportWriter):
+    format = "matrix"
+    filename = "matrix.csv"
+
+    def stream(self, run: AuditRun, title: str, handle) -> None:
+        checks = [c.id for c in run.info.checks]
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(HEAD + checks)
+        for row in domain_rows(run):
+            d = row.result
+            statuses = check_status(d)
+            writer.writerow([neutralise(v) for v in (d.entry.client, d.entry.label, d.entry.domain, row.score_text,
+                                                     d.score.verdict.value)]
+                            + [CELL[statuses[c]] if c in statuses else "" for c in checks])
+        text.detach()  # the caller owns and closes the file
