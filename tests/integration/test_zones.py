@@ -149,7 +149,8 @@ def test_the_readme_first_command_works_offline(tmp_path):
                           timeout=120)
     assert proc.returncode == 1, proc.stderr  # the examples include blocked domains, on purpose
     (run,) = (tmp_path / "dnsaudit-runs").iterdir()
-    assert sorted(p.name for p in run.iterdir()) == ["findings.csv", "report.html", "report.xlsx", "results.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["findings.csv", "fixes", "matrix.csv", "report.html",
+                                                     "report.xlsx", "results.json"]
     data = json.loads((run / "results.json").read_text())
     assert data["run"]["dns_queries"] == 0 and data["run"]["sources"]["offline_snapshot"]
     verdicts = {d["input"]["domain"]: d["verdict"] for d in data["domains"]}
