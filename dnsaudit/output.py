@@ -16,7 +16,6 @@ from dnsaudit.model import AuditRun
 from dnsaudit.registry import OWN_DISTRIBUTION, PluginError, report_writers
 
 
-
 def default_out_dir(now: dt.datetime) -> Path:
     base = Path("dnsaudit-runs") / now.strftime("%Y-%m-%d_%H%M%S")
     candidate, n = base, 1
@@ -64,9 +63,10 @@ def load_writers(formats: list[str]) -> list:
 
 
 def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str | None = None,
-                  title: str = DEFAULT_TITLE, processes: int = 1) -> list[Path]:
-    """Write every report; with ``split_by="client"`` also one set per client under clients/
-    (see ``reports.split`` for the folder names) and ``clients/index.csv``.
+                  title: str = DEFAULT_TITLE, processes: int = 1) -> Written:
+    """Write every report and return the files written; with ``split_by="client"`` also one
+    set per client under clients/ (see ``reports.split`` for the folder names) and
+    ``clients/index.csv``.
 
     Reports for people get the run as ``reports.scope`` cuts it: file names instead of local
     paths, and per client nothing of another client. results.json gets the run as it is.
@@ -88,7 +88,7 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
         written = _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
     else:
-        written = [path for task in tasks for path in task()]
+        written = Written(path for task in tasks for path in task())
     if split_by == "client":
         from dnsaudit.reports.base import write_atomic
 
@@ -100,7 +100,14 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
 
 # Relative CPU cost of each format on the same run (measured on 4,000 domains), to share them out.
 REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1, "matrix": 1, "fixes": 1}
-CHILD_PRIVATE_MB: list[float] = []  # memory of their own of the last forked report writers (--stats)
+
+
+class Written(list):
+    """The report files written, in the writers' order, and ``child_private_mb``: the memory
+    of its own that each forked writer process held (for --stats; empty when the formats
+    were written in this process)."""
+
+    child_private_mb: tuple[float, ...] = ()
 
 
 def _write_format(writer, run: AuditRun, out_dir: Path, folders: list, title: str) -> list[Path]:
@@ -118,24 +125,24 @@ def _write_format(writer, run: AuditRun, out_dir: Path, folders: list, title: st
     return written
 
 
-def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[Path]:
+def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Written:
     """Run the tasks in ``processes`` forked children, in groups of about equal cost, and
     wait for them. Output order is the tasks' order; a failure in any child is raised here."""
-    import gc
     import pickle
     import traceback
 
+    from dnsaudit.gctune import freeze_forked_child
     from dnsaudit.progress import private_mb
 
     groups: list[list[int]] = [[] for _ in range(min(processes, len(tasks)))]
     for index in sorted(range(len(tasks)), key=lambda i: -costs[i]):
         min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
-    gc.freeze()  # the collector would otherwise touch, and so copy, every shared page in the children
     children = []
     for group in groups:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: write, report back, and leave without running the parent's cleanup
+            freeze_forked_child()  # the collector would otherwise touch, and so copy, every shared page
             os.close(read_end)
             try:
                 payload = ("ok", {i: tasks[i]() for i in group}, private_mb())
@@ -148,8 +155,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
             os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
-    CHILD_PRIVATE_MB.clear()
-    done, failures, interrupted = {}, [], False
+    done, failures, interrupted, private_memory = {}, [], False, []
     for pid, read_end in children:
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
@@ -157,7 +163,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         kind, value, private = pickle.loads(data) if data else ("error", "the report process died", 0.0)
         if kind == "ok":
             done.update(value)
-            CHILD_PRIVATE_MB.append(private)
+            private_memory.append(private)
         elif kind == "interrupted":
             interrupted = True
         else:
@@ -166,4 +172,6 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> list[
         raise KeyboardInterrupt
     if failures:
         raise RuntimeError("writing a report failed:\n" + "\n".join(failures))
-    return [path for i in range(len(tasks)) for path in done[i]]
+    written = Written(path for i in range(len(tasks)) for path in done[i])
+    written.child_private_mb = tuple(private_memory)
+    return written

@@ -212,9 +212,7 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     written = write_reports(run, out_dir, plan.writers, split_by=config.reports.split_by, title=config.reports.title,
                             processes=workers)
     clock.lap("reports")
-    from dnsaudit import output
-
-    clock.report_private = list(output.CHILD_PRIVATE_MB)
+    clock.report_private = list(written.child_private_mb)
     stats = clock.stats(run, dns)
     if config.reports.stats_file:
         write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())

@@ -8,7 +8,6 @@ another's verdict beyond the shared concurrency limit.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Callable, Sequence
 
@@ -21,14 +20,6 @@ from dnsaudit.scoring import score
 # Failures of the gate's question that say the domain's DNS cannot be asked at all (as
 # opposed to NXDOMAIN, an answer): the other checks would only wait for the same failure.
 UNREACHABLE = frozenset({ErrorReason.TIMEOUT, ErrorReason.SERVFAIL, ErrorReason.REFUSED, ErrorReason.DNS_ERROR})
-# A run keeps up to 50,000 DNS answers (and, in one process, every result), and each full
-# garbage collection walked all of them again: at 4,000 domains that was a fifth of the CPU.
-# Moving what exists out of the collector's sight every so many domains keeps collections to
-# recent objects. Objects without reference cycles are still freed as soon as they are
-# unused; the rare cyclic garbage older than that lives until the process ends.
-GC_FREEZE_EVERY = 500
-# Young collections every 700 allocations (the default) ran thousands of times per second.
-GC_THRESHOLDS = (20_000, 20, 20)
 
 
 async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
@@ -105,14 +96,11 @@ async def audit_entries(
     checks = [cls() for cls in check_classes]
     results: list[DomainResult | None] = [None] * len(entries) if keep else []
     pending = iter(enumerate(entries))  # shared: each lane takes the next domain when it is free
-    done = 0
-    gc.set_threshold(*GC_THRESHOLDS)
     pacer = Pacer(concurrency)
 
     async def lane() -> None:
         """One of the pacer's lanes: a fixed number of tasks however long the list is. A lane
         holds a domain in progress; the pacer decides when it may work (``dnsaudit.pacing``)."""
-        nonlocal done
         for index, entry in pending:
             slot = await pacer.admit()
             token = slot.running()
@@ -121,9 +109,6 @@ async def audit_entries(
             finally:
                 slot.finish()
                 reset_slot(token)
-            done += 1
-            if done % GC_FREEZE_EVERY == 0:
-                gc.freeze()
             if on_result is not None:
                 on_result(result)
             if keep:

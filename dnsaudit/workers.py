@@ -237,9 +237,14 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
 
 def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
     """A worker process: audit the shard, send each result as it finishes, then the statistics."""
+    from dnsaudit.gctune import Freezer, tune_for_audit
+
+    tune_for_audit()  # this process is ours: its entry point tunes the collector
+    freeze = Freezer()
     positions = {id(entry): index for index, entry in enumerate(entries)}
 
     def send(result: DomainResult) -> None:
+        freeze()
         packed = PackedResults.pack(result)
         message = ("result", (positions[id(result.entry)], result.entry.domain, packed, json.dumps(result.to_dict())))
         conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))

@@ -53,8 +53,11 @@ class Printer(Listener):
     """The pipeline's news on stderr: warnings, input issues, the start line, a progress bar."""
 
     def __init__(self, input_file: str, quiet: bool) -> None:
+        from dnsaudit.gctune import Freezer
+
         self.input_file, self.quiet = input_file, quiet
         self.progress = None
+        self.freeze = Freezer()  # the CLI owns its process, so it may tune the collector
 
     def warning(self, message: str) -> None:
         err(f"warning: {message}")
@@ -78,6 +81,7 @@ class Printer(Listener):
         self.progress = Progress(domains, enabled=not self.quiet and sys.stderr.isatty())
 
     def domain_done(self, done: int, total: int) -> None:
+        self.freeze()
         self.progress.step()
 
     def audit_done(self) -> None:
@@ -90,6 +94,9 @@ def cmd_audit(args) -> int:
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
+    from dnsaudit.gctune import tune_for_audit
+
+    tune_for_audit()
     try:
         outcome = run_audit(config, Printer(args.input, args.quiet))
     except AuditFailed as exc:

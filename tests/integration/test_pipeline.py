@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import pickle
 import socket
@@ -127,3 +128,21 @@ def test_the_config_is_frozen_and_pickles_with_every_part_set(tmp_path):
         every.dns.timeout = 1.0  # type: ignore[misc]
     with pytest.raises(ValueError, match="fail_on"):
         AuditConfig("in.csv", fail_on="sometimes")
+
+
+def test_library_calls_leave_the_garbage_collector_alone(tmp_path, dns_server):
+    """Only dnsaudit's own process entry points (CLI, workers, forked writers) tune the collector."""
+    from dnsaudit import output
+
+    previous = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    try:
+        outcome = run_audit(config(tmp_path, dns_server.port))
+        (tmp_path / "again").mkdir()
+        written = output.write_reports(outcome.run, tmp_path / "again", output.load_writers(["json", "csv"]),
+                                       processes=2)
+        assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+        assert len(written.child_private_mb) == 2  # the writers did run in forked children
+    finally:
+        gc.set_threshold(*previous)

@@ -116,7 +116,8 @@ def test_reports_written_side_by_side_equal_those_written_in_turn(tmp_path, name
         folder.mkdir()
         written[processes] = output.write_reports(run, folder, writers, split_by="client", processes=processes)
     assert [p.relative_to(folders[2]) for p in written[2]] == [p.relative_to(folders[1]) for p in written[1]]
-    assert len(output.CHILD_PRIVATE_MB) == 2  # both groups were written by forked children
+    assert len(written[2].child_private_mb) == 2  # both groups were written by forked children
+    assert written[1].child_private_mb == ()  # one process: nothing forked
     for path in written[1]:
         other = folders[2] / path.relative_to(folders[1])
         if path.suffix == ".xlsx":  # the archive holds a creation time: compare the sheets
