@@ -154,7 +154,7 @@ def generate(count: int, folder: Path, seed: int = 7, realistic: bool = False) -
         soa = f"@ SOA {server}.bench.test. hostmaster.bench.test. 1 3600 600 86400 3600\n@ NS {server}.bench.test.\n"
         (zones / f"{fqdn}.zone").write_text(soa + "".join(f"{owner} {rest}\n" for owner, rest in records))
     (zones / "bench.test.zone").write_text("\n".join(parent) + "\n")
-    for include, (origin, text) in PROVIDERS.items():
+    for _include, (origin, text) in PROVIDERS.items():
         (zones / f"{origin}.zone").write_text(SOA.replace("bench.test", origin) + text + "\n")
     for snap in (ROOT / "dnsaudit" / "snapshot").glob("*.zone"):
         shutil.copy(snap, zones / snap.name)
@@ -179,7 +179,8 @@ def start_nsd(folder: Path, port: int, zones: list[Path], name: str = "nsd") -> 
     conf = folder / f"{name}.conf"
     conf.write_text("\n".join([
         "server:", f"  ip-address: 127.0.0.1@{port}", f"  zonesdir: \"{folder / 'zones'}\"", "  username: \"\"",
-        "  database: \"\"", f"  zonelistfile: \"{folder}/{name}.zone.list\"", f"  xfrdfile: \"{folder}/{name}.xfrd.state\"",
+        "  database: \"\"", f"  zonelistfile: \"{folder}/{name}.zone.list\"",
+        f"  xfrdfile: \"{folder}/{name}.xfrd.state\"",
         f"  pidfile: \"{folder}/{name}.pid\"", "  server-count: 1", "  verbosity: 0", "  hide-version: yes",
         "  rrl-ratelimit: 0", "  rrl-whitelist-ratelimit: 0",  # NSD rate-limits one client to 200 qps by default
         "remote-control:", "  control-enable: no",
@@ -248,7 +249,7 @@ class DelayProxy:
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start() in the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported to start() in the main thread
             self.error = exc
             return
         finally:
@@ -380,14 +381,15 @@ def wait_for_dns(port: int, name: str = "bench.test", timeout: float = 20) -> No
         try:
             dns.query.udp(dns.message.make_query(name, "SOA"), "127.0.0.1", port=port, timeout=0.5)
             return
-        except Exception:
+        except Exception:  # noqa: BLE001 - not up yet, whatever the reason: ask again until the deadline
             time.sleep(0.2)
     raise RuntimeError(f"nothing answers DNS on 127.0.0.1:{port}")
 
 
 def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, workers: str, profile: str = "") -> dict:
     stats = folder / "stats.json"
-    sampler = ["py-spy", "record", "--subprocesses", "--rate", "250", "--format", "raw", "--output", profile, "--"] if profile else []
+    sampler = (["py-spy", "record", "--subprocesses", "--rate", "250", "--format", "raw", "--output", profile, "--"]
+               if profile else [])
     command = [*sampler, sys.executable, "-m", "dnsaudit", "audit", str(csv), "--nameserver", f"127.0.0.1:{resolver}",
                "--history", str(folder / "history.sqlite"), "--out", str(folder / "out"), "--quiet",
                "--stats", str(stats), "--concurrency", str(concurrency), "--workers", workers]
@@ -435,7 +437,8 @@ def print_classes(results_file: Path, classes: dict[str, str]) -> None:
         kind = classes.get(result["input"]["domain"], BASE_CLASS)
         by_class.setdefault(kind, []).append((result["duration_ms"], result["verdict"] == "could not assess"))
     unassessed = sum(flag for rows in by_class.values() for _ms, flag in rows)
-    print(f"could not assess:   {unassessed} of {len(results)} domains ({100 * unassessed / max(len(results), 1):.1f}%)")
+    share = 100 * unassessed / max(len(results), 1)
+    print(f"could not assess:   {unassessed} of {len(results)} domains ({share:.1f}%)")
     order = [BASE_CLASS, *(name for name, *_ in LATENCY_CLASSES), DEAD_CLASS]
     for kind in sorted(by_class, key=order.index):
         rows = by_class[kind]
@@ -487,10 +490,11 @@ def main() -> int:
         after = result.get("peak_rss_mb_after", {})
         print(f"peak memory:        {result['peak_rss_mb']:.0f} MB, all processes at once (main process: "
               + ", ".join(f"{k} {v:.0f}" for k, v in after.items()) + f", at the end {result['peak_rss_mb_main']:.0f}"
-              + (f"; workers: " + " + ".join(f"{w:.0f}" for w in workers) if workers else "")
-              + (f"; report writers of their own: " + " + ".join(f"{w:.0f}" for w in writers) if writers else "")
+              + ("; workers: " + " + ".join(f"{w:.0f}" for w in workers) if workers else "")
+              + ("; report writers of their own: " + " + ".join(f"{w:.0f}" for w in writers) if writers else "")
               + ")")
-        print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({1000 * result['cpu_seconds'] / result['domains']:.1f} ms "
+        per_domain = 1000 * result["cpu_seconds"] / result["domains"]
+        print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({per_domain:.1f} ms "
               f"per domain; main process {result['cpu_seconds_main']:.1f} s"
               + "".join(f", worker {c:.1f} s" for c in result.get("cpu_seconds_workers", [])) + ")")
         print(f"resolver side CPU:  {servers_cpu + proxy_cpu:.1f} s (Unbound and NSD {servers_cpu:.1f} s, "

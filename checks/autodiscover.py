@@ -108,8 +108,8 @@ class AutodiscoverCname(Check):
             return self.passed(f"autodiscover points at the on-premises host ({fields['observed']}), as expected "
                                f"during {phase}.", **fields)
         if address.outcome is Outcome.NXDOMAIN and len(address.chain) < 2:
-            message = f"autodiscover.{ctx.entry.label} does not exist: Outlook outside the domain network cannot " \
-                      "find the on-premises Exchange."
+            message = (f"autodiscover.{ctx.entry.label} does not exist: Outlook outside the domain network cannot "
+                       "find the on-premises Exchange.")
         else:
             message = f"autodiscover.{ctx.entry.label} leads nowhere ({fields['observed']}: no address)."
         finding = self.fail if ctx.entry.phase is Phase.HYBRID else self.warn

@@ -7,8 +7,8 @@ network helpers are not used, so DNS and HTTPS go through the run's shared clien
 from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext
-from dnsaudit.model import Finding, Severity
 from dnsaudit.mail.spf import txt_strings
+from dnsaudit.model import Finding, Severity
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 

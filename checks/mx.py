@@ -67,7 +67,8 @@ class MxPresent(MxCheck):
 
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         if answer.ok:
-            return [self.passed("The domain publishes MX records.", observed=observed(hosts), evidence=(answer.describe(),))]
+            return [self.passed("The domain publishes MX records.", observed=observed(hosts),
+                                evidence=(answer.describe(),))]
         fallback = await ctx.dns.query(ctx.domain, "A")
         falls_to = f"; mail would fall back to A {', '.join(fallback.texts)}" if fallback.ok else ""
         remediation = recommended_mx(ctx) if ctx.entry.phase is not Phase.PRE_MIGRATION else (
@@ -240,7 +241,8 @@ class MxTargets(MxCheck):
         if _looks_like_ip(mx.host):
             return self.fail(f"MX host {mx.host} is an IP address, not a host name.", remediation=delete, **fields)
         if "." not in mx.host:
-            return self.fail(f"MX host {mx.host} is a single label, not a fully qualified name.", remediation=delete, **fields)
+            return self.fail(f"MX host {mx.host} is a single label, not a fully qualified name.", remediation=delete,
+                             **fields)
         cname, (a, aaaa) = await asyncio.gather(ctx.dns.query(mx.host, "CNAME"), ctx.dns.addresses(mx.host))
         fields["evidence"] = (cname.describe(), a.describe(), aaaa.describe())
         if cname.ok:
@@ -285,7 +287,8 @@ class MxExtra(MxCheck):
             return [self.passed("Microsoft 365 is the only MX.", **fields)]
         names = ", ".join(m.host for m in others)
         if ctx.entry.phase is not Phase.CLOUD:
-            return [self.info(f"MX hosts beside Microsoft's ({names}), expected during {ctx.entry.phase.value}.", **fields)]
+            return [self.info(f"MX hosts beside Microsoft's ({names}), expected during {ctx.entry.phase.value}.",
+                              **fields)]
         return [
             self.fail(
                 f"MX hosts beside Microsoft's still receive mail: {names}.",

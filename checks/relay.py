@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 
 from dnsaudit.check import Check, CheckContext, txt_record
-from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, TEMPERROR, SpfEvaluator
 from dnsaudit.mail.spf_text import spf_texts, with_terms
 from dnsaudit.mail.spf_tree import build_tree, tree_key
+from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 
 # Addresses that never reach Microsoft 365 as a sender's address: they sit behind NAT.
 INTERNAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
@@ -34,8 +34,8 @@ class RelaySpf(Check):
     public IP, and anything but ``pass`` sends their mail to junk or rejects it. For each
     address in the ``relay_ips`` column dnsaudit runs that evaluation exactly (RFC 7208,
     through nested includes and redirects) and shows which term decided it. A private
-    address (10.x, 172.16-31.x, 192.168.x, 100.64.x, fc00::/7, ...) is never what Microsoft sees: list the public address
-    the device leaves through.
+    address (10.x, 172.16-31.x, 192.168.x, 100.64.x, fc00::/7, ...) is never what Microsoft
+    sees: list the public address the device leaves through.
 
     Fix: publish the record in the remediation, which adds every address that does not
     pass. If the record already needs more than 10 DNS lookups, adding addresses will not

@@ -228,8 +228,8 @@ class SpfPolicy(SpfCheck):
             if term.name == "ptr":
                 findings.append(self.warn(f"'{term.text}' uses the deprecated ptr mechanism.", observed=term.text,
                                           evidence=evidence))
-            elif term.qualifier == "+" and (term.name == "ip4" and term.cidr4 < BROAD_IPV4
-                                            or term.name == "ip6" and term.cidr6 < BROAD_IPV6):
+            elif term.qualifier == "+" and ((term.name == "ip4" and term.cidr4 < BROAD_IPV4)
+                                            or (term.name == "ip6" and term.cidr6 < BROAD_IPV6)):
                 findings.append(self.warn(f"'{term.text}' authorises a very large address range.",
                                           observed=term.text, evidence=evidence))
         return findings or [self.passed("The record ends with -all and uses no risky terms.", observed=record.text,

@@ -112,5 +112,5 @@ def cn_only_match(cert: CertFacts, reference: str) -> bool:
 
 
 def days_left(cert: CertFacts, now: dt.datetime | None = None) -> int:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return (cert.not_after - now).days

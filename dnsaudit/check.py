@@ -135,8 +135,9 @@ class Check(abc.ABC):
                 remediation: str = "", evidence: Sequence[str] = (), severity: Severity | None = None,
                 reason: ErrorReason | None = None) -> Finding:
         """A finding of this check; ``severity`` defaults to the check's."""
-        return Finding(self.id, self.area, self.severity if severity is None else severity, status, message, observed=observed,
-                       expected=expected, remediation=remediation, evidence=tuple(evidence), reason=reason)
+        return Finding(self.id, self.area, self.severity if severity is None else severity, status, message,
+                       observed=observed, expected=expected, remediation=remediation, evidence=tuple(evidence),
+                       reason=reason)
 
     def passed(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
                evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:

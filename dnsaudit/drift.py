@@ -108,8 +108,8 @@ class Drift:
         out += [f"  + domain added: {d}" for d in self.added]
         out += [f"  - domain removed: {d}" for d in self.removed]
         out += [("  ! " if c.regression else "    ") + c.line() for c in self.changes]
-        out += [f"    {s.domain}  score {_score(s.before)} -> {_score(s.after)} ({s.verdict_before} -> {s.verdict_after})"
-                for s in self.scores]
+        out += [f"    {s.domain}  score {_score(s.before)} -> {_score(s.after)} "
+                f"({s.verdict_before} -> {s.verdict_after})" for s in self.scores]
         return [printable(line, 1000) for line in out]
 
     def to_dict(self) -> dict:

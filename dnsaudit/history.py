@@ -253,7 +253,8 @@ class History:
     def begin(self, info: RunInfo) -> int:
         with self._transaction():
             cursor = self.db.execute(
-                "INSERT INTO runs (started, status, input_file, tool_version, info_json) VALUES (?, 'running', ?, ?, ?)",
+                "INSERT INTO runs (started, status, input_file, tool_version, info_json) "
+                "VALUES (?, 'running', ?, ?, ?)",
                 (info.started, info.input_file, info.tool_version, json.dumps(info.to_dict())))
         self.current_run = int(cursor.lastrowid)
         return self.current_run

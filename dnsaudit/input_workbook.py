@@ -110,8 +110,7 @@ def _saved_values(rows: list[Row], formulas: dict[tuple[int, int], str], data: b
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        saved = {number: values for number, values in
-                 enumerate(book[name].iter_rows(max_row=limit, values_only=True), start=1)}
+        saved = dict(enumerate(book[name].iter_rows(max_row=limit, values_only=True), start=1))
     finally:
         book.close()
     for (number, column), formula in formulas.items():

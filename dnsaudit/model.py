@@ -133,7 +133,7 @@ class Finding:
         """A problem someone accepted in the policy file, with a waiver still running."""
         return self.waiver is not None and not self.waiver.expired
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Findings cross from worker processes by pickle; the main process keeps ten thousands
         # of them, so the few distinct check ids and areas come back as one string each.
         return (_unpickle_finding, (self.check_id, self.area, self.severity, self.status, self.message,
@@ -141,7 +141,7 @@ class Finding:
                                     self.waiver))
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "id": self.check_id,
             "area": self.area,
             "severity": self.severity.value,
@@ -191,7 +191,7 @@ class Phase(str, enum.Enum):
     CLOUD = "cloud"
 
 
-def _unpickle_finding(check_id: str, area: str, *rest) -> Finding:
+def _unpickle_finding(check_id: str, area: str, *rest: Any) -> Finding:
     return Finding(sys.intern(check_id), sys.intern(area), *rest)
 
 
@@ -468,7 +468,7 @@ class AuditRun:
                              f"(this dnsaudit reads version {SCHEMA_VERSION})")
         return cls(RunInfo.from_dict(data["run"]), tuple(DomainResult.from_dict(d) for d in data["domains"]))
 
-    def subset(self, domains) -> AuditRun:
+    def subset(self, domains: Iterable[DomainResult]) -> AuditRun:
         return AuditRun(self.info, tuple(domains), self.drift)
 
     def to_dict_without_domains(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Writt
                 payload = ("ok", {i: tasks[i]() for i in group}, private_mb())
             except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
                 payload = ("interrupted", "", 0.0)
-            except BaseException:
+            except BaseException:  # noqa: BLE001 - the child reports any failure to the parent, then exits
                 payload = ("error", traceback.format_exc(), 0.0)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(pickle.dumps(payload))

@@ -63,7 +63,7 @@ class DomainSlot:
     for a free one) when none is slow any more.
     """
 
-    __slots__ = ("pacer", "slow", "holding", "finished")
+    __slots__ = ("finished", "holding", "pacer", "slow")
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer

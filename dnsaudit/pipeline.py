@@ -129,7 +129,7 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
             comparison = baseline.id if config.history.compare and baseline else None
         from dnsaudit.output import prepare_out_dir
 
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         try:
             out_dir = prepare_out_dir(config.reports.out_dir, now.astimezone())
         except OSError as exc:
@@ -197,7 +197,7 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
         dns.stats.merge(stats)
     heard.audit_done()
     clock.lap("audit")
-    info = _run_info(config, plan, started, dns, finished=dt.datetime.now(dt.timezone.utc))
+    info = _run_info(config, plan, started, dns, finished=dt.datetime.now(dt.UTC))
     run = AuditRun(info, results if isinstance(results, PackedResults) else tuple(results))
     drift = None
     if history is not None:

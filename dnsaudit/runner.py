@@ -33,7 +33,7 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
             findings = await check.run(ctx)
     except TimeoutError:
         return bug(f"Could not test: the check took longer than {ctx.settings.check_timeout:g}s.", ErrorReason.TIMEOUT)
-    except Exception as exc:  # a plugin may fail in any way; the run must go on
+    except Exception as exc:  # noqa: BLE001 - a plugin may fail in any way; the run must go on
         return bug(f"Could not test: the check failed with {type(exc).__name__}: {exc}")
     if not isinstance(findings, (list, tuple)) or not findings:
         return bug("Could not test: the check returned no findings (a bug in the check).")

@@ -29,7 +29,7 @@ class PackedResults(Sequence):
     """
 
     def __init__(self, count: int) -> None:
-        self._file = tempfile.TemporaryFile(prefix="dnsaudit-results-")
+        self._file = tempfile.TemporaryFile(prefix="dnsaudit-results-")  # noqa: SIM115 - open for the run, closed by close()
         self._end = 0
         self._spans = array.array("q", [-1]) * (2 * count)  # offset, length per slot
 
@@ -39,7 +39,7 @@ class PackedResults(Sequence):
 
     @staticmethod
     def unpack(data: bytes) -> DomainResult:
-        return pickle.loads(zlib.decompress(data))  # noqa: S301 - our own worker processes wrote it
+        return pickle.loads(zlib.decompress(data))
 
     def put(self, index: int, packed: bytes) -> None:
         self._file.seek(self._end)

@@ -255,7 +255,7 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:
         pass  # the main process was interrupted too and says so
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - any failure goes back to the main process, with its trace
         conn.send_bytes(pickle.dumps(("failed", traceback.format_exc()), pickle.HIGHEST_PROTOCOL))
     finally:
         conn.close()

@@ -16,8 +16,8 @@ from dnsaudit.model import AuditRun, DomainResult, Finding, Status, Verdict
 from dnsaudit.text import printable
 
 PROBLEMS = (Status.FAIL, Status.WARN, Status.ERROR)
-CELL = {Status.PASS: "pass", Status.INFO: "info", Status.WARN: "warn", Status.FAIL: "fail", Status.ERROR: "could not test",
-        Status.SKIP: "skip"}
+CELL = {Status.PASS: "pass", Status.INFO: "info", Status.WARN: "warn", Status.FAIL: "fail",
+        Status.ERROR: "could not test", Status.SKIP: "skip"}
 
 
 def check_status(domain: DomainResult) -> dict[str, Status]:
@@ -75,8 +75,9 @@ class Executive:
         """The summary in words: what is ready, what blocks cutover, what to do first."""
         v = self.verdicts
         ready = v["ready"] + v["ready with warnings"]
+        warned = v["ready with warnings"]
         lines = [f"{ready} of {self.domains} domains are ready to receive mail in Microsoft 365"
-                 + (f" ({v['ready with warnings']} of them with warnings to fix)." if v["ready with warnings"] else ".")]
+                 + (f" ({warned} of them with warnings to fix)." if warned else ".")]
         if v["blocked"]:
             causes = "; ".join(f"“{_plain(p.title)}” for {_count(p.domains)} ({p.check_id})"
                                for p in self.blockers[:3])

@@ -77,7 +77,7 @@ class HtmlReport(ReportWriter):
             rows=domain_rows(run),
             clients=clients(run),
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
-            verdict_rank={v: r for v, r in VERDICT_ORDER.items()},
+            verdict_rank=dict(VERDICT_ORDER.items()),
             chart=score_chart(run),
             ordered=ordered_findings,
             label=status_label,

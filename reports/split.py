@@ -98,7 +98,7 @@ def index_csv(folders: list[ClientFolder], verdicts) -> bytes:
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(INDEX_COLUMNS)
     for f in folders:
-        counts = {v: 0 for v in Verdict}
+        counts = dict.fromkeys(Verdict, 0)
         for i in f.indices:
             counts[verdicts[i]] += 1
         writer.writerow([neutralise(f.shown), neutralise(f.folder), len(f.indices), *counts.values()])

@@ -119,7 +119,7 @@ class Sheet:
         self._colour_rules: list[tuple[int, dict[str, str]]] = []
         self._filter = header is not None
         self.part = f"xl/worksheets/sheet{index}.xml"
-        self._stream = tempfile.TemporaryFile() if spooled else book._zip.open(self.part, "w")
+        self._stream = tempfile.TemporaryFile() if spooled else book._zip.open(self.part, "w")  # noqa: SIM115 - closed by close()
         self.spooled = spooled
         self.closed = False
         self._pending: list[str] = []
@@ -127,8 +127,9 @@ class Sheet:
         if self._fits:
             pr += '<pageSetUpPr fitToPage="1"/>'
         if header is not None:
-            view = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
-                    ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>')
+            view = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                    'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+                    '</sheetView></sheetViews>')
         else:
             view = '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
         cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
@@ -328,7 +329,7 @@ class Workbook:
         write("xl/_rels/workbook.xml.rels", f'{XML_HEAD}<Relationships xmlns="{PKG_REL}">{rels}'
               f'<Relationship Id="rId{count + 1}" Type="{REL}/styles" Target="styles.xml"/></Relationships>')
         write("xl/styles.xml", self._styles())
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         write("docProps/core.xml", f'{XML_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
               '2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org'
               '/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
@@ -383,8 +384,9 @@ class Workbook:
                 f'<name val="Calibri"/><family val="2"/></font><font><b/>{font}</font>'
                 '<font><sz val="10"/><name val="Consolas"/><family val="3"/></font>'
                 '<font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font></fonts>'
-                '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
-                '</fill><fill><patternFill patternType="solid"><fgColor rgb="FF1F4E78"/><bgColor indexed="64"/>'
+                '<fills count="3"><fill><patternFill patternType="none"/></fill><fill>'
+                '<patternFill patternType="gray125"/></fill>'
+                '<fill><patternFill patternType="solid"><fgColor rgb="FF1F4E78"/><bgColor indexed="64"/>'
                 '</patternFill></fill></fills>'
                 '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
                 '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'

@@ -15,10 +15,9 @@ import shutil
 import sys
 import unicodedata
 
+from dnsaudit.model import AuditRun
 from dnsaudit.reports.view import clients, domain_rows
 from dnsaudit.reports.view import totals as view_totals
-
-from dnsaudit.model import AuditRun
 from dnsaudit.text import plural, printable
 
 GAP = "  "
@@ -42,7 +41,7 @@ def terminal_width(stream=None) -> int | None:
     return shutil.get_terminal_size().columns
 
 
-def summary(run: AuditRun, width: int | None | str = "auto") -> str:
+def summary(run: AuditRun, width: int | str | None = "auto") -> str:
     """The table and the totals line; ``width`` None prints every column in full."""
     if width == "auto":
         width = terminal_width()

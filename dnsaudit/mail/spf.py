@@ -194,7 +194,7 @@ def _split_dual_cidr(rest: str, error) -> tuple[str, int | None, int | None]:
     match = re.search(r"(?:/(\d+))?(?://(\d+))?$", rest)
     if match and match.group(0):
         for value, limit in ((match.group(1), 32), (match.group(2), 128)):
-            if value is not None and (len(value) > 1 and value[0] == "0" or int(value) > limit):
+            if value is not None and ((len(value) > 1 and value[0] == "0") or int(value) > limit):
                 raise error("invalid CIDR length")
         cidr4 = int(match.group(1)) if match.group(1) is not None else None
         cidr6 = int(match.group(2)) if match.group(2) is not None else None
@@ -513,10 +513,7 @@ class SpfEvaluator:
         length = (term.cidr4 if term.cidr4 is not None else 32) if req.ip.version == 4 else (
             term.cidr6 if term.cidr6 is not None else 128)
         answer = await self._query(req, host, rdtype)
-        for address in answer.addresses():
-            if req.ip in network(address, length):
-                return True
-        return False
+        return any(req.ip in network(address, length) for address in answer.addresses())
 
     async def _validated_names(self, req: _Request) -> list[str]:
         """§5.5: PTR names of the client that resolve back to it (errors mean no names)."""

@@ -12,10 +12,10 @@ import asyncio
 import ipaddress
 from dataclasses import dataclass, field
 
+from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import Outcome
 from dnsaudit.net.protocols import Resolver
-from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
 
 MAX_DEPTH = 12
 
@@ -103,7 +103,8 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
 
     async def child(term: Term) -> SpfNode:
         if "%" in (term.argument or ""):
-            return SpfNode(term.argument or "", term.text, "macro", "target depends on the sender (macro); not followed")
+            return SpfNode(term.argument or "", term.text, "macro",
+                           "target depends on the sender (macro); not followed")
         return await _node(evaluator, dns, term.argument.rstrip(".").lower(), term.text, stack + (domain,))
 
     node.children = list(await asyncio.gather(*(child(t) for t in follow)))

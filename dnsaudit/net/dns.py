@@ -31,9 +31,9 @@ import dns.rdatatype
 import dns.resolver
 
 from dnsaudit.model import ErrorReason
-from dnsaudit.pacing import patiently
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
+from dnsaudit.pacing import patiently
 from dnsaudit.zones import ZoneSet
 
 DEFAULT_PORT = 53
@@ -174,13 +174,13 @@ class DnsAnswer:
     records: tuple[dns.rdata.Rdata, ...] = ()
     chain: tuple[str, ...] = ()
     detail: str = ""  # for failures: which server said what
-    texts: tuple[str, ...] | None = None  # computed from records when not given
+    texts: tuple[str, ...] = ()  # the records' text forms; computed from records when not given
     order: tuple[int, ...] = ()  # indexes into records in the order the server gave them, when not sorted
     notes: tuple[str, ...] = ()  # records of the answer that could not be read and were left out
     _line: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.texts is None:
+        if not self.texts and self.records:
             object.__setattr__(self, "texts", tuple(r.to_text() for r in self.records))
 
     @property
@@ -361,8 +361,8 @@ class DnsClient:
         for ns in self.nameservers:
             try:
                 await self._send(question, ns)
-            except (dns.exception.Timeout, asyncio.TimeoutError):
-                silent.append((ns, "no answer within %.1fs" % self.timeout))
+            except (TimeoutError, dns.exception.Timeout):
+                silent.append((ns, f"no answer within {self.timeout:.1f}s"))
             except OSError as exc:
                 silent.append((ns, exc.strerror or str(exc)))
             except MalformedReply as exc:
@@ -405,7 +405,7 @@ class DnsClient:
                         reply = await self._send(question, ns)
                         if reply.rcode == dns.rcode.FORMERR:  # a server that knows no EDNS (RFC 6891 7)
                             reply = await self._send(question, ns, edns=False)
-                except (dns.exception.Timeout, asyncio.TimeoutError):
+                except (TimeoutError, dns.exception.Timeout):
                     failures.append((Outcome.TIMEOUT, f"{ns}: timeout"))
                     continue
                 except (OSError, MalformedReply) as exc:

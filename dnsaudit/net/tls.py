@@ -93,7 +93,7 @@ class TlsProber:
                               banner=banner, starttls=True if starttls else None)
         except _NotOffered as exc:
             return TlsOutcome(**base, error="STARTTLS is not offered", starttls=False, banner=str(exc))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return TlsOutcome(**base, error=f"no answer within {self.timeout:g}s", reason=ErrorReason.TIMEOUT)
         except ssl.SSLError as exc:
             return TlsOutcome(**base, error=f"TLS handshake failed ({exc.reason or exc})", banner=banner)

@@ -165,7 +165,7 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
         offset += 10
         if offset + rdlength > end:
             raise MalformedReply("record data runs past the end of the message")
-        if rdclass == IN and (rdtype == wanted or rdtype == CNAME):
+        if rdclass == IN and rdtype in (wanted, CNAME):
             # One record whose data cannot be read (a TXT RR with rdlength 0, seen in the wild)
             # is skipped and noted: its length still frames the rest, which stays usable.
             try:

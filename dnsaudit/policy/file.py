@@ -67,7 +67,7 @@ def load_policy(path: str | Path, options: Mapping[str, OptionSpec]) -> Policy:
     """Read and validate the policy file at ``path``; raises PolicyError with one line."""
     path = Path(path)
     data = _read_toml(path)
-    specs = {name: spec for name, spec in options.items()}
+    specs = dict(options.items())
     chosen: dict[str, Any] = {}
     waivers: list[Waiver] = []
     expectations: list[Expectation] = []

@@ -30,7 +30,7 @@ def domain_matches(pattern: str, domain: str, display_name: str = "") -> bool:
         return False
     if not GLOB_CHARS & set(pattern):
         return pattern == domain
-    return fnmatchcase(domain, pattern) or bool(display_name) and fnmatchcase(display_name.lower(), pattern)
+    return fnmatchcase(domain, pattern) or (bool(display_name) and fnmatchcase(display_name.lower(), pattern))
 
 
 def client_matches(pattern: str, client: str) -> bool:

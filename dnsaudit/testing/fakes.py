@@ -139,7 +139,7 @@ def fake_cert(names: Iterable[str], *, days_left: int = 90, issuer: str = "CN=dn
               self_signed: bool = False, subject_cn: str | None = None) -> CertFacts:
     """The facts of a certificate naming ``names`` (SAN dNSNames) and expiring in ``days_left`` days."""
     dns_names = tuple(n.lower() for n in names)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cn = dns_names[0] if subject_cn is None and dns_names else subject_cn or ""
     digest = hashlib.sha256(repr((dns_names, issuer, days_left)).encode()).hexdigest()
     return CertFacts(cn, dns_names, (), issuer, now - dt.timedelta(days=30), now + dt.timedelta(days=days_left),

@@ -19,6 +19,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import dns.exception
@@ -43,10 +44,10 @@ def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
 class ZoneServer:
     """Serve zones over UDP and TCP on loopback until stopped (also a context manager)."""
 
-    def __init__(self, zones=(), *, host: str = "127.0.0.1", delay: float = 0.0) -> None:
+    def __init__(self, zones: Iterable[dns.zone.Zone] = (), *, host: str = "127.0.0.1", delay: float = 0.0) -> None:
         self.zone_set = ZoneSet()
         for zone in zones:
-            self.zone_set.add(zone, zone.origin.to_text())
+            self.zone_set.add(zone, str(zone.origin))
         self.faults: dict[tuple[dns.name.Name, int | None], str] = {}  # (suffix, type or any) -> kind
         self.host = host
         self.delay = delay
@@ -56,13 +57,14 @@ class ZoneServer:
         self._servers: list[socketserver.BaseServer] = []
 
     @classmethod
-    def from_directory(cls, directory: str | Path, **kwargs) -> ZoneServer:
+    def from_directory(cls, directory: str | Path, *, host: str = "127.0.0.1", delay: float = 0.0) -> ZoneServer:
         zones = [load_zone(p) for p in sorted(Path(directory).glob("*.zone"))]
-        return cls(zones, **kwargs)
+        return cls(zones, host=host, delay=delay)
 
     def add_zone_text(self, origin: str, text: str) -> None:
         """Add a zone, or replace it (tests edit zones between runs)."""
         zone = zone_from_text(text, origin)
+        assert zone.origin is not None
         self.zone_set.zones[zone.origin] = zone
 
     def set_fault(self, suffix: str, kind: str | None, rdtype: str | None = None) -> None:
@@ -111,7 +113,7 @@ class ZoneServer:
     def __enter__(self) -> ZoneServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- answering -------------------------------------------------------------------
@@ -120,7 +122,7 @@ class ZoneServer:
         """The wire-format reply to a query, or None to stay silent (a timeout)."""
         try:
             query = dns.message.from_wire(wire)
-        except Exception:
+        except Exception:  # noqa: BLE001 - garbage on the wire: a real server stays silent too
             return None
         if not query.question:
             return None
@@ -180,16 +182,19 @@ def _udp_size(query: dns.message.Message) -> int:
 class _UDPServer(socketserver.ThreadingUDPServer):
     daemon_threads = True
     allow_reuse_address = False
+    dns: ZoneServer
 
 
 class _TCPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = False
+    dns: ZoneServer
 
 
 class _UDPHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         data, sock = self.request
+        assert isinstance(self.server, _UDPServer)
         reply = self.server.dns.answer(data, "udp")
         if reply is not None:
             sock.sendto(reply, self.client_address)
@@ -198,6 +203,7 @@ class _UDPHandler(socketserver.BaseRequestHandler):
 class _TCPHandler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         conn: socket.socket = self.request
+        assert isinstance(self.server, _TCPServer)
         conn.settimeout(5)
         try:
             while True:

@@ -21,7 +21,6 @@ from dnsaudit.registry import load_checks
 from dnsaudit.runner import audit_entries
 from dnsaudit.testing import audit_cases, check_case
 
-
 # Checks that need HTTPS endpoints are exercised in tests/integration instead.
 COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscover", "tls.mx", "tls.relay",
                      "zone.changes"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.mail.spf import SpfEvaluator, SpfSyntaxError, _Request, expand, parse_record
 from dnsaudit.mail.spf_tree import build_tree
+from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.testing import ZoneServer
 
 ZONE = (Path(__file__).parent / "spf_zone.txt").read_text()

@@ -90,7 +90,7 @@ def main() -> int:
             outcomes["reply" if result is not None else "not ours"] += 1
         except MalformedReply:
             outcomes["malformed"] += 1
-        except Exception:
+        except Exception:  # noqa: BLE001 - any other exception is the crash the fuzzer looks for
             with open("fuzz-wire-crash.bin", "wb") as handle:
                 handle.write(data)
             traceback.print_exc()

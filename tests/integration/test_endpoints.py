@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+from typing import ClassVar
 
 import pytest
 import trustme
@@ -24,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from dnsaudit.cli import main
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 AUTH_401 = (401, {"WWW-Authenticate": "Negotiate, NTLM", "Content-Type": "text/html"}, b"")
 HTML_200 = (200, {"Content-Type": "text/html"}, b"<html>Welcome to our shop</html>")
 
@@ -54,9 +55,9 @@ HTTP = {
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    table: dict = {}
+    table: ClassVar[dict] = {}
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         status, headers, body = self.table.get(self.headers.get("Host", ""), (404, {"Content-Type": "text/html"}, b"no"))
         self.send_response(status)
         for key, value in headers.items():

@@ -32,7 +32,7 @@ CERT_NAMES = [h for h in RESPONSES if h != "mta-sts.sts-badcert.test"]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         status, ctype, body, headers = RESPONSES.get(self.headers["Host"], (404, "text/plain", "no", {}))
         data = body.encode()
         self.send_response(status)

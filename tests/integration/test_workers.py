@@ -138,7 +138,7 @@ def test_a_failing_report_writer_in_a_child_is_an_error(tmp_path):
         raise ValueError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
-        output._in_forked_processes([lambda: [], boom], [1, 1], 2)
+        output._in_forked_processes([list, boom], [1, 1], 2)
 
 
 def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):

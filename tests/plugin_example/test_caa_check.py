@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from dnsaudit.model import ErrorReason, Status
 from dnsaudit.testing import audit_cases, check_case, run_check
@@ -34,7 +35,7 @@ def test_a_timeout_is_could_not_test() -> None:
     assert (finding.status, finding.reason) == (Status.ERROR, ErrorReason.TIMEOUT)
 
 
-CASES = [
+CASES: list[dict[str, Any]] = [
     {"name": "CAA published", "domain": "caa.test", "zone": '@ CAA 0 issue "sectigo.com"',
      "expect": {"caa.present": "pass"}},
     {"name": "no CAA", "domain": "nocaa.test", "zone": "@ A 192.0.2.1", "expect": {"caa.present": "warn"},

@@ -22,7 +22,7 @@ from dnsaudit.cli import main
 
 # Every character XML 1.0 (section 2.2, Char) excludes: C0 but tab/LF/CR, lone surrogates, U+FFFE, U+FFFF.
 # (The surrogates apart: json.loads would join a high and a low one into one valid character.)
-XML_FORBIDDEN = [*map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]),
+XML_FORBIDDEN = [*map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]),
                  "\ud800", "\udbff", "\udc00", "\udfff", "\ufffe", "\uffff"]
 TERMINAL_ATTACK = "\x1b[2K\r\x1b]0;owned\x07\x9b31m"
 RLO = "\u202e"

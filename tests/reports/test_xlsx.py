@@ -178,7 +178,7 @@ def test_matrix_sheet_has_each_checks_status_per_domain(book, results_json):
 def test_overview_first_with_verdicts_top_problems_and_a_native_chart(book, results_json):
     assert book.sheetnames[0] == "Overview" and book.active.title == "Overview"
     ws = book["Overview"]
-    values = [r for r in ws.iter_rows(values_only=True)]
+    values = list(ws.iter_rows(values_only=True))
     text = "\n".join(str(v) for r in values for v in r if v is not None)
     totals = results_json["totals"]["verdicts"]
     table = {r[0]: r[1] for r in values if r[0] in totals}
@@ -186,7 +186,7 @@ def test_overview_first_with_verdicts_top_problems_and_a_native_chart(book, resu
     assert f"of {results_json['totals']['domains']} domains are ready" in text
     assert "blocked" in text and "Most common problems" in text and "What blocks cutover" in text
     header = next(i for i, r in enumerate(values) if r[0] and r[0].startswith("Most common problems"))
-    top = [r for r in values[header + 1: header + 6]]
+    top = list(values[header + 1: header + 6])
     affected = {}
     for d in results_json["domains"]:
         for check in {r["id"] for r in d["results"] if r["status"] in ("fail", "warn")}:

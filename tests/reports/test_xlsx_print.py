@@ -4,6 +4,7 @@ page wide, and the text stays legible (8 pt or more)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import statistics
@@ -70,7 +71,7 @@ def test_wrapped_cells_do_not_overlap_the_next_row(pdf):
     words on a page are drawn over each other."""
     for number, words in enumerate(pages(pdf), 1):
         boxes = sorted(words, key=lambda w: (w[0], w[1]))
-        for a, b in zip(boxes, boxes[1:]):
+        for a, b in itertools.pairwise(boxes):
             overlap_x = min(a[2], b[2]) - max(a[0], b[0])
             overlap_y = min(a[3], b[3]) - max(a[1], b[1])
             # lines of one wrapped cell touch (line spacing < the font's box); text drawn over

@@ -5,8 +5,17 @@ from __future__ import annotations
 import dataclasses
 
 from dnsaudit.drift import EXIT_CHANGED, EXIT_NO_CHANGE, EXIT_REGRESSED, Drift, compare
-from dnsaudit.model import (AuditRun, CheckInfo, DomainEntry, DomainResult, ErrorReason, Finding, RunInfo, Severity,
-                            Status)
+from dnsaudit.model import (
+    AuditRun,
+    CheckInfo,
+    DomainEntry,
+    DomainResult,
+    ErrorReason,
+    Finding,
+    RunInfo,
+    Severity,
+    Status,
+)
 from dnsaudit.scoring import score
 
 

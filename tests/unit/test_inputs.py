@@ -345,7 +345,7 @@ def test_every_kind_of_bad_row_is_reported_and_the_rest_goes_on(tmp_path):
         "ips.example,203.0.113.9;999.1.1.1;10.0.0.0/8,,,,\n"  # 11
         "tenant.example,,,,contoso,\n"  # 12
         "cert.example,,,,,relay.cert.example:99999\n"  # 13
-        + "long.example" + "a" * 250 + ",,,,,\n"  # 14
+         "long.example" + "a" * 250 + ",,,,,\n"  # 14
         ",203.0.113.1,,,,\n"  # 15: values but no domain
     )
     result = read_input(write(tmp_path, text))
@@ -419,7 +419,7 @@ def test_files_that_are_neither_text_nor_a_workbook(tmp_path, data, looks_like):
 
 def test_an_opendocument_spreadsheet_is_named(tmp_path):
     data = _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"})
-    with pytest.raises(InputError, match="is an OpenDocument spreadsheet; save it as .xlsx or CSV"):
+    with pytest.raises(InputError, match=r"is an OpenDocument spreadsheet; save it as \.xlsx or CSV"):
         read_input(write(tmp_path, data, "list.ods"))
 
 

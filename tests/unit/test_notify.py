@@ -25,7 +25,7 @@ class Hook:
         answer = status
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 received.append((self.path, json.loads(self.rfile.read(length) or b"null")))
                 self.send_response(answer)

@@ -157,7 +157,7 @@ def test_waivers_in_a_file_of_their_own(tmp_path):
     policy = load(tmp_path, 'waivers = "waivers.toml"\n')
     assert [w.source for w in policy.waivers] == ["waivers.toml, waiver 1"]
     write(tmp_path, 'timeout = 3\n', "waivers.toml")
-    with pytest.raises(PolicyError, match="waivers.toml: unknown key 'timeout'"):
+    with pytest.raises(PolicyError, match=r"waivers\.toml: unknown key 'timeout'"):
         load(tmp_path, 'waivers = "waivers.toml"\n')
 
 

@@ -45,7 +45,7 @@ def test_select_by_glob(include, exclude, expected):
 
 
 def test_a_pattern_matching_nothing_is_an_error():
-    with pytest.raises(PluginError, match="no check matches 'mx.prsent'"):
+    with pytest.raises(PluginError, match=r"no check matches 'mx\.prsent'"):
         select(load_checks().checks, ["mx.prsent"], [])
 
 
@@ -122,7 +122,7 @@ def test_third_party_plugins_load_and_a_broken_one_is_a_warning(third_party):
     assert "acme.banner" in ids and "acme.broken" not in ids
     (warning,) = loaded.warnings
     assert "acme.broken" in warning and "acme-checks" in warning
-    with pytest.raises(PluginError, match="acme.broken"):
+    with pytest.raises(PluginError, match=r"acme\.broken"):
         load_checks(strict=True)
 
 

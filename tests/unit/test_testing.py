@@ -111,8 +111,8 @@ def test_fake_tls_presents_certificates_by_server_name():
 
 def test_check_case_fails_on_each_kind_of_mismatch():
     (finding,) = run_check(MxPresent, entry="contoso.test", zone=MICROSOFT_MX)
-    from dnsaudit.scoring import score
     from dnsaudit.model import DomainResult
+    from dnsaudit.scoring import score
 
     result = DomainResult(DomainEntry("contoso.test", 2), (finding,), score([finding]), 0)
     check_case({"domain": "contoso.test", "expect": {"mx.present": "pass"}}, result)

@@ -10,8 +10,18 @@ from pathlib import Path
 import jsonschema
 
 from dnsaudit.drift import compare
-from dnsaudit.model import (AuditRun, CheckInfo, DomainEntry, DomainResult, ErrorReason, Finding, RunInfo, Severity,
-                            Status, Verdict)
+from dnsaudit.model import (
+    AuditRun,
+    CheckInfo,
+    DomainEntry,
+    DomainResult,
+    ErrorReason,
+    Finding,
+    RunInfo,
+    Severity,
+    Status,
+    Verdict,
+)
 from dnsaudit.policy.waivers import Waiver, apply_waivers, unmatched_waivers
 from dnsaudit.scoring import score, top_problem
 

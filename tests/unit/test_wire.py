@@ -6,11 +6,10 @@ import struct
 
 import dns.exception
 import dns.message
+import dns.name
 import dns.rdatatype
 import dns.rrset
 import pytest
-
-import dns.name
 
 from dnsaudit.net.wire import MalformedReply, Question, encode_name, parse_reply, read_name
 
