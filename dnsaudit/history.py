@@ -189,7 +189,7 @@ class History:
 
     def __exit__(self, *exc) -> None:
         if self.db is not None:
-            with contextlib.suppress(sqlite3.Error):  # an interrupted run keeps what it finished
+            with contextlib.suppress(sqlite3.Error, HistoryError):  # an interrupted run keeps what it finished
                 self.flush()
             self.db.close()
             self.db = None
@@ -201,7 +201,10 @@ class History:
 
     def _take_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the object's lifetime
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 - held for the object's lifetime
+        except OSError as exc:  # a read-only folder or disk
+            raise HistoryError(f"cannot create the history's lock file {lock_path}: {exc.strerror or exc}") from None
         deadline = time.monotonic() + self._wait
         while True:
             try:
@@ -244,14 +247,25 @@ class History:
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself (a full disk)
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _writing(self, what: str):
+        """A failed write (a full disk, a read-only file, an I/O error) as one HistoryError line."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot write {what} to the history {self.path}: {exc}") from None
+        except OSError as exc:
+            raise HistoryError(f"cannot write {what} to the history {self.path}: {exc.strerror or exc}") from None
 
     # -- writing a run -----------------------------------------------------------------------
 
     def begin(self, info: RunInfo) -> int:
-        with self._transaction():
+        with self._writing("the new run"), self._transaction():
             cursor = self.db.execute(
                 "INSERT INTO runs (started, status, input_file, tool_version, info_json) "
                 "VALUES (?, 'running', ?, ?, ?)",
@@ -275,7 +289,7 @@ class History:
     def flush(self) -> None:
         """Commit the domains added so far."""
         if self._pending:
-            with self._transaction():
+            with self._writing("the finished domains"), self._transaction():
                 self.db.executemany("INSERT OR REPLACE INTO domains (run_id, domain, result_json) VALUES (?, ?, ?)",
                                     self._pending)
             self._pending.clear()
@@ -284,26 +298,28 @@ class History:
     def interrupted(self) -> None:
         """The run was stopped: keep what it finished, and never offer it as a baseline."""
         self.flush()
-        self._recover()
+        with self._writing("the run's end"):
+            self._recover()
 
     def finish(self, run_id: int, info: RunInfo) -> None:
         self.flush()
-        with self._transaction():
+        with self._writing("the run's end"), self._transaction():
             self.db.execute("UPDATE runs SET status = 'complete', finished = ?, info_json = ? WHERE id = ?",
                             (info.finished, json.dumps(info.to_dict()), run_id))
 
     def keep(self, newest: int) -> int:
         """Delete all but the newest ``newest`` runs (the baseline is always kept); return how many went."""
-        with self._transaction():
-            doomed = [row[0] for row in self.db.execute(
-                "SELECT id FROM runs WHERE baseline = 0 AND id NOT IN "
-                "(SELECT id FROM runs ORDER BY id DESC LIMIT ?)", (newest,))]
-            self.db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in doomed])
-        if doomed:
-            # executescript steps to the end (execute() stops after the first page freed);
-            # a file made before schema 3 has no auto_vacuum: compact() turns it on
-            self.db.executescript("PRAGMA incremental_vacuum;")
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._writing("the removal of old runs"):
+            with self._transaction():
+                doomed = [row[0] for row in self.db.execute(
+                    "SELECT id FROM runs WHERE baseline = 0 AND id NOT IN "
+                    "(SELECT id FROM runs ORDER BY id DESC LIMIT ?)", (newest,))]
+                self.db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in doomed])
+            if doomed:
+                # executescript steps to the end (execute() stops after the first page freed);
+                # a file made before schema 3 has no auto_vacuum: compact() turns it on
+                self.db.executescript("PRAGMA incremental_vacuum;")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return len(doomed)
 
     def compact(self) -> tuple[int, int]:
@@ -375,7 +391,17 @@ class History:
         info_json = self.db.execute("SELECT info_json FROM runs WHERE id = ?", (run_id,)).fetchone()
         if info_json is None:
             raise HistoryError(f"there is no run {run_id} in {self.path}")
-        domains = [DomainResult.from_dict(json.loads(unpack_result(row[0]))) for row in self.db.execute(
-            "SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))]
-        return AuditRun(RunInfo.from_dict(json.loads(info_json[0])), tuple(domains))
+        try:
+            info = RunInfo.from_dict(_object(json.loads(info_json[0])))
+            domains = [DomainResult.from_dict(_object(json.loads(unpack_result(row[0])))) for row in self.db.execute(
+                "SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))]
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # a row changed by hand
+            raise HistoryError(f"run {run_id} in {self.path} cannot be read: a stored row is damaged "
+                               f"({type(exc).__name__}: {exc})") from None
+        return AuditRun(info, tuple(domains))
 
+
+def _object(value: object) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"a JSON object was expected, not {type(value).__name__}")
+    return value

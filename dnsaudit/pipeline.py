@@ -103,6 +103,7 @@ class AuditOutcome:
     dns_queries_sent: int
     stats: dict  # what the statistics file holds: time per phase, DNS, memory
     warnings: tuple[str, ...]  # every warning and notice the listener heard
+    history_error: str = ""  # the history could not be used: this run is not (fully) stored, reports are written
 
 
 def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOutcome:
@@ -113,17 +114,20 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
     """
     heard = _Heard(listener or Listener())
     plan = _preflight(config, heard)
-    from dnsaudit.history import History, HistoryError, UnknownRun, default_path
+    from dnsaudit.history import History, HistoryError, HistoryLocked, UnknownRun, default_path
 
     with contextlib.ExitStack() as stack:
-        history, comparison = None, None
+        history, comparison = _Store(), None
         if config.history.enabled:
             try:
-                history = stack.enter_context(History(config.history.path or default_path()))
-                baseline = history.resolve(config.history.compare) if config.history.compare else None
-            except HistoryError as exc:
+                history.history = stack.enter_context(History(config.history.path or default_path()))
+                baseline = history.history.resolve(config.history.compare) if config.history.compare else None
+            except (UnknownRun, HistoryLocked) as exc:
                 raise AuditFailed(str(exc), Failure.USAGE if isinstance(exc, UnknownRun) else Failure.HISTORY) from exc
-            if config.history.compare and baseline is None:
+            except HistoryError as exc:  # unusable (read-only, damaged): the audit goes on without it
+                history.failed(exc)
+                baseline = None
+            if config.history.compare and baseline is None and not history.error:
                 heard.notice(f"no complete run to compare with ('{config.history.compare}'); "
                              "this run becomes the first")
             comparison = baseline.id if config.history.compare and baseline else None
@@ -138,9 +142,8 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
         try:
             return asyncio.run(_audit(config, plan, heard, out_dir, now, history, comparison))
         except KeyboardInterrupt:
-            if history is not None:
-                history.interrupted()
-            raise AuditInterrupted(history.current_run if history is not None else None) from None
+            history.call("interrupted")
+            raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None
 
 
 async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path, started: dt.datetime, history,
@@ -166,20 +169,20 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     for ns, why in silent:
         heard.warning(f"DNS server {ns} did not answer ({why}); using the others")
     entries = plan.inputs.entries
-    run_id = history.begin(_run_info(config, plan, started, dns, finished=None)) if history is not None else None
+    run_id = history.call("begin", _run_info(config, plan, started, dns, finished=None))
     done = 0
 
     def finished(domain: str, result_json: str) -> None:
         nonlocal done
-        if history is not None:
+        if history.usable:
             started_at = time.monotonic()
-            history.add_domain(run_id, domain, result_json)
+            history.call("add_domain", run_id, domain, result_json)
             clock.add("history", time.monotonic() - started_at)
         done += 1
         heard.domain_done(done, len(entries))
 
     def finished_here(result) -> None:  # one process: the result is serialised for the history here
-        finished(result.entry.domain, json.dumps(result.to_dict()) if history is not None else "")
+        finished(result.entry.domain, json.dumps(result.to_dict()) if history.usable else "")
 
     job = _job(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
@@ -200,14 +203,14 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     info = _run_info(config, plan, started, dns, finished=dt.datetime.now(dt.UTC))
     run = AuditRun(info, results if isinstance(results, PackedResults) else tuple(results))
     drift = None
-    if history is not None:
-        history.finish(run_id, info)
-        if comparison is not None:
-            drift = compare(history.load(comparison), run, comparison, run_id)
-            run = dataclasses.replace(run, drift=drift)
-            write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
-        if config.history.keep:
-            history.keep(config.history.keep)
+    history.call("finish", run_id, info)
+    before = history.load(comparison) if comparison is not None else None
+    if before is not None:
+        drift = compare(before, run, comparison, run_id if history.usable else None)
+        run = dataclasses.replace(run, drift=drift)
+        write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
+    if config.history.keep:
+        history.call("keep", config.history.keep)
     clock.lap("finish")
     written = write_reports(run, out_dir, plan.writers, split_by=config.reports.split_by, title=config.reports.title,
                             processes=workers)
@@ -216,8 +219,53 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     stats = clock.stats(run, dns)
     if config.reports.stats_file:
         write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())
-    return AuditOutcome(run, out_dir, tuple(written), run_id, drift, len(plan.inputs.errors), dns.stats.questions,
-                        dns.stats.queries_sent, stats, tuple(heard.heard))
+    return AuditOutcome(run, out_dir, tuple(written), run_id if history.usable else None, drift,
+                        len(plan.inputs.errors), dns.stats.questions, dns.stats.queries_sent, stats,
+                        tuple(heard.heard), history.error or history.compare_error)
+
+
+class _Store:
+    """The history as the side effect it is: its first failure (a full disk, a read-only
+    folder, a damaged row) is kept for the end of the run (exit code 6) and stops further
+    writes; the audit and its reports go on. Without a history every call does nothing."""
+
+    def __init__(self) -> None:
+        self.history = None
+        self.error = ""  # writing failed: nothing more is written
+        self.compare_error = ""  # the run to compare with could not be read
+
+    @property
+    def usable(self) -> bool:
+        return self.history is not None and not self.error
+
+    def failed(self, exc: Exception) -> None:
+        """Said once, at the end (the CLI's one line, exit code 6): the audit goes on meanwhile."""
+        self.error = f"{exc}; the reports are written, but this run is not stored in the history"
+
+    def load(self, run_id: int):
+        """The run to compare with, or None when it cannot be read (a row changed by hand)."""
+        from dnsaudit.history import HistoryError
+
+        if self.history is None:
+            return None
+        try:
+            return self.history.load(run_id)
+        except HistoryError as exc:
+            self.compare_error = f"{exc}; the reports are written, without a comparison"
+            return None
+
+    def call(self, method: str, *args):
+        from dnsaudit.history import HistoryError
+
+        if not self.usable:
+            return None
+        try:
+            return getattr(self.history, method)(*args)
+        except HistoryError as exc:
+            self.failed(exc)
+            with contextlib.suppress(HistoryError):  # mark the run incomplete, if the disk still lets us
+                self.history.interrupted()
+            return None
 
 
 class _Heard:

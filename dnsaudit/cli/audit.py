@@ -121,6 +121,9 @@ def cmd_audit(args) -> int:
         print(f"{outcome.dns_questions} DNS questions, {outcome.dns_queries_sent} queries sent{stored}")
     if drift is not None and (drift.changed or not args.quiet):
         print("\n".join(drift.lines()))
+    if outcome.history_error:  # a side effect failed: the reports are there, the exit code says what is missing
+        err(outcome.history_error)
+        return EXIT_HISTORY
     if drift is not None:
         return EXIT_USAGE if outcome.input_errors else drift.exit_code
     return exit_code(outcome.run, config.fail_on, outcome.input_errors)
