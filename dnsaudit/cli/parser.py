@@ -94,7 +94,8 @@ def build_parser() -> Parser:
     net.add_argument("--retries", type=_non_negative_int, default=1, metavar="N",
                      help="extra rounds over the servers after a timeout (default: 1)")
     net.add_argument("--concurrency", type=_positive_int, default=64, metavar="N",
-                     help="domains audited at the same time, over all workers (default: 64); lower it for a "
+                     help="domains at work at the same time, over all workers (default: 64); one that only waits "
+                     "for slow answers lends its place meanwhile (up to 4x as many in progress); lower it for a "
                      "fragile resolver")
     net.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
                      help="processes auditing in parallel, one CPU core each (default: auto = 1 below 500 "
