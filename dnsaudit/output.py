@@ -1,7 +1,9 @@
 """Writing a run's reports: the output folder, the chosen formats, and per-client copies for MSPs.
 
-Writers come from the ``dnsaudit.reports`` entry points (our own included), so a third-party
-format installs the same way a built-in one does.
+Writers come from the ``dnsaudit.reports`` entry points (our own included, loaded by
+dnsaudit.registry), so a third-party format installs the same way a built-in one does;
+what this module needs of a writer it reads from the writer's class attributes (``cost``,
+``per_client``), never from its format name.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from pathlib import Path
 
 from dnsaudit.config import DEFAULT_TITLE
 from dnsaudit.model import AuditRun
-from dnsaudit.registry import OWN_DISTRIBUTION, PluginError, report_writers
 
 
 def default_out_dir(now: dt.datetime) -> Path:
@@ -32,34 +33,6 @@ def prepare_out_dir(chosen: Path | None, now: dt.datetime) -> Path:
         raise OSError(f"output folder {out} already exists and is not empty; give a new --out")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def available_formats() -> list[str]:
-    return sorted(report_writers())
-
-
-def load_writers(formats: list[str]) -> list:
-    """Writer instances for ``formats`` (all when empty), in a stable order."""
-    from dnsaudit.reports.base import ReportWriter
-
-    eps = report_writers()
-    unknown = [f for f in formats if f not in eps]
-    if unknown:
-        raise PluginError(f"unknown report format {', '.join(unknown)} (available: {', '.join(sorted(eps))})")
-    writers = []
-    for name in formats or sorted(eps):
-        ep = eps[name]
-        try:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, ReportWriter) and cls.format == name):
-                raise PluginError(f"{ep.value} is not a ReportWriter with format {name!r}")
-        except Exception as exc:
-            source = ep.dist.name if ep.dist else "?"
-            if source == OWN_DISTRIBUTION or formats:
-                raise PluginError(f"report format {name!r} from {source} cannot be used: {exc}") from exc
-            continue  # a broken third-party writer nobody asked for by name
-        writers.append(cls())
-    return writers
 
 
 def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str | None = None,
@@ -86,7 +59,7 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
             (clients_dir / folder.folder).mkdir(parents=True, exist_ok=True)
     tasks = [functools.partial(_write_format, w, run, out_dir, folders, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
-        written = _in_forked_processes(tasks, [REPORT_COST.get(w.format, 2) for w in writers], processes)
+        written = _in_forked_processes(tasks, [w.cost for w in writers], processes)
     else:
         written = Written(path for task in tasks for path in task())
     if split_by == "client":
@@ -96,10 +69,6 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
         write_atomic(index, index_csv(folders, [r.score.verdict for r in rows]))
         written.append(index)
     return written
-
-
-# Relative CPU cost of each format on the same run (measured on 4,000 domains), to share them out.
-REPORT_COST = {"html": 4, "xlsx": 3, "csv": 2, "json": 1, "matrix": 1, "fixes": 1}
 
 
 class Written(list):
@@ -114,7 +83,7 @@ def _write_format(writer, run: AuditRun, out_dir: Path, folders: list, title: st
     from dnsaudit.reports.scope import run_for_client, run_for_people
     from dnsaudit.reports.view import domain_rows
 
-    if writer.format == "json":  # for machines: everything, paths included; never split
+    if not writer.per_client:  # for machines (results.json): everything, paths included; never split
         return [writer.write(run, out_dir, title)]
     written = [writer.write(run_for_people(run), out_dir, title)]
     if folders:

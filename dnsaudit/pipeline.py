@@ -294,6 +294,7 @@ class _Plan:
     checks: tuple  # check classes, in run order
     writers: tuple  # report writer instances
     inputs: Any  # inputs.InputResult: entries, issues, errors
+    catalogue: tuple = ()  # model.CheckInfo of each check, with the distribution the registry loaded it from
 
     def source(self) -> str:
         """Where the answers come from, for the line that starts the audit."""
@@ -310,8 +311,7 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     problem stops the audit before any query is sent."""
     from dnsaudit.inputs import InputError, read_input
     from dnsaudit.net.dns import system_nameservers
-    from dnsaudit.output import load_writers
-    from dnsaudit.registry import PluginError, load_checks, select
+    from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
     from dnsaudit.workers import ResolverSetup
 
     dns = config.dns
@@ -339,14 +339,12 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
                           Failure.USAGE)
     try:
         loaded = load_checks(strict=config.checks.strict_plugins)
-        checks = select(loaded.checks, list(config.checks.include), list(config.checks.skip))
-        checks = [c for c in checks if c.id != "zone.changes"]  # only with --compare-live
-        if dns.compare_live:
-            checks += [c for c in loaded.checks if c.id == "zone.changes"]
-        writers = load_writers(list(config.reports.formats))
+        checks = for_run(loaded.checks, select(loaded.checks, list(config.checks.include), list(config.checks.skip)),
+                         opted_in=dns.compare_live)
+        writers = load_writers(list(config.reports.formats), strict=config.checks.strict_plugins)
     except PluginError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc
-    for warning in loaded.warnings:
+    for warning in loaded.warnings + writers.warnings:
         heard.warning(warning)
     if not checks:
         raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
@@ -365,7 +363,8 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
         raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
     resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
                              offline=dns.offline)
-    return _Plan(resolver, tuple(checks), tuple(writers), inputs)
+    return _Plan(resolver, tuple(checks), tuple(cls() for cls in writers.writers), inputs,
+                 tuple(loaded.info(c) for c in checks))
 
 
 def _job(config: AuditConfig, plan: _Plan):
@@ -386,7 +385,6 @@ def _job(config: AuditConfig, plan: _Plan):
 def _run_info(config: AuditConfig, plan: _Plan, started: dt.datetime, dns, finished: dt.datetime | None):
     from dnsaudit import __version__
     from dnsaudit.model import RunInfo
-    from dnsaudit.registry import check_info
     from dnsaudit.snapshot import snapshot_date
 
     offline = config.dns.offline
@@ -396,7 +394,7 @@ def _run_info(config: AuditConfig, plan: _Plan, started: dt.datetime, dns, finis
         finished=finished.isoformat(timespec="seconds") if finished else "",
         input_file=str(config.input_file),
         nameservers=tuple(map(str, dns.nameservers)),
-        checks=tuple(check_info(c) for c in plan.checks),
+        checks=plan.catalogue,
         input_issues=tuple(plan.inputs.issues),
         dns_queries=dns.stats.queries_sent,
         settings=(("timeout", config.dns.timeout), ("retries", config.dns.retries), ("fail_on", config.fail_on),

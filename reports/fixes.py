@@ -19,6 +19,7 @@ from dnsaudit.reports.view import domain_rows
 class ZoneFixesReport(ReportWriter):
     format = "fixes"
     filename = "fixes"
+    cost = 1
 
     def write(self, run: AuditRun, out_dir: Path, title: str = "") -> Path:
         folder = out_dir / self.filename

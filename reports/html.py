@@ -50,6 +50,7 @@ def score_chart(run: AuditRun) -> dict:
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
+    cost = 4
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         """Rendered piece by piece: a page for thousands of domains is never one string in memory."""

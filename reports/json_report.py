@@ -20,6 +20,8 @@ class JsonReport(ReportWriter):
 
     format = "json"
     filename = "results.json"
+    cost = 1
+    per_client = False  # the whole run for machines; per-client copies are for people
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         head = run.to_dict_without_domains(totals(run))  # counted from the rows the other reports share

@@ -23,6 +23,7 @@ HEAD = ["client", "domain", "domain_ascii", "score", "verdict"]
 class MatrixCsvReport(ReportWriter):
     format = "matrix"
     filename = "matrix.csv"
+    cost = 1
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         checks = [c.id for c in run.info.checks]

@@ -8,7 +8,7 @@ from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
 
 
 def cmd_checks(args) -> int:
-    from dnsaudit.registry import PluginError, check_info, load_checks, select
+    from dnsaudit.registry import PluginError, load_checks, select
 
     try:
         loaded = load_checks()
@@ -19,7 +19,7 @@ def cmd_checks(args) -> int:
     for warning in loaded.warnings:
         err(f"warning: {warning}")
     for cls in chosen:
-        info = check_info(cls)
+        info = loaded.info(cls)
         print(f"{info.id:<24} {info.severity.value:<8} {info.title}")
         if not args.brief:
             print(textwrap.indent(info.doc, "    "))

@@ -132,7 +132,7 @@ def build_parser() -> Parser:
     sel.add_argument("--check-timeout", type=_positive_float, default=60.0, metavar="SECONDS",
                      help="longest one check may take on one domain (default: 60)")
     sel.add_argument("--strict-plugins", action="store_true",
-                     help="stop when a third-party check plugin cannot be loaded (default: warn)")
+                     help="stop when a third-party check or report plugin cannot be loaded (default: warn)")
     res = audit.add_argument_group("result")
     res.add_argument("--fail-on", choices=FAIL_ON, default="fail",
                      help="exit 1 when any result is at least this bad: warn, fail (default), "

@@ -12,10 +12,14 @@ from dnsaudit.cli.parser import globs
 
 
 def writers_for(args) -> list:
-    """The report writers that --format asks for (all when it is not given)."""
-    from dnsaudit.output import load_writers
+    """The report writers that --format asks for (all when it is not given); a broken
+    third-party writer nobody asked for by name is a warning."""
+    from dnsaudit.registry import load_writers
 
-    return load_writers(globs(args.format))
+    loaded = load_writers(globs(args.format))
+    for warning in loaded.warnings:
+        err(f"warning: {warning}")
+    return [cls() for cls in loaded.writers]
 
 
 def cmd_report(args) -> int:

@@ -15,6 +15,7 @@ from dnsaudit.cli import main
 from dnsaudit.config import AuditConfig, CheckSelection, DnsConfig, HistoryConfig, ProbeConfig, ReportConfig
 from dnsaudit.net.dns import Nameserver
 from dnsaudit.pipeline import AuditFailed, Failure, Listener, run_audit
+from dnsaudit.registry import load_writers
 
 
 class Recorder(Listener):
@@ -140,7 +141,7 @@ def test_library_calls_leave_the_garbage_collector_alone(tmp_path, dns_server):
     try:
         outcome = run_audit(config(tmp_path, dns_server.port))
         (tmp_path / "again").mkdir()
-        written = output.write_reports(outcome.run, tmp_path / "again", output.load_writers(["json", "csv"]),
+        written = output.write_reports(outcome.run, tmp_path / "again", [w() for w in load_writers(["json", "csv"]).writers],
                                        processes=2)
         assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
         assert len(written.child_private_mb) == 2  # the writers did run in forked children

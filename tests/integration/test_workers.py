@@ -106,10 +106,11 @@ def test_reports_written_side_by_side_equal_those_written_in_turn(tmp_path, name
 
     from dnsaudit import output
     from dnsaudit.model import AuditRun
+    from dnsaudit.registry import load_writers
 
     results, _stats = audit(tmp_path, nameserver, "1", capsys)
     run = AuditRun.from_dict(results)
-    writers = output.load_writers([])
+    writers = [cls() for cls in load_writers([]).writers]
     folders = {n: tmp_path / f"reports-{n}" for n in (1, 2)}
     written = {}
     for processes, folder in folders.items():
