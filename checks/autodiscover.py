@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -179,44 +180,62 @@ MICROSOFT_REDIRECT_HOSTS = ALL_AUTODISCOVER_HOSTS | {"autodiscover-s.outlook.com
                                                      "autodiscover-s.partner.outlook.cn"}
 
 
+class StepKind(str, enum.Enum):
+    """What answered one step of Outlook's walk."""
+
+    ENDPOINT = "endpoint"  # an autodiscover endpoint (401 with a known scheme, or autodiscover XML)
+    REDIRECT = "redirect"  # an https redirect Outlook follows
+    WEBSITE = "website"  # something that is not autodiscover
+    NOTHING = "nothing"  # no HTTP answer, or no SRV record
+    MICROSOFT = "microsoft"  # Microsoft 365's own host, not probed
+
+
 @dataclass(frozen=True)
 class Step:
-    """One step of Outlook's walk and what answered it."""
+    """One step of Outlook's walk and what answered it.
+
+    The verdicts read the flags (``status``, ``plain_http_redirect``, ``certificate_warning``),
+    never the wording of ``detail``, which is for people.
+    """
 
     number: int
     url: str
-    kind: str  # endpoint | redirect | website | nothing | microsoft
+    kind: StepKind
     detail: str
     blocked: tuple[str, ...] = ()
     reason: ErrorReason | None = None  # "nothing" because of a timeout or refusal: could not test
+    status: int = 0  # the HTTP status that answered (0: none)
+    plain_http_redirect: bool = False  # a redirect to an http:// URL, which Outlook does not follow
+    certificate_warning: bool = False  # reached only past a certificate warning users must accept
 
     @property
     def usable(self) -> bool:
-        return self.kind in ("endpoint", "redirect", "microsoft")
+        return self.kind in (StepKind.ENDPOINT, StepKind.REDIRECT, StepKind.MICROSOFT)
 
     def line(self) -> str:
-        return f"step {self.number} {self.url}: {self.kind} ({self.detail})"
+        return f"step {self.number} {self.url}: {self.kind.value} ({self.detail})"
 
 
 def classify(number: int, response: WebResponse) -> Step:
     """What answered one probe, the way Outlook would take it."""
     url = response.url
     if response.error:
-        return Step(number, url, "nothing", response.error, response.blocked, response.reason)
+        return Step(number, url, StepKind.NOTHING, response.error, response.blocked, response.reason)
     status = response.status
     content_type = response.header("content-type").split(";")[0].strip() or "no content type"
     if status == 401:
         schemes = [s.strip().split(" ")[0] for s in response.header("www-authenticate").split(",") if s.strip()]
         if any(s.lower() in AUTH_SCHEMES for s in schemes):
-            return Step(number, url, "endpoint", f"401, WWW-Authenticate: {', '.join(schemes)}")
+            return Step(number, url, StepKind.ENDPOINT, f"401, WWW-Authenticate: {', '.join(schemes)}", status=status)
     if status in (301, 302, 303, 307, 308):
         location = response.header("location")
         if location.lower().startswith("https://"):
-            return Step(number, url, "redirect", f"{status} to {location}")
-        return Step(number, url, "website", f"{status} to {location or 'nowhere'} (Outlook follows only https)")
+            return Step(number, url, StepKind.REDIRECT, f"{status} to {location}", status=status)
+        return Step(number, url, StepKind.WEBSITE, f"{status} to {location or 'nowhere'} (Outlook follows only https)",
+                    status=status, plain_http_redirect=True)
     if status == 200 and AUTODISCOVER_NAMESPACE in response.body and "xml" in content_type:
-        return Step(number, url, "endpoint", f"200 autodiscover XML ({content_type})")
-    return Step(number, url, "website", f"HTTP {status}, {content_type}")
+        return Step(number, url, StepKind.ENDPOINT, f"200 autodiscover XML ({content_type})", status=status)
+    return Step(number, url, StepKind.WEBSITE, f"HTTP {status}, {content_type}", status=status)
 
 
 class AutodiscoverEndpoints(Check):
@@ -254,9 +273,9 @@ class AutodiscoverEndpoints(Check):
         microsoft = bool({n.rstrip(".") for n in address.chain} & ALL_AUTODISCOVER_HOSTS)
         steps = [classify(1, await ctx.web.get(ctx.domain, AUTODISCOVER_PATH, "https", verify=False))]
         if microsoft:
-            steps.append(Step(2, f"https://{name}{AUTODISCOVER_PATH}", "microsoft",
+            steps.append(Step(2, f"https://{name}{AUTODISCOVER_PATH}", StepKind.MICROSOFT,
                               "Microsoft 365's host; its certificate names Microsoft, as expected; not probed"))
-            steps.append(Step(3, f"http://{name}{AUTODISCOVER_PATH}", "microsoft",
+            steps.append(Step(3, f"http://{name}{AUTODISCOVER_PATH}", StepKind.MICROSOFT,
                               "redirects to https://autodiscover-s.outlook.com (Microsoft 365); not probed"))
         else:
             steps.append(await self._https(ctx, 2, name))
@@ -266,26 +285,28 @@ class AutodiscoverEndpoints(Check):
 
     async def _http_redirect(self, ctx: CheckContext, name: str) -> Step:
         step = classify(3, await ctx.web.get(name, AUTODISCOVER_PATH, "http"))
-        if step.kind == "endpoint" and step.detail.startswith("200"):
-            return Step(3, step.url, "website", "autodiscover XML over plain http, which Outlook ignores")
-        if step.kind != "redirect":
+        if step.kind is StepKind.ENDPOINT and step.status == 200:
+            return Step(3, step.url, StepKind.WEBSITE, "autodiscover XML over plain http, which Outlook ignores",
+                        status=step.status)
+        if step.kind is not StepKind.REDIRECT:
             return step
         target = urlsplit(step.detail.split(" to ", 1)[1])
         host = (target.hostname or "").lower()
         if host in MICROSOFT_REDIRECT_HOSTS:
-            return Step(3, step.url, "microsoft", f"{step.detail} (Microsoft 365)")
+            return Step(3, step.url, StepKind.MICROSOFT, f"{step.detail} (Microsoft 365)", status=step.status)
         followed = classify(3, await ctx.web.get(host, target.path or "/", "https"))
-        kind = "redirect" if followed.kind == "endpoint" else followed.kind
-        return Step(3, step.url, kind, f"{step.detail}; there: {followed.kind} ({followed.detail})", followed.blocked)
+        kind = StepKind.REDIRECT if followed.kind is StepKind.ENDPOINT else followed.kind
+        return Step(3, step.url, kind, f"{step.detail}; there: {followed.kind.value} ({followed.detail})",
+                    followed.blocked, status=step.status, plain_http_redirect=followed.plain_http_redirect)
 
     async def _srv(self, ctx: CheckContext, srv: DnsAnswer) -> Step:
         records = sorted(srv.srv(), key=lambda r: (r.priority, -r.weight)) if srv.ok else []
         first = next((r for r in records if r.port == 443 and r.target), None)
         if first is None:
-            return Step(4, f"_autodiscover._tcp.{ctx.domain} SRV", "nothing", "no SRV record on port 443")
+            return Step(4, f"_autodiscover._tcp.{ctx.domain} SRV", StepKind.NOTHING, "no SRV record on port 443")
         target = first.target
         if target in MICROSOFT_REDIRECT_HOSTS:
-            return Step(4, f"https://{target}{AUTODISCOVER_PATH}", "microsoft", "Microsoft 365; not probed")
+            return Step(4, f"https://{target}{AUTODISCOVER_PATH}", StepKind.MICROSOFT, "Microsoft 365; not probed")
         return await self._https(ctx, 4, target)
 
     async def _https(self, ctx: CheckContext, number: int, host: str) -> Step:
@@ -295,7 +316,8 @@ class AutodiscoverEndpoints(Check):
             return classify(number, response)
         step = classify(number, await ctx.web.get(host, AUTODISCOVER_PATH, "https", verify=False))
         return Step(number, step.url, step.kind, f"{step.detail}, behind a certificate warning users must accept "
-                    "(see tls.autodiscover)", step.blocked, step.reason)
+                    "(see tls.autodiscover)", step.blocked, step.reason, step.status, step.plain_http_redirect,
+                    certificate_warning=True)
 
     def _verdicts(self, ctx: CheckContext, steps: list[Step], microsoft: bool) -> list[Finding]:
         observed = "\n".join(s.line() for s in steps)
@@ -306,17 +328,18 @@ class AutodiscoverEndpoints(Check):
                 findings.append(self.warn(f"Step {step.number} leads to non-public addresses in public DNS "
                                           f"({', '.join(step.blocked)}); not probed.", **fields))
         redirect = steps[2]
-        if redirect.kind == "website" and "Outlook follows only https" in redirect.detail:
+        if redirect.kind is StepKind.WEBSITE and redirect.plain_http_redirect:
             findings.append(self.fail(f"http://autodiscover.{ctx.entry.label} redirects to a plain http URL, which "
                                       "Outlook does not follow.", expected="a redirect to an https URL", **fields))
         root = steps[0]
-        if root.usable or root.detail.startswith("HTTP 200"):
+        if root.usable or (root.kind is StepKind.WEBSITE and root.status == 200):
             findings.append(self.warn(
-                f"The web host of {ctx.entry.label} answers Outlook's first step ({root.kind}: {root.detail}): Outlook "
-                "may take settings or a password prompt from it.", expected="no answer, or 404, at the root domain",
+                f"The web host of {ctx.entry.label} answers Outlook's first step ({root.kind.value}: {root.detail}): "
+                "Outlook may take settings or a password prompt from it.",
+                expected="no answer, or 404, at the root domain",
                 remediation="Stop the root domain's web host answering /autodiscover/ (or set Outlook's "
                 "ExcludeHttpsRootDomain policy).", **fields))
-        if not microsoft and steps[1].kind == "website":
+        if not microsoft and steps[1].kind is StepKind.WEBSITE:
             findings.append(self.fail(f"autodiscover.{ctx.entry.label} answers like a website ({steps[1].detail}), "
                                       "not like an autodiscover endpoint.", expected="401 with Negotiate/NTLM, or "
                                       "autodiscover XML", **fields))
@@ -331,7 +354,7 @@ class AutodiscoverEndpoints(Check):
             else:
                 findings.append(self.fail("No autodiscover step works: Outlook cannot find the mailbox settings.",
                                           **fields))
-        elif not findings and "certificate warning" not in first.detail:
+        elif not findings and not first.certificate_warning:
             findings.append(self.passed(f"Outlook would use step {first.number}: {first.detail}.", **fields))
         else:
             findings.append(self.info(f"Outlook would use step {first.number}: {first.detail}.", **fields))
