@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
 from dnsaudit.cli.parser import globs
+from dnsaudit.text import printable
 
 
 def writers_for(args) -> list:
@@ -46,7 +47,12 @@ def cmd_report(args) -> int:
         return _render(args, run, writers)
     try:
         with open(args.results, encoding="utf-8") as handle:
-            run = AuditRun.from_dict(json.load(handle))
+            data = json.load(handle)
+        violation = schema_violation(data)
+        if violation:
+            err(f"{args.results} is not a usable dnsaudit results file: {violation}")
+            return EXIT_USAGE
+        run = AuditRun.from_dict(data)
         drift_file = Path(args.results).with_name("drift.json")
         if drift_file.is_file():
             from dnsaudit.drift import Drift
@@ -55,10 +61,28 @@ def cmd_report(args) -> int:
     except OSError as exc:
         err(f"cannot read {args.results}: {exc.strerror or exc}")
         return EXIT_USAGE
-    except (ValueError, KeyError, TypeError) as exc:
-        err(f"{args.results} is not a usable dnsaudit results file: {exc}")
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # valid, yet not readable
+        err(f"{args.results} is not a usable dnsaudit results file: {type(exc).__name__}: {exc}")
         return EXIT_USAGE
     return _render(args, run, writers)
+
+
+def schema_violation(data: object) -> str:
+    """The first place where ``data`` breaks results.schema.json, as ``at run.nameservers[0]: ...``; "" if none.
+
+    A results.json edited by hand or by another tool is read by code that trusts its shape:
+    checking the shape first turns a traceback into a line that says where to look.
+    """
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads((resources.files("dnsaudit") / "results.schema.json").read_text(encoding="utf-8"))
+    error = next(iter(jsonschema.Draft202012Validator(schema).iter_errors(data)), None)
+    if error is None:
+        return ""
+    where = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in error.absolute_path)
+    return printable(f"at {where.lstrip('.') or 'the top level'}: {error.message}", 300)
 
 
 def _render(args, run, writers) -> int:
