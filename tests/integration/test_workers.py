@@ -22,7 +22,7 @@ def audit(tmp_path, nameserver, workers: str, capsys) -> tuple[dict, dict]:
     listing = tmp_path / "list.csv"
     listing.write_text("domain,client\n" + "".join(f"{d},C{i % 3}\n" for i, d in enumerate(DOMAINS)))
     out, stats = tmp_path / f"out-{workers}", tmp_path / f"stats-{workers}.json"
-    code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "1", "--retries", "0",
+    code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "5", "--retries", "0",
                  "--out", str(out), "--no-history", "--workers", workers, "--stats", str(stats), "--quiet"])
     capsys.readouterr()
     assert code in (0, 1)
