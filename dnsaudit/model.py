@@ -121,12 +121,18 @@ class Finding:
     evidence: tuple[str, ...] = ()
     reason: ErrorReason | None = None
     waiver: WaiverNote | None = None  # set by dnsaudit.policy, never by a check
+    # The traceback of a check that raised (reason check-bug), as sslyze keeps error_trace
+    # beside the reason: for the plugin's author and --debug, in results.json, never in the
+    # reports for people. Set by the runner, never by a check.
+    trace: str = ""
 
     def __post_init__(self) -> None:
         if (self.status is Status.ERROR) != (self.reason is not None):
             raise ValueError("an error finding needs a reason, and only an error finding has one")
         if self.waiver is not None and self.status not in (Status.WARN, Status.FAIL):
             raise ValueError("only a warn or fail finding can be waived")
+        if self.trace and self.status is not Status.ERROR:
+            raise ValueError("only an error finding has a trace")
 
     @property
     def waived(self) -> bool:
@@ -138,7 +144,7 @@ class Finding:
         # of them, so the few distinct check ids and areas come back as one string each.
         return (_unpickle_finding, (self.check_id, self.area, self.severity, self.status, self.message,
                                     self.observed, self.expected, self.remediation, self.evidence, self.reason,
-                                    self.waiver))
+                                    self.waiver, self.trace))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -155,6 +161,8 @@ class Finding:
         }
         if self.waiver is not None:  # only then: results without a policy file stay as they were
             data["waiver"] = self.waiver.to_dict()
+        if self.trace:  # only then: a run without a crashing check stays as it was
+            data["trace"] = self.trace
         return data
 
     @classmethod
@@ -171,6 +179,7 @@ class Finding:
             remediation=data.get("remediation", ""),
             evidence=tuple(data.get("evidence", ())),
             waiver=WaiverNote.from_dict(data["waiver"]) if data.get("waiver") else None,
+            trace=data.get("trace", ""),
         )
 
 
