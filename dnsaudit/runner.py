@@ -8,7 +8,9 @@ another's verdict beyond the shared concurrency limit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+import traceback
 from collections.abc import Callable, Sequence
 
 from dnsaudit.check import Check, CheckContext, Settings
@@ -20,6 +22,7 @@ from dnsaudit.scoring import score
 # Failures of the gate's question that say the domain's DNS cannot be asked at all (as
 # opposed to NXDOMAIN, an answer): the other checks would only wait for the same failure.
 UNREACHABLE = frozenset({ErrorReason.TIMEOUT, ErrorReason.SERVFAIL, ErrorReason.REFUSED, ErrorReason.DNS_ERROR})
+TRACE_LIMIT = 4000  # characters of a crashing check's traceback kept in its result
 
 
 async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
@@ -34,12 +37,23 @@ async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
     except TimeoutError:
         return bug(f"Could not test: the check took longer than {ctx.settings.check_timeout:g}s.", ErrorReason.TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - a plugin may fail in any way; the run must go on
-        return bug(f"Could not test: the check failed with {type(exc).__name__}: {exc}")
+        (finding,) = bug(f"Could not test: the check failed with {type(exc).__name__}: {exc}")
+        return [dataclasses.replace(finding, trace=_trace(exc))]
     if not isinstance(findings, (list, tuple)) or not findings:
         return bug("Could not test: the check returned no findings (a bug in the check).")
     if any(not isinstance(f, Finding) or f.check_id != check.id for f in findings):
         return bug("Could not test: the check returned findings of another check (a bug in the check).")
     return list(findings)
+
+
+def _trace(exc: BaseException) -> str:
+    """The traceback of a check that raised, for its author: the end of it when it is long
+    (the raising frames and the exception), so that one bug on every domain of a large run
+    costs kilobytes per domain, not the whole stack."""
+    text = "".join(traceback.format_exception(exc)).rstrip("\n")
+    if len(text) > TRACE_LIMIT:
+        text = f"[{len(text) - TRACE_LIMIT} characters of the traceback left out]\n" + text[-TRACE_LIMIT:]
+    return text
 
 
 async def audit_domain(

@@ -121,9 +121,23 @@ def cmd_audit(args) -> int:
         print(f"{outcome.dns_questions} DNS questions, {outcome.dns_queries_sent} queries sent{stored}")
     if drift is not None and (drift.changed or not args.quiet):
         print("\n".join(drift.lines()))
+    if args.debug:
+        print_traces(outcome.run)
     if outcome.history_error:  # a side effect failed: the reports are there, the exit code says what is missing
         err(outcome.history_error)
         return EXIT_HISTORY
     if drift is not None:
         return EXIT_USAGE if outcome.input_errors else drift.exit_code
     return exit_code(outcome.run, config.fail_on, outcome.input_errors)
+
+
+def print_traces(run) -> None:
+    """--debug: each traceback of a check that raised, once, with the domains it happened on."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for d in run.domains:  # one pass: a large run's domains are read one at a time
+        for f in d.findings:
+            if f.trace:
+                seen.setdefault((f.check_id, f.trace), []).append(d.entry.domain)
+    for (check_id, trace), domains in seen.items():
+        more = f" and {len(domains) - 3} more" if len(domains) > 3 else ""
+        err(f"debug: check {check_id} raised on {', '.join(domains[:3])}{more}:\n{trace}")

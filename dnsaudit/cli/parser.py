@@ -141,6 +141,9 @@ def build_parser() -> Parser:
                      help="print only problems, and with --compare only what changed (for cron); no progress bar")
     res.add_argument("--stats", metavar="FILE", type=Path,
                      help="write run statistics as JSON: time per phase, DNS questions and queries, peak memory")
+    res.add_argument("--debug", action="store_true",
+                     help="after the summary, print the Python traceback of every check that raised (once per "
+                     "check and traceback, with the domains it hit); results.json keeps them as 'trace' anyway")
     _report_options(res)
     hist = audit.add_argument_group("history and drift")
     _history_option(hist)
