@@ -13,6 +13,17 @@ from dnsaudit.model import Finding, Severity
 POLICY_PATH = "/.well-known/mta-sts.txt"
 
 
+def mx_line(host: str) -> str:
+    """The policy line that covers one MX host: Microsoft's shared parent for its hosts (one
+    wildcard label: ``*.<letter>-v1.mx.microsoft``, ``*.mail.protection.outlook.com``), else the host."""
+    labels = host.split(".")
+    if host.endswith(".mx.microsoft") and len(labels) == 4:
+        return "mx: *." + ".".join(labels[1:])
+    if ".mail.protection." in host and len(labels) >= 4:
+        return "mx: *." + ".".join(labels[1:])
+    return f"mx: {host}"
+
+
 class MtaStsPolicy(Check):
     """If MTA-STS is published, its policy is reachable and covers every MX (advisory).
 
@@ -23,7 +34,10 @@ class MtaStsPolicy(Check):
     ``enforce`` mode they refuse to deliver to an MX host that no ``mx:`` pattern matches.
     A wildcard pattern covers exactly one label: ``*.mail.protection.outlook.com`` matches
     ``contoso-com.mail.protection.outlook.com``, while ``*.mx.microsoft`` does not match
-    ``contoso-com.o-v1.mx.microsoft``. Not publishing MTA-STS is fine (information only).
+    ``contoso-com.o-v1.mx.microsoft``, and ``*.mail.protection.outlook.com`` does not match
+    an ``mx.microsoft`` host at all: for the DNSSEC-capable MX use
+    ``mx: *.<letter>-v1.mx.microsoft`` (the finding gives the exact line) or the full host.
+    Not publishing MTA-STS is fine (information only).
 
     Fix: serve the policy as described and list every MX host.
     """
@@ -86,8 +100,15 @@ class MtaStsPolicy(Check):
         fields["evidence"] = (*fields["evidence"], mx.describe())
         if uncovered:
             harm = "senders will refuse to deliver to them" if mode == "enforce" else "they would fail in enforce mode"
+            lines = sorted({mx_line(h) for h in uncovered})
+            hint = ""
+            if any(h.endswith(".mx.microsoft") for h in uncovered):
+                hint = (" A wildcard covers exactly one label (RFC 8461 §4.1): '*.mx.microsoft' does not match "
+                        "<domain-dashes>.<letter>-v1.mx.microsoft, and '*.mail.protection.outlook.com' does not "
+                        "match an mx.microsoft host.")
             return [self.fail(f"MX hosts not covered by the policy's mx patterns ({', '.join(patterns)}): "
-                              f"{', '.join(uncovered)}; {harm}.", expected="every MX host matched", **fields)]
+                              f"{', '.join(uncovered)}; {harm}.{hint}", expected="every MX host matched",
+                              remediation="Add to the policy: " + "; ".join(lines), **fields)]
         if mode != "enforce":
             return [self.info(f"The MTA-STS policy is valid and covers every MX, in mode {mode}.", **fields)]
         return [self.passed("The MTA-STS policy is valid, enforced and covers every MX.", **fields)]

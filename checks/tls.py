@@ -16,7 +16,7 @@ from pathlib import Path
 from dnsaudit.certs import EXPIRY_WARNING_DAYS, CertFacts, cn_only_match, days_left, names_host, parse_pem
 from dnsaudit.check import Check, CheckContext
 from dnsaudit.files import FileRefused, read_capped
-from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token
+from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token, organisation
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.addresses import allowed_addresses
@@ -177,17 +177,26 @@ class TlsMx(TlsCheck):
 
 
 class TlsRelay(TlsCheck):
-    """The relay's certificate names one of the audited domains (certificate connectors).
+    """The relay's certificate names an accepted domain of its own organisation (certificate connectors).
 
     A Microsoft 365 inbound connector can identify a relay (an on-premises server, a
-    scanner gateway, an application) by its TLS certificate instead of its IP: the
-    certificate's subjectAltName must then hold one of the organisation's accepted
-    domains (the domain itself, a name under it, or a wildcard under it), and the
-    certificate must be publicly trusted and in date. dnsaudit reads the certificate the
-    ``relay_cert_host`` column names (``host[:port]``, STARTTLS on ports 25 and 587) or a
-    PEM file given there, and compares it with every domain of the run.
+    scanner gateway, an application) by its TLS certificate instead of its IP: Exchange
+    Online matches the connector's ``TlsSenderCertificateName`` against the certificate's
+    subject common name (CN) **or** its subjectAltName entries, and that name must be one of
+    the organisation's accepted domains (the domain itself, a name under it, or a wildcard
+    under it); the certificate must also be publicly trusted and in date. A match in the
+    subjectAltName passes; a match only in the CN is a warning (it works today, but SAN is
+    where current software looks, RFC 9525). This exception to RFC 9525 holds for
+    connectors only: the HTTPS and MX checks accept subjectAltName names alone.
 
-    Fix: reissue the relay's certificate with a name under an accepted domain.
+    Accepted domains belong to one organisation: dnsaudit compares with the domains of the
+    same ``tenant`` in the input (without one, the same ``client``; without either, the
+    run's other domains without tenant and client), never with another client's domains.
+    It reads the certificate the ``relay_cert_host`` column names (``host[:port]``,
+    STARTTLS on ports 25 and 587) or a PEM file given there.
+
+    Fix: reissue the relay's certificate with a subjectAltName under an accepted domain,
+    and use that name in the connector's TlsSenderCertificateName.
     """
 
     id = "tls.relay"
@@ -234,19 +243,34 @@ class TlsRelay(TlsCheck):
                 _dates(self, cert, f"relay certificate {target}", cert.summary(), evidence)]
 
     def _accepted_domain(self, ctx: CheckContext, cert: CertFacts, evidence) -> Finding:
-        domains = ctx.settings.audited_domains or frozenset({ctx.domain})
-        matched = sorted({n for n in cert.dns_names for d in domains if _under(n, d)})
-        fields = dict(observed=cert.summary(), expected="a subjectAltName under one of: " + ", ".join(sorted(domains)),
-                      evidence=evidence)
-        if matched:
-            return self.passed(f"The relay certificate names {', '.join(matched)}, under an audited domain.", **fields)
-        return self.fail("The relay certificate names no audited domain in its subjectAltName "
-                         f"({', '.join(cert.dns_names) or 'none'}): a certificate-based connector will not match it.",
-                         **fields)
+        domains = _organisation_domains(ctx)
+        in_san = sorted({n for n in cert.dns_names for d in domains if _under(n, d)})
+        cn = cert.subject_cn.lower()
+        in_cn = bool(cn) and any(_under(cn, d) for d in domains)
+        fields = dict(observed=cert.summary(), expected="a subjectAltName (or CN) under one of: "
+                      + ", ".join(sorted(domains)), evidence=evidence)
+        if in_san:
+            return self.passed(f"The relay certificate names {', '.join(in_san)}, under an accepted domain of this "
+                               "organisation.", **fields)
+        if in_cn:
+            return self.warn(f"The relay certificate names {cn} only in its subject CN: a certificate-based "
+                             "connector matches it, but the name belongs in a subjectAltName, where current "
+                             "software looks (RFC 9525).", **fields)
+        others = sorted({n for n in (*cert.dns_names, cn) if n} - set(in_san))
+        return self.fail("The relay certificate names no accepted domain of this organisation in its CN or "
+                         f"subjectAltName ({', '.join(others) or 'none'}): a certificate-based connector will not "
+                         "match it.", **fields)
+
+
+def _organisation_domains(ctx: CheckContext) -> frozenset[str]:
+    """The audited domains of the entry's own tenant (or client); the domain itself always counts."""
+    key = organisation(ctx.entry.tenant, ctx.entry.client)
+    return ctx.settings.accepted_domains.get(key, frozenset()) | {ctx.domain}
 
 
 def _under(name: str, domain: str) -> bool:
-    name = name.lower().removeprefix("*.")
+    """``name`` is the domain, a name under it, or a wildcard under it (``*.contoso.com``)."""
+    name = name.lower().rstrip(".").removeprefix("*.")
     return name == domain or name.endswith("." + domain)
 
 

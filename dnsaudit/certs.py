@@ -30,6 +30,7 @@ class CertFacts:
     not_after: dt.datetime
     sha256: str
     self_signed: bool
+    spki_sha256: str = ""  # of the SubjectPublicKeyInfo: what a TLSA "3 1 1" record holds (RFC 6698 §2.1)
 
     @property
     def names_text(self) -> str:
@@ -75,6 +76,7 @@ def facts(cert: x509.Certificate) -> CertFacts:
         not_after=cert.not_valid_after_utc,
         sha256=hashlib.sha256(cert.public_bytes(_der())).hexdigest(),
         self_signed=cert.issuer == cert.subject,
+        spki_sha256=hashlib.sha256(cert.public_key().public_bytes(_der(), _spki())).hexdigest(),
     )
 
 
@@ -82,6 +84,12 @@ def _der():
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
+
+def _spki():
+    from cryptography.hazmat.primitives.serialization import PublicFormat
+
+    return PublicFormat.SubjectPublicKeyInfo
 
 
 def name_matches(reference: str, presented: str) -> bool:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -50,7 +50,9 @@ class Settings:
     https_port: int = 443
     http_port: int = 80
     smtp_port: int = 25
-    audited_domains: frozenset[str] = frozenset()  # every domain of the run (tls.relay needs them)
+    # The run's domains per organisation (mail.microsoft.accepted_domains): tls.relay matches a
+    # connector certificate against the domains of the entry's own tenant or client only.
+    accepted_domains: Mapping[str, frozenset[str]] = field(default_factory=dict)
     input_dir: str = "."  # relative certificate paths in the input are read from here
     no_probes_reason: str = "--no-probes"  # why web/tls are None: "--no-probes" or "--offline"
 

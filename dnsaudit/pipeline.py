@@ -370,13 +370,14 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
 def _job(config: AuditConfig, plan: _Plan):
     """The picklable job each process audits its share of the domains with."""
     from dnsaudit.check import Settings
+    from dnsaudit.mail.microsoft import accepted_domains
     from dnsaudit.workers import AuditJob
 
     probes, offline = config.probes, config.dns.offline
     settings = Settings(
         check_timeout=config.checks.timeout, allow_private=probes.allow_private, https_port=probes.https_port,
         http_port=probes.http_port, smtp_port=probes.smtp_port,
-        audited_domains=frozenset(e.domain for e in plan.inputs.entries),
+        accepted_domains=accepted_domains(plan.inputs.entries),
         input_dir=str(Path(config.input_file).parent), no_probes_reason="--offline" if offline else "--no-probes")
     return AuditJob(plan.checks, settings, config.concurrency, plan.resolver,
                     probes=probes if probes.enabled and not offline else None, live=config.dns.compare_live)

@@ -4,6 +4,9 @@ The rules, published in the README so nobody has to reverse-engineer a number:
 
 * Each check counts once, with the worst status among its findings.
 * A check is worth points by severity: critical 10, high 6, medium 3, low 1, info 0.
+  Advisory checks weigh low (DMARC, DKIM, MTA-STS, TLS-RPT) or medium (dnssec.zone and
+  mx.dane: a broken DNSSEC chain stops all mail from validating senders); where they only
+  inform they report info, which earns all their points.
 * pass and info earn all its points, warn half, fail none.
 * error ("could not test") and skip are left out of the denominator: not testing something
   never raises or lowers a score.

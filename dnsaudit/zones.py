@@ -130,12 +130,23 @@ class ZoneSet:
     def __bool__(self) -> bool:
         return bool(self.zones)
 
-    def zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
+    def zone_for(self, name: dns.name.Name, rdtype: int = 0) -> dns.zone.Zone | None:
+        """The zone that answers for ``name``; a DS at a zone's apex is the parent's (RFC 4035
+        §3.1.4.1), when the parent is loaded too."""
         best = None
         for origin, zone in self.zones.items():
             if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
                 best = zone
+        if best is not None and rdtype == dns.rdatatype.DS and name == best.origin and len(name) > 1:
+            return self.zone_for(name.parent()) or best
         return best
+
+    def signatures(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset | None:
+        """The RRSIGs over one RRset of the answer, from the zone that holds it (signed zones)."""
+        zone = self.zone_for(rrset.name, rrset.rdtype)
+        node = zone.get_node(rrset.name) if zone is not None else None
+        found = node.get_rdataset(rrset.rdclass, dns.rdatatype.RRSIG, rrset.rdtype) if node is not None else None
+        return _rrset(rrset.name, found) if found is not None else None
 
     def covers(self, name: str | dns.name.Name) -> bool:
         return self.zone_for(_name(name)) is not None
@@ -146,7 +157,7 @@ class ZoneSet:
         current = _name(qname)
         answer: list[dns.rrset.RRset] = []
         for _hop in range(MAX_HOPS):
-            zone = self.zone_for(current)
+            zone = self.zone_for(current, rdtype)
             if zone is None:
                 return ZoneAnswer("NOERROR", tuple(answer), exit=current)
             node = zone.get_node(current)

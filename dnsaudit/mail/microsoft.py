@@ -157,3 +157,21 @@ def is_verification_mx(host: str) -> bool:
 
 def _strip_suffix(host: str, suffix: str) -> str:
     return host[: -len(suffix) - 1] if host.endswith("." + suffix) else ""
+
+
+def organisation(tenant: str, client: str) -> str:
+    """Which organisation's accepted domains a domain belongs to: its tenant, else its client,
+    else the run's one unnamed organisation. A connector certificate may name any accepted
+    domain of its own organisation, never another client's (an MSP list holds many)."""
+    return f"tenant:{tenant}" if tenant else f"client:{client}" if client else ""
+
+
+def accepted_domains(entries) -> dict[str, frozenset[str]]:
+    """The audited domains of each organisation (see ``organisation``), from the input's rows;
+    a domain without a tenant counts for its client too."""
+    groups: dict[str, set[str]] = {}
+    for entry in entries:
+        groups.setdefault(organisation(entry.tenant, entry.client), set()).add(entry.domain)
+        if entry.tenant and entry.client:
+            groups.setdefault(organisation("", entry.client), set()).add(entry.domain)
+    return {key: frozenset(domains) for key, domains in groups.items()}

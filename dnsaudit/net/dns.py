@@ -20,7 +20,7 @@ import enum
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dns.exception
 import dns.name
@@ -35,6 +35,9 @@ from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.pacing import patiently
 from dnsaudit.zones import ZoneSet
+
+if TYPE_CHECKING:
+    from dnsaudit.net.dnssec import SignedAnswer
 
 DEFAULT_PORT = 53
 MAX_CNAME_HOPS = 16
@@ -155,6 +158,16 @@ class TxtRecord:
     strings: tuple[str, ...]  # each decoded as UTF-8 (invalid octets replaced)
 
 
+@dataclass(frozen=True, slots=True)
+class TlsaRecord:
+    """One TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, data (hex)."""
+
+    usage: int
+    selector: int
+    matching_type: int
+    data: str  # lower-case hex
+
+
 def _host(name: dns.name.Name) -> str:
     return name.to_text().rstrip(".").lower()
 
@@ -235,6 +248,10 @@ class DnsAnswer:
             strings = tuple(s.decode("utf-8", errors="replace") for s in r.strings)
             records.append(TxtRecord("".join(strings), strings))
         return tuple(records)
+
+    def tlsa(self) -> tuple[TlsaRecord, ...]:
+        """The TLSA records of a TLSA answer."""
+        return tuple(TlsaRecord(r.usage, r.selector, r.mtype, r.cert.hex()) for r in self._typed("TLSA"))
 
     def addresses(self) -> tuple[str, ...]:
         """The addresses of an A or AAAA answer, as text."""
@@ -349,6 +366,17 @@ class DnsClient:
         """A and AAAA of a name, asked concurrently."""
         a, aaaa = await asyncio.gather(self.query(name, "A"), self.query(name, "AAAA"))
         return a, aaaa
+
+    async def query_signed(self, name: str, rdtype: str) -> SignedAnswer:
+        """(name, rdtype) with the DNSSEC OK and checking-disabled bits: the RRset and its RRSIGs
+        (``net.dnssec``; only dnssec.zone asks, a few questions per domain, not cached)."""
+        from dnsaudit.net.dnssec import SignedAnswer, ask_signed
+
+        if self.offline:
+            return SignedAnswer(_absolute(name), rdtype, Outcome.OFFLINE,
+                                detail="offline: DNSSEC records are not in the snapshot")
+        self.stats.queries_sent += 1
+        return await ask_signed(self.nameservers, name, rdtype, timeout=self.timeout, retries=self.retries)
 
     async def preflight(self) -> list[tuple[Nameserver, str]]:
         """Ask every nameserver one question; return those that answered nothing at all.

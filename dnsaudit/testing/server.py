@@ -6,7 +6,9 @@ CNAME chains are followed across zones, wildcards (RFC 4592) and empty non-termi
 honoured, NXDOMAIN and NODATA are told apart. Names under no zone are REFUSED. Faults can
 be injected per name suffix (``timeout``, ``servfail``, ``refused``, and ``no-edns``: FORMERR
 to queries with EDNS, as very old servers do) so tests can show that one broken domain does
-not affect another.
+not affect another. Signed zones (``dns.dnssec.sign_zone``) are served with their RRSIGs
+to queries with the DO bit, and a DS at a zone's apex comes from its parent zone when that
+is served too; ``serve_signatures=False`` plays a resolver that strips DNSSEC records.
 
     with ZoneServer.from_directory("tests/zones") as server:
         client = DnsClient([Nameserver("127.0.0.1", server.port)])
@@ -44,13 +46,17 @@ def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
 class ZoneServer:
     """Serve zones over UDP and TCP on loopback until stopped (also a context manager)."""
 
-    def __init__(self, zones: Iterable[dns.zone.Zone] = (), *, host: str = "127.0.0.1", delay: float = 0.0) -> None:
+    def __init__(self, zones: Iterable[dns.zone.Zone] = (), *, host: str = "127.0.0.1", delay: float = 0.0,
+                 serve_signatures: bool = True) -> None:
         self.zone_set = ZoneSet()
         for zone in zones:
             self.zone_set.add(zone, str(zone.origin))
         self.faults: dict[tuple[dns.name.Name, int | None], str] = {}  # (suffix, type or any) -> kind
         self.host = host
         self.delay = delay
+        # Signed zones (dns.dnssec.sign_zone): RRSIGs go with the answer when the query sets the
+        # DO bit. False plays a resolver that strips DNSSEC records.
+        self.serve_signatures = serve_signatures
         self.port = 0
         self.queries: list[tuple[str, str, str]] = []  # (transport, name, type)
         self._lock = threading.Lock()
@@ -146,7 +152,8 @@ class ZoneServer:
         if fault in ("servfail", "refused"):
             response.set_rcode(dns.rcode.SERVFAIL if fault == "servfail" else dns.rcode.REFUSED)
             return response.to_wire()
-        self._resolve(question.name, question.rdtype, response)
+        self._resolve(question.name, question.rdtype, response,
+                      dnssec=self.serve_signatures and bool(query.ednsflags & dns.flags.DO))
         try:
             # Records in zone-file order, not shuffled: tests of order-sensitive rules (the first
             # ten PTR names, RFC 7208 §5.5) must be deterministic.
@@ -162,12 +169,18 @@ class ZoneServer:
                 return kind
         return None
 
-    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message) -> None:
+    def _resolve(self, qname: dns.name.Name, rdtype: int, response: dns.message.Message,
+                 dnssec: bool = False) -> None:
         if not self.zone_set.covers(qname):
             response.set_rcode(dns.rcode.REFUSED)
             return
         answer = self.zone_set.lookup(qname, rdtype)
         response.answer.extend(answer.answer)
+        if dnssec:
+            for rrset in answer.answer:
+                signatures = self.zone_set.signatures(rrset)
+                if signatures is not None:
+                    response.answer.append(signatures)
         if answer.soa is not None:
             response.authority.append(answer.soa)
         # a chain that leaves the served zones ends there, as if the rest did not exist

@@ -19,6 +19,7 @@ NOT_A_RECORD = [
     ("mx.microsoft365", "MX already points at Microsoft 365 although the phase is pre-migration"),
     ("mx.microsoft365", "MX points at Microsoft 365 ("),  # the tenant's host name is Microsoft's to give
     ("mx.microsoft365", "Mail arrives through the filtering gateway"),
+    ("mx.dane", "The TLSA records at"),  # Microsoft publishes the TLSA of its MX hosts, not the customer
     ("relay.spf", ""),  # a private address: the device's public address is unknown
     ("spf.limits", ""),  # lookups: which includes to flatten or drop is the sender's choice
     ("spf.microsoft365", "The record includes spf.protection.outlook.com, but Microsoft's servers do not all pass"),

@@ -335,7 +335,7 @@ def test_tls_mx_starttls(audited, domain, expected, text):
     ("domain", "expected", "text"),
     [
         ("relay-good.test", ["pass", "pass", "pass"], "names relay.relay-good.test"),
-        ("relay-bad.test", ["fail", "pass", "pass"], "names no audited domain in its subjectAltName (printer.local)"),
+        ("relay-bad.test", ["fail", "pass", "pass"], "names no accepted domain of this organisation in its CN or subjectAltName (printer.local)"),
         ("relay-pem.test", ["pass", "pass"], "scanner.relay-pem.test"),
     ],
 )

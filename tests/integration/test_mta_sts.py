@@ -27,6 +27,7 @@ RESPONSES = {  # Host -> (status, content type, body, extra headers)
     "mta-sts.sts-uncovered.test": (200, "text/plain", GOOD_POLICY.replace("*.mail.protection.outlook.com",
                                                                           "*.mx.microsoft"), {}),
     "mta-sts.sts-badcert.test": (200, "text/plain", GOOD_POLICY, {}),
+    "mta-sts.sts-classic.test": (200, "text/plain", GOOD_POLICY, {}),  # the classic pattern, an mx.microsoft MX
 }
 CERT_NAMES = [h for h in RESPONSES if h != "mta-sts.sts-badcert.test"]
 
@@ -66,7 +67,7 @@ def https_server(tmp_path_factory):
 def zones(dns_server):
     for host in RESPONSES:
         domain = host.removeprefix("mta-sts.")
-        mx = "x-test.o-v1.mx.microsoft." if domain == "sts-uncovered.test" else f"{domain.replace('.', '-')}.mail.protection.outlook.com."
+        mx = "x-test.o-v1.mx.microsoft." if domain in ("sts-uncovered.test", "sts-classic.test") else f"{domain.replace('.', '-')}.mail.protection.outlook.com."
         dns_server.add_zone_text(domain + ".", f"""
 @ SOA ns hostmaster 1 3600 600 86400 300
 @ MX 0 {mx}
@@ -120,3 +121,12 @@ def test_a_loopback_answer_is_not_connected_to_without_allow_private(zones, http
     finding = audit(zones, https_server, ["sts-good.test"], allow_private=False)["sts-good.test"]
     assert finding.status.value == "fail"
     assert "non-public addresses (127.0.0.1)" in finding.message and "--allow-private" in finding.message
+
+
+@pytest.mark.parametrize("domain", ["sts-uncovered.test", "sts-classic.test"])
+def test_an_mx_microsoft_host_gets_the_exact_mx_line_to_use(zones, https_server, domain):
+    """RFC 8461 §4.1: one wildcard label; neither *.mx.microsoft nor the classic pattern covers x-test.o-v1.mx.microsoft."""
+    finding = audit(zones, https_server, [domain])[domain]
+    assert finding.status.value == "fail", finding.message
+    assert finding.remediation == "Add to the policy: mx: *.o-v1.mx.microsoft"
+    assert "'*.mx.microsoft' does not match" in finding.message

@@ -32,6 +32,10 @@ def entries(cases):
             for i, c in enumerate(cases)]
 
 
+# Zone files carry no signatures: dnssec.zone is skipped for a planned zone, by design.
+ONLY_LIVE = {"dnssec.zone"}
+
+
 def test_planned_zones_get_the_same_verdicts_as_served_zones(tmp_path, dns_server, all_cases):
     # not the cases whose verdict comes from a server fault (a timeout cannot be written in a zone file)
     cases = [c for c in all_cases if "fault" not in c and "faults" not in c and c["domain"] != "relay-slow.test"]
@@ -49,7 +53,7 @@ def test_planned_zones_get_the_same_verdicts_as_served_zones(tmp_path, dns_serve
         # name outside every zone, which is the one thing a server and a plan say differently
         return {r.entry.domain: [(f.check_id, f.status.value, f.observed,
                                   f.message if f.reason is None else f.reason.value in ("refused", "offline"))
-                                 for f in r.findings] for r in done}
+                                 for f in r.findings if f.check_id not in ONLY_LIVE] for r in done}
 
     served = asyncio.run(audit(DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1, retries=0)))
     planned_client = DnsClient([], zones=zones, offline=True)
