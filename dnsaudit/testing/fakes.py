@@ -15,6 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import dns.name
+import dns.rdatatype
 
 from dnsaudit.certs import CertFacts
 from dnsaudit.model import ErrorReason
@@ -22,6 +26,9 @@ from dnsaudit.net.dns import DnsAnswer, DnsClient, Outcome
 from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.web import WebResponse
 from dnsaudit.zones import ZoneSet
+
+if TYPE_CHECKING:
+    from dnsaudit.net.dnssec import SignedAnswer
 
 FAULT_OUTCOMES = {"timeout": Outcome.TIMEOUT, "servfail": Outcome.SERVFAIL, "refused": Outcome.REFUSED}
 NOT_SERVED = "FakeResolver: no zone given to it holds this name"
@@ -69,13 +76,36 @@ class FakeResolver:
         """No planned zones (``--zone``): the fake's zones are the world, not a plan."""
         return None
 
+    def _fault(self, name: str, rdtype: str) -> Outcome | None:
+        return next((outcome for (suffix, only), outcome in self.faults.items()
+                     if (name == suffix and only == rdtype) or (only is None and (name == suffix
+                                                                                  or name.endswith("." + suffix)))),
+                    None)
+
+    async def query_signed(self, name: str, rdtype: str) -> SignedAnswer:
+        """A DNSSEC question (dnssec.zone): the RRset and its RRSIGs from the zones (zones signed
+        with ``dns.dnssec.sign_zone`` carry them; a DS at an apex comes from the parent zone)."""
+        from dnsaudit.net.dnssec import SignedAnswer
+
+        name, rdtype = _absolute(name), rdtype.upper()
+        self.questions.append((name, rdtype))
+        fault = self._fault(name, rdtype)
+        if fault is not None:
+            return SignedAnswer(name, rdtype, fault, detail=f"FakeResolver: injected {fault.value}")
+        zones = self._client.zones
+        if zones is None or not zones.covers(name):
+            return SignedAnswer(name, rdtype, Outcome.REFUSED, detail=NOT_SERVED)
+        found = zones.lookup(name, rdtype)
+        owner, wanted = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
+        rrset = next((r for r in found.answer if r.name == owner and r.rdtype == wanted), None)
+        if rrset is not None:
+            return SignedAnswer(name, rdtype, Outcome.ANSWER, rrset, zones.signatures(rrset))
+        return SignedAnswer(name, rdtype, Outcome.NXDOMAIN if found.rcode == "NXDOMAIN" else Outcome.NODATA)
+
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
         name, rdtype = _absolute(name), rdtype.upper()
         self.questions.append((name, rdtype))
-        fault = next((outcome for (suffix, only), outcome in self.faults.items()
-                      if (name == suffix and only == rdtype) or (only is None and (name == suffix
-                                                                                   or name.endswith("." + suffix)))),
-                     None)
+        fault = self._fault(name, rdtype)
         if fault is not None:
             return DnsAnswer(name, rdtype, fault, detail=f"FakeResolver: injected {fault.value}")
         answer = await self._client.query(name, rdtype)
