@@ -14,8 +14,8 @@ from dnsaudit.check import Check, CheckContext, zone_record
 from dnsaudit.mail.dnssec import BOGUS, SECURE, UNTESTABLE, SignedResolver, ZoneStatus, zone_status
 from dnsaudit.mail.mx import MxHost, mail_hosts, mx_hosts
 from dnsaudit.model import ErrorReason, Finding, Severity
-from dnsaudit.net.dns import DnsAnswer, TlsaRecord
 from dnsaudit.net.addresses import allowed_addresses
+from dnsaudit.net.dns import DnsAnswer, TlsaRecord
 from dnsaudit.net.web import resolve_addresses
 
 MS_DANE = ("https://learn.microsoft.com/purview/how-smtp-dnssec-and-dane-works",
