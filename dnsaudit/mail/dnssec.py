@@ -99,7 +99,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
         expiries += [s.expiration for s in answer.rrsigs]
     import datetime as dt
 
-    until = dt.datetime.fromtimestamp(min(expiries), dt.timezone.utc).strftime("%Y-%m-%d")
+    until = dt.datetime.fromtimestamp(min(expiries), dt.UTC).strftime("%Y-%m-%d")
     tag = dns.dnssec.key_id(matched[0])
     return status(SECURE, f"the zone is signed and validates: the DS at the parent matches key {tag}, and the "
                   f"DNSKEY, SOA and MX signatures are valid (the first expires {until})")

@@ -69,7 +69,7 @@ class SignedAnswer:
 def _when(timestamp: int) -> str:
     import datetime as dt
 
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 async def ask_signed(nameservers: list[Nameserver], name: str, rdtype: str, *, timeout: float,

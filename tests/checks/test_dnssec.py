@@ -25,7 +25,7 @@ from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.testing import ZoneServer
 from dnsaudit.zones import zone_from_text
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 PARENT = "dsec.test."
 
 

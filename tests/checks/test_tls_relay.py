@@ -23,9 +23,9 @@ from dnsaudit.checks.tls import TlsRelay
 from dnsaudit.cli import main
 from dnsaudit.mail.microsoft import accepted_domains
 from dnsaudit.model import DomainEntry
-from dnsaudit.net.dns import DnsClient, Nameserver
+from dnsaudit.net.dns import DnsClient
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def cn_only(ca: trustme.CA, cn: str) -> bytes:
