@@ -36,8 +36,12 @@ class AutodiscoverCname(Check):
     (21Vianet); a chain of CNAMEs that passes through it is fine, and the chain must end
     at an address. Before migration and during hybrid it must keep pointing at the
     on-premises Exchange (*judgement*: pointing at Microsoft then sends Outlook of
-    unmigrated users to the cloud). A wildcard (``*.<domain>``) answering for a missing
-    ``autodiscover`` name is reported: it usually lands on a web host.
+    unmigrated users to the cloud). Without an ``autodiscover`` record there, an
+    ``_autodiscover._tcp`` SRV record whose target resolves still lets Outlook find the
+    on-premises Exchange at its last step: a warning (slower, and the root domain is tried
+    first), never a failure, since autodiscover.endpoints judges whether that host answers.
+    A wildcard (``*.<domain>``) answering for a missing ``autodiscover`` name is reported:
+    it usually lands on a web host.
 
     Fix: publish the record shown in the remediation.
     """
@@ -68,7 +72,8 @@ class AutodiscoverCname(Check):
         other_cloud = next((h for h in chain if h in ALL_AUTODISCOVER_HOSTS and h != expected_host), None)
 
         if ctx.entry.phase is not Phase.CLOUD:
-            return [self._on_premises_expected(ctx, address, at_microsoft or bool(other_cloud), wildcard, fields)]
+            return [await self._on_premises_expected(ctx, address, at_microsoft or bool(other_cloud), wildcard,
+                                                     fields)]
         fields["expected"] = f"CNAME {expected_host}"
         if at_microsoft:
             if address.outcome.is_failure:
@@ -92,7 +97,8 @@ class AutodiscoverCname(Check):
         return [self.fail(f"autodiscover still points at {shown}, not at Microsoft 365.",
                           remediation=recommended, **fields)]
 
-    def _on_premises_expected(self, ctx, address: DnsAnswer, at_microsoft: bool, wildcard: bool, fields) -> Finding:
+    async def _on_premises_expected(self, ctx, address: DnsAnswer, at_microsoft: bool, wildcard: bool,
+                                    fields) -> Finding:
         phase = ctx.entry.phase.value
         fields["expected"] = "the on-premises Exchange autodiscover host"
         if at_microsoft:
@@ -113,9 +119,37 @@ class AutodiscoverCname(Check):
                        "find the on-premises Exchange.")
         else:
             message = f"autodiscover.{ctx.entry.label} leads nowhere ({fields['observed']}: no address)."
+        remediation = zone_record(f"autodiscover.{ctx.domain}", "CNAME", "<on-premises host>.")
+        # Outlook's last DNS step is the SRV record: when it leads to a host, Outlook still finds the
+        # on-premises Exchange (autodiscover.endpoints probes whether that host answers).
+        srv = await ctx.dns.query(f"_autodiscover._tcp.{ctx.domain}", "SRV")
+        fields["evidence"] = (*fields["evidence"], srv.describe())
+        if srv.outcome.is_failure:
+            return self.could_not_test(srv, "whether Outlook can find the on-premises Exchange by the SRV record "
+                                       f"instead ({message[:-1]})", observed=fields["observed"])
+        target, failed = await self._srv_fallback(ctx, srv)
+        if failed is not None:
+            return self.could_not_test(failed, f"whether the SRV target {failed.name.rstrip('.')} resolves",
+                                       observed=fields["observed"])
+        if target:
+            return self.warn(f"{message[:-1]}; Outlook falls back to the _autodiscover._tcp SRV record ({target}), its "
+                             "last step: slower, and the root domain is tried first.", remediation=remediation,
+                             **fields)
         finding = self.fail if ctx.entry.phase is Phase.HYBRID else self.warn
-        return finding(message, remediation=zone_record(f"autodiscover.{ctx.domain}", "CNAME", "<on-premises host>."),
-                       **fields)
+        return finding(message, remediation=remediation, **fields)
+
+
+    async def _srv_fallback(self, ctx, srv: DnsAnswer) -> tuple[str, DnsAnswer | None]:
+        """The SRV target Outlook would use (the first record on port 443, as autodiscover.endpoints
+        takes it) when it resolves; else "", with the answer that failed when that is unknown."""
+        records = sorted(srv.srv(), key=lambda r: (r.priority, -r.weight)) if srv.ok else []
+        first = next((r for r in records if r.port == 443 and r.target), None)
+        if first is None:
+            return "", None
+        a, aaaa = await ctx.dns.addresses(first.target)
+        if a.ok or aaaa.ok:
+            return first.target, None
+        return "", next((x for x in (a, aaaa) if x.outcome.is_failure), None)
 
 
 class AutodiscoverSrv(Check):

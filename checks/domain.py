@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dnsaudit.check import Check, CheckContext
+import re
+
+from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.model import Finding, Severity
 from dnsaudit.net.dns import Outcome
 
@@ -44,3 +46,49 @@ class DomainExists(Check):
             return [self.could_not_test(soa, "whether the domain exists")]
         observed = soa.texts[0] if soa.ok else "name exists (no SOA: not a zone apex)"
         return [self.passed(f"{ctx.entry.label} exists in DNS.", observed=observed, evidence=evidence)]
+
+
+# Microsoft's domain verification TXT: "MS=ms" and eight digits.
+MS_VERIFICATION = re.compile(r"^MS=ms\d{8}$")
+
+
+class DomainVerification(Check):
+    """The Microsoft 365 verification TXT record, if any, is well formed.
+
+    Adding a domain to Microsoft 365 asks for a TXT record ``MS=ms########`` (``ms`` and
+    eight digits, from the admin center) at the domain's apex; Microsoft reads it once to
+    verify the domain, after which it may be removed. dnsaudit reports whether one is
+    published (information); none is no finding, as a verified domain no longer needs it. A
+    record that starts with ``MS=`` but is not of that form (a typo, a missing digit, the
+    value pasted with quotes or spaces) is a warning: verification with it fails.
+
+    Good record (until verified): ``@ IN TXT "MS=ms12345678"``.
+
+    Fix: publish the value exactly as the admin center shows it, or delete the broken one.
+    """
+
+    id = "domain.verification"
+    area = "domain"
+    severity = Severity.LOW
+    references = ("https://learn.microsoft.com/microsoft-365/admin/setup/add-domain",)
+
+    async def run(self, ctx: CheckContext) -> list[Finding]:
+        answer = await ctx.dns.query(ctx.domain, "TXT")
+        if answer.outcome.is_failure:
+            return [self.could_not_test(answer, "the verification TXT record")]
+        evidence = (answer.describe(),)
+        texts = [t.text for t in answer.txt()] if answer.ok else []
+        found = [t for t in texts if t.strip().strip('"').lower().startswith("ms=")]
+        good = [t for t in found if MS_VERIFICATION.match(t)]
+        bad = [t for t in found if t not in good]
+        if bad:
+            return [self.warn(f"Malformed Microsoft 365 verification record: {', '.join(repr(t) for t in bad)} "
+                              "(expected MS=ms and eight digits): verification with it fails.",
+                              observed=" | ".join(found), expected="MS=ms########",
+                              remediation="\n".join(f"Delete or correct: {txt_record(ctx.domain, t)}" for t in bad),
+                              evidence=evidence)]
+        if good:
+            return [self.info(f"Microsoft 365 verification record present ({', '.join(good)}); it may be removed once "
+                              "the domain is verified.", observed=" | ".join(good), evidence=evidence)]
+        return [self.passed("No Microsoft 365 verification TXT record (none is needed once the domain is verified).",
+                            observed="(none)", evidence=evidence)]

@@ -252,7 +252,9 @@ class SpfMicrosoft365(SpfCheck):
     include is reachable from the record and then evaluates SPF for a sample of the
     addresses Microsoft's include lists: each must really get ``pass`` (an earlier
     ``-ip4`` or an ``all`` before the include would defeat it). Before migration the
-    include is not needed yet (information only).
+    include is not needed yet (information only), except where the input lists relay or
+    direct-send devices (``relay_ips``): their mail leaves from Microsoft's servers once
+    they send through Microsoft 365, so the include must be added before cutover (warning).
 
     Fix: add the cloud's include before the ``all`` term (remediation shows the record).
     """
@@ -269,6 +271,13 @@ class SpfMicrosoft365(SpfCheck):
         microsoft = tree.find(include)
         if microsoft is None:
             if ctx.entry.phase is Phase.PRE_MIGRATION:
+                if ctx.entry.relay_ips:
+                    return [self.warn(
+                        f"include:{include} is not in the record yet, and relay/direct-send devices are listed: "
+                        "mail they send through Microsoft 365 leaves from Microsoft's servers, so the include must "
+                        "be added before cutover (before the devices send through Microsoft 365), or that mail "
+                        "fails SPF.", observed=record.text, expected=f"include:{include}",
+                        remediation=txt_record(ctx.domain, with_terms(record.text, [], include)), evidence=evidence)]
                 return [self.info(f"include:{include} is not in the record yet (needed once mailboxes move).",
                                   observed=record.text, evidence=evidence)]
             failed = next((n for n in tree.walk() if n.domain == include and n.status == "temperror"), None)

@@ -378,3 +378,18 @@ def test_a_refused_connection_is_could_not_test(tmp_path, dns_server, pki, endpo
     assert statuses(results, "tls.autodiscover") == ["error"]
     assert [r["reason"] for r in results if r["id"] == "tls.autodiscover"] == ["network"]
     assert statuses(results, "autodiscover.endpoints") == ["error"]
+
+
+def test_hybrid_without_cname_but_a_working_srv_is_one_story(tmp_path, dns_server, pki, endpoints):
+    """Issue 13 section 4: no autodiscover CNAME, an SRV to the on-premises host whose endpoint
+    answers with a good certificate. The walk says Outlook uses step 4, the CNAME check only
+    warns that this path is slower, and nothing about autodiscover blocks the domain."""
+    results = audit(tmp_path, dns_server, pki, endpoints, ["srv-only.test,hybrid,"], "--allow-private",
+                    "--checks", "autodiscover.*")["srv-only.test"]
+    assert statuses(results, "autodiscover.endpoints") == ["pass"], messages(results, "autodiscover.endpoints")
+    assert "step 4" in messages(results, "autodiscover.endpoints")
+    assert statuses(results, "autodiscover.cname") == ["warn"], messages(results, "autodiscover.cname")
+    assert "falls back to the _autodiscover._tcp SRV record (mail.srv-only.test)" in messages(results,
+                                                                                                "autodiscover.cname")
+    assert statuses(results, "tls.autodiscover") == ["pass", "pass", "pass"]
+    assert not [r for r in results if r["status"] == "fail" and r["severity"] in ("high", "critical")]
