@@ -62,7 +62,8 @@ def test_the_table_fits_the_terminal(tmp_path, columns):
     assert "Grade" not in lines[0]  # a narrow window leaves the grade out: the score says it
     assert any(line.endswith("…") for line in lines[2:])  # the long problems are cut to the window
     score = lines[0].index("Score") + len("Score")  # numbers right-aligned under their header
-    assert {line[score - 3:score] for line in lines[2:]} >= {" 87", " 93", "100"}
+    cells = {line[score - 3:score] for line in lines[2:]}  # not the scores themselves: new checks move them
+    assert "100" in cells and any(len(c) == 3 and c[0] == " " and c[1:].isdigit() for c in cells), cells
     assert "\n6 domains: 1 ready, 2 ready with warnings, 2 blocked, 1 could not assess\n" in output
 
 
