@@ -55,6 +55,8 @@ class Settings:
     accepted_domains: Mapping[str, frozenset[str]] = field(default_factory=dict)
     input_dir: str = "."  # relative certificate paths in the input are read from here
     no_probes_reason: str = "--no-probes"  # why web/tls are None: "--no-probes" or "--offline"
+    # The policy file's [[expect]] tables (dnsaudit.policy.Expectation); policy.expectations reads them.
+    expectations: tuple = ()
 
 
 @dataclass

@@ -49,14 +49,20 @@ class Expectation:
     def specificity(self) -> int:
         return 1 if self.domain else 0
 
-    def quote(self) -> str:
-        """The table as written (its keys in TOML form), for the finding that it was broken."""
-        parts = [f"{key} = {value!r}" for key, value in (
-            ("client", self.client), ("domain", self.domain), ("gateway", self.gateway),
-            ("dmarc-minimum", self.dmarc_minimum), ("cloud", self.cloud), ("phase", self.phase)) if value]
-        parts += [f"{key} = {list(values)!r}" for key, values in (
-            ("spf-include", self.spf_include), ("spf-forbid", self.spf_forbid)) if values]
-        return f"[[expect]] {', '.join(parts)} ({self.source})".replace("'", '"')
+    def quote(self, *keys: str) -> str:
+        """The table as written, for a finding: whom it names and ``keys`` (all keys when none given)."""
+        values = {"client": self.client, "domain": self.domain, "gateway": self.gateway,
+                  "spf-include": list(self.spf_include), "spf-forbid": list(self.spf_forbid),
+                  "dmarc-minimum": self.dmarc_minimum, "cloud": self.cloud, "phase": self.phase}
+        shown = ("client", "domain", *keys) if keys else tuple(values)
+        parts = [f"{key} = {_toml(values[key])}" for key in shown if values[key]]
+        return f"[[expect]] {', '.join(parts)} ({self.source})"
+
+
+def _toml(value: str | list[str]) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def applicable(expectations: Sequence[Expectation], domain: str, display_name: str = "",

@@ -21,9 +21,10 @@ from dnsaudit.registry import load_checks
 from dnsaudit.runner import audit_entries
 from dnsaudit.testing import audit_cases, check_case
 
-# Checks that need HTTPS endpoints are exercised in tests/integration instead.
+# Checks that need HTTPS endpoints are exercised in tests/integration instead, policy.expectations
+# (it needs a policy file's tables) in tests/checks/test_policy_expectations.py.
 COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscover", "tls.mx", "tls.relay",
-                     "zone.changes", "dnssec.zone"}  # dnssec.zone: signed zones in test_dnssec.py
+                     "zone.changes", "dnssec.zone", "policy.expectations"}  # dnssec.zone: signed zones in test_dnssec.py
 
 
 @pytest.fixture(scope="module")
