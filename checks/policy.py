@@ -9,7 +9,7 @@ from dnsaudit.check import Check, CheckContext
 from dnsaudit.mail.dmarc import POLICIES, STRENGTH, dmarc_records, organisational_domain, parse_dmarc
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.mail.spf_tree import SpfNode, build_tree, tree_key
-from dnsaudit.model import Finding, Severity
+from dnsaudit.model import ErrorReason, Finding, Severity
 from dnsaudit.policy.expectations import Expectation, applicable
 
 
@@ -34,6 +34,7 @@ class PolicyExpectations(Check):
     area = "policy"
     severity = Severity.MEDIUM
     references = ("RFC 5321 §5.1", "RFC 7208 §5.2", "RFC 7489 §6.3")
+    opt_in = True  # only when the policy file has [[expect]] tables
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         entry = ctx.entry
@@ -89,7 +90,8 @@ class PolicyExpectations(Check):
         tree: SpfNode = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         if tree.status == "temperror":
             return [self.error(f"Could not test the SPF includes that {quoted} names: the SPF record could "
-                               f"not be read ({tree.reason}).", tree.error_reason, evidence=tuple(tree.evidence))]
+                               f"not be read ({tree.reason}).", tree.error_reason or ErrorReason.DNS_ERROR,
+                               evidence=tuple(tree.evidence))]
         included = [n.domain for n in tree.walk() if n is not tree]
         unread = [n.domain for n in tree.walk() if n.status == "temperror" and n is not tree]
         evidence = tuple(line for n in tree.walk() for line in n.evidence)
@@ -123,7 +125,7 @@ class PolicyExpectations(Check):
         node = next(n for n in tree.walk() if n.status == "temperror" and n is not tree)
         quoted = table.quote("spf-include", "spf-forbid")
         return self.error(f"Could not test whether SPF includes {pattern} ({quoted}): the included record "
-                          f"of {', '.join(unread)} could not be read.", node.error_reason,
+                          f"of {', '.join(unread)} could not be read.", node.error_reason or ErrorReason.DNS_ERROR,
                           evidence=tuple(node.evidence))
 
     async def _dmarc(self, ctx: CheckContext, table: Expectation) -> list[Finding]:
