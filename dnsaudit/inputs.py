@@ -11,7 +11,7 @@ read at all, or has no domain column, stops the run (InputError, exit code 2).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +19,9 @@ from dnsaudit.domains import DomainError, normalise_domain
 from dnsaudit.input_files import MAX_INPUT_BYTES, FormulaCell, InputError, Row, read_rows
 from dnsaudit.input_values import CLOUDS, PHASES, cert_host, choice, relay_ips, tenant
 from dnsaudit.model import DomainEntry, InputIssue
+
+# (domain A-label, display name, client) -> values for the columns its row left empty
+Defaults = Callable[[str, str, str], Mapping[str, str]]
 
 MAX_CELL = 2000  # characters kept from a free-text cell
 HEADER_SEARCH = 10  # non-blank rows searched for the header (title rows above it)
@@ -55,10 +58,15 @@ def _key(header: str) -> str:
 # -- reading the file ---------------------------------------------------------------------
 
 
-def read_input(path: str | Path, sheet: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> InputResult:
-    """Read and validate a domain list. Raises InputError when the file is unusable."""
+def read_input(path: str | Path, sheet: str | None = None, max_bytes: int = MAX_INPUT_BYTES,
+               defaults: Defaults | None = None) -> InputResult:
+    """Read and validate a domain list. Raises InputError when the file is unusable.
+
+    ``defaults(domain, display_name, client)`` gives values for the columns a row left
+    empty (the policy file's [[expect]] tables: cloud, phase, gateway); a value in the row wins.
+    """
     raw = read_rows(Path(path), sheet, has_domains=has_domain_column, max_bytes=max_bytes)
-    return parse_rows(raw.rows, raw.issues)
+    return parse_rows(raw.rows, raw.issues, defaults)
 
 
 def has_domain_column(rows: list[Row]) -> bool:
@@ -97,7 +105,7 @@ def _headerless(first: list[str]) -> bool:
     return True
 
 
-def parse_rows(rows: list[Row], issues: Iterable[InputIssue] = ()) -> InputResult:
+def parse_rows(rows: list[Row], issues: Iterable[InputIssue] = (), defaults: Defaults | None = None) -> InputResult:
     result = InputResult(issues=list(issues))
     meaningful = [(n, cells) for n, cells in rows if not _skippable(cells)]
     if not meaningful:
@@ -130,7 +138,7 @@ def parse_rows(rows: list[Row], issues: Iterable[InputIssue] = ()) -> InputResul
             if i not in mapping and cell.strip()
         )
         before = len(result.issues)
-        entry = _entry(number, values, extra, result)
+        entry = _entry(number, values, extra, result, defaults)
         if entry is not None and entry.domain in by_domain:
             index = by_domain[entry.domain]
             result.entries[index] = _merge(result.entries[index], entry, result)
@@ -189,7 +197,8 @@ def _formulas_known(row: int, cells: list[str], mapping: dict[int, str], names: 
     return ok
 
 
-def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> DomainEntry | None:
+def _entry(row: int, values: dict[str, str], extra, result: InputResult,
+           defaults: Defaults | None = None) -> DomainEntry | None:
     """One row as a DomainEntry, or None (with an error issue) when it cannot be audited."""
     issues = result.issues
     raw = values.get("domain", "")
@@ -203,6 +212,10 @@ def _entry(row: int, values: dict[str, str], extra, result: InputResult) -> Doma
         return None
     if name.note:
         issues.append(InputIssue(row, "warning", name.note, raw))
+    if defaults is not None:
+        for column, value in defaults(name.ascii, name.unicode, values.get("client", "")).items():
+            if not values.get(column):
+                values[column] = value
     cloud = choice(values.get("cloud", ""), CLOUDS)
     phase = choice(values.get("phase", ""), PHASES)
     for column, value, parsed, choices in (("cloud", values.get("cloud", ""), cloud, CLOUDS),
