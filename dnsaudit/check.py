@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import datetime as dt
 import inspect
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer
 from dnsaudit.net.protocols import Resolver, Tls, Web
+
+if TYPE_CHECKING:
+    from dnsaudit.policy import Expectation, Waiver
 
 __all__ = ["Check", "CheckContext", "Resolver", "Settings", "Tls", "Web", "txt_record", "txt_value", "zone_record"]
 
@@ -55,8 +59,12 @@ class Settings:
     accepted_domains: Mapping[str, frozenset[str]] = field(default_factory=dict)
     input_dir: str = "."  # relative certificate paths in the input are read from here
     no_probes_reason: str = "--no-probes"  # why web/tls are None: "--no-probes" or "--offline"
-    # The policy file's [[expect]] tables (dnsaudit.policy.Expectation); policy.expectations reads them.
-    expectations: tuple = ()
+    # The policy file's [[expect]] tables; policy.expectations reads them.
+    expectations: tuple[Expectation, ...] = ()
+    # Its [[waiver]] tables and the date they are judged on: the runner applies them to the
+    # findings before scoring (dnsaudit.policy.waivers); checks never see them.
+    waivers: tuple[Waiver, ...] = ()
+    waiver_date: dt.date | None = None
 
 
 @dataclass

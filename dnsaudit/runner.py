@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
 from dnsaudit.net.protocols import Resolver, Tls, Web
 from dnsaudit.pacing import Pacer, reset_slot
+from dnsaudit.policy.waivers import apply_waivers
 from dnsaudit.scoring import score
 
 # Failures of the gate's question that say the domain's DNS cannot be asked at all (as
@@ -87,6 +89,8 @@ async def audit_domain(
         findings.extend(result)
     order = {c.id: i for i, c in enumerate(checks)}
     findings.sort(key=lambda f: order[f.check_id])
+    if settings.waivers:  # between the checks and scoring: a waived result counts as accepted
+        findings = list(apply_waivers(entry, findings, settings.waivers, settings.waiver_date or dt.date.today()))
     return DomainResult(entry, tuple(findings), score(findings), int((time.monotonic() - started) * 1000))
 
 

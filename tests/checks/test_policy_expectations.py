@@ -111,3 +111,23 @@ def test_could_not_test_is_an_error_never_a_failure(server):
 
 def test_a_domain_no_table_names_is_skipped(server):
     assert audit(server, [entry("meets.test", client="Other")], [ACME])["meets.test"][0][0] == "skip"
+
+
+def test_the_runner_applies_waivers_before_scoring_and_never_to_could_not_test(server):
+    import datetime as dt
+
+    from dnsaudit.policy.waivers import Waiver
+
+    (cls,) = [c for c in load_checks().checks if c.id == "policy.expectations"]
+    client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=0.5, retries=0)
+    waiver = Waiver("policy.*", "client accepts it until cutover", dt.date(2026, 12, 31), domain="*.test")
+    settings = Settings(check_timeout=10, expectations=(ACME,), waivers=(waiver,), waiver_date=dt.date(2026, 12, 2))
+    done = asyncio.run(run_audit([entry("breaks.test"), entry("broken-dns.test")], [cls], client, settings))
+    breaks, broken = done
+    assert all(f.waived and f.status.value == "fail" for f in breaks.findings)
+    assert (breaks.score.points, breaks.score.verdict.value) == (100, "ready")
+    assert all(f.waiver is None and f.status.value == "error" for f in broken.findings)
+    later = Settings(check_timeout=10, expectations=(ACME,), waivers=(waiver,), waiver_date=dt.date(2027, 1, 1))
+    (expired,) = asyncio.run(run_audit([entry("breaks.test")], [cls], client, later))
+    assert expired.score.verdict.value == "ready with warnings"  # medium severity: warns, does not block
+    assert all(f.message.endswith("(waiver expired on 2026-12-31)") for f in expired.findings)
