@@ -37,6 +37,12 @@ def status_label(status: Status) -> str:
     return STATUS_LABEL.get(status, status.value)
 
 
+def finding_label(finding: Finding) -> str:
+    """The status as a person reads it: a waived problem says so (its status is kept)."""
+    label = status_label(finding.status)
+    return f"{label} (waived)" if finding.waived else label
+
+
 @dataclass(frozen=True)
 class DomainRow:
     """One line of a summary table, and the way to the domain's whole result.
@@ -52,6 +58,7 @@ class DomainRow:
     top: Finding | None
     source: Sequence[DomainResult] = field(repr=False, compare=False)
     index: int = 0
+    waivers: tuple[Finding, ...] = ()  # findings a waiver of the policy file matched (running or expired)
 
     @property
     def result(self) -> DomainResult:
@@ -68,7 +75,8 @@ def domain_rows(run: AuditRun) -> list[DomainRow]:
     key = id(run)
     rows = _ROWS.get(key)
     if rows is None:
-        rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index)
+        rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index,
+                          tuple(f for f in d.findings if f.waiver is not None))
                 for index, d in enumerate(run.domains)]
         rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
         _ROWS[key] = rows
@@ -102,6 +110,12 @@ def records(domain: DomainResult) -> list[RecordLine]:
 def totals(run: AuditRun) -> dict:
     """``run.totals()``, from the rows (no second pass over the domains)."""
     return count_totals((row.score.verdict, row.counts) for row in domain_rows(run))
+
+
+def waiver_lines(run: AuditRun) -> list[tuple[DomainRow, Finding]]:
+    """Every result a waiver matched, running ones first, then by domain as the summary orders them."""
+    lines = [(row, f) for row in domain_rows(run) for f in row.waivers]
+    return sorted(lines, key=lambda line: line[1].waiver.expired)  # stable: summary order within
 
 
 def clients(run: AuditRun) -> list[str]:

@@ -6,7 +6,8 @@ with client and notes), Findings (every result that is not a pass or a skip, wit
 record to publish; a domain nothing could be tested on is one row), Matrix (domain ×
 check, the status in each cell), Records (the DNS answers behind the findings), Checks
 (the catalogue) and Run (when, where from, with what, and the input rows that could not be
-used); with ``--compare``, Changes after Summary. Every cell written from DNS, HTTP or the
+used); with ``--compare``, Changes after Summary; when the policy file waived results, Waivers
+(what, why, who, until when). Every cell written from DNS, HTTP or the
 input is stored as text: a TXT record ``=HYPERLINK(...)`` shows as those characters and never
 becomes a formula. The sheets stream through ``reports.spreadsheet`` (why not openpyxl: see
 there); each sheet's widths stay within its ``PRINT_WIDTH`` so that it prints one page wide
@@ -22,7 +23,7 @@ from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import CELL, check_status, executive, fix_advice, untestable
 from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
 from dnsaudit.reports.spreadsheet_chart import BarChart
-from dnsaudit.reports.view import domain_rows, ordered_findings, records, status_label
+from dnsaudit.reports.view import domain_rows, finding_label, ordered_findings, records, status_label, waiver_lines
 
 VERDICT_FILL = {
     Verdict.READY: "C6EFCE",
@@ -41,6 +42,8 @@ FINDINGS = ["Client", "Domain", "Notes", "Check", "Severity", "Status", "Message
 RECORDS = ["Client", "Domain", "Name", "Type", "Answer", "Via CNAME"]
 CHANGES = ["Regression", "Domain", "Check", "Change", "Before", "After", "Observed before", "Observed after",
            "Cause"]
+WAIVERS = ["Client", "Domain", "Check", "Status", "Message", "Waived because", "Owner", "Until", "State",
+           "Written in"]
 CHECKS = ["Check", "Title", "Area", "Severity", "What it checks, why it matters, how to fix", "References",
           "Version", "Provided by"]
 MATRIX_HEAD = ["Client", "Domain", "Verdict"]
@@ -59,6 +62,7 @@ class XlsxReport(ReportWriter):
         if run.drift is not None:
             self._changes(book, run.drift)
         self._findings_matrix_records(book, run)
+        self._waivers(book, run)
         self._checks(book, run)
         self._run(book, run, title)
         book.close()
@@ -136,12 +140,27 @@ class XlsxReport(ReportWriter):
                     if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
                         continue
                     findings.append([e.client, e.label, e.notes, f.check_id, f.severity.value,
-                                     status_label(f.status), f.message, f.observed, f.expected, f.remediation])
+                                     finding_label(f), f.message, f.observed, f.expected, f.remediation])
             statuses = check_status(d)
+            waived = {f.check_id for f in row.waivers if f.waived} - {f.check_id for f in d.findings
+                                                                      if f.status.rank >= Status.ERROR.rank
+                                                                      and not f.waived}
             matrix.append([e.client, e.label, d.score.verdict.value,
-                           *(CELL[statuses[c]] if c in statuses else "" for c in checks)])
+                           *("waived" if c in waived else CELL[statuses[c]] if c in statuses else "" for c in checks)])
             for r in records(d):
                 answers.append([e.client, e.label, r.name, r.type, r.answer, r.via])
+
+    def _waivers(self, book: Workbook, run: AuditRun) -> None:
+        """The results the policy file's waivers matched: accepted ones, and those whose waiver ended."""
+        lines = waiver_lines(run)
+        if not lines:
+            return
+        ws = book.sheet("Waivers", [12, 20, 16, 7, 40, 34, 18, 10, 8, 15], header=WAIVERS, wrap=True)
+        ws.colour_column(9, {"expired": "FFC7CE", "waived": "E2EFDA"})
+        for row, f in lines:
+            w = f.waiver
+            ws.append([row.entry.client, row.entry.label, f.check_id, f.status.value, f.message, w.reason, w.owner,
+                       w.expires, "expired" if w.expired else "waived", w.source])
 
     def _changes(self, book: Workbook, drift) -> None:
         """Since the compared run: domains added and removed, checks that moved, scores."""
