@@ -15,7 +15,8 @@ from importlib import resources
 
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.view import VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals
+from dnsaudit.reports.view import (VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals,
+                                   waiver_lines)
 from dnsaudit.text import report_text
 
 CHART_HEIGHT = 120
@@ -80,6 +81,7 @@ class HtmlReport(ReportWriter):
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
             verdict_rank=dict(VERDICT_ORDER.items()),
             chart=score_chart(run),
+            waived=waiver_lines(run),
             ordered=ordered_findings,
             label=status_label,
             S=Status,
