@@ -340,7 +340,7 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     try:
         loaded = load_checks(strict=config.checks.strict_plugins)
         checks = for_run(loaded.checks, select(loaded.checks, list(config.checks.include), list(config.checks.skip)),
-                         opted_in=dns.compare_live)
+                         opted_in={"zone.changes"} if dns.compare_live else ())
         writers = load_writers(list(config.reports.formats), strict=config.checks.strict_plugins)
     except PluginError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc

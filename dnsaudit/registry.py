@@ -22,7 +22,7 @@ import enum
 import fnmatch
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -264,11 +264,12 @@ def select(checks: list[type[Check]], include: list[str], exclude: list[str]) ->
     return [c for c in chosen if not any(fnmatch.fnmatchcase(c.id, p) for p in exclude)]
 
 
-def for_run(loaded: list[type[Check]], selected: list[type[Check]], opted_in: bool) -> list[type[Check]]:
-    """The checks a run makes: the selected ones, where opt-in checks (``Check.opt_in``, today
-    zone.changes, which needs --zone with --compare-live) come in when the run opts in, and
-    only then."""
-    return [c for c in selected if not c.opt_in] + ([c for c in loaded if c.opt_in] if opted_in else [])
+def for_run(loaded: list[type[Check]], selected: list[type[Check]],
+            opted_in: Collection[str] = ()) -> list[type[Check]]:
+    """The checks a run makes: the selected ones, where an opt-in check (``Check.opt_in``:
+    zone.changes, which needs --zone with --compare-live; policy.expectations, which needs
+    [[expect]] tables) comes in when the run names its id in ``opted_in``, and only then."""
+    return [c for c in selected if not c.opt_in] + [c for c in loaded if c.opt_in and c.id in opted_in]
 
 
 def check_info(cls: type[Check], source: Source) -> CheckInfo:

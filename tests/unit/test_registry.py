@@ -195,10 +195,12 @@ def test_a_name_registered_twice_is_broken_the_second_time():
 def test_opt_in_checks_run_only_when_the_run_opts_in():
     loaded = load_checks().checks
     selected = select(loaded, ["mx.present", "zone.*"], [])
-    assert [c.id for c in for_run(loaded, selected, opted_in=False)] == ["mx.present"]
-    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), opted_in=True)] == [
+    assert [c.id for c in for_run(loaded, selected, opted_in=())] == ["mx.present"]
+    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), opted_in={"zone.changes"})] == [
         "mx.present", "zone.changes"]
-    assert {c.id for c in loaded if c.opt_in} == {"zone.changes"}
+    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), opted_in={"policy.expectations"})] == [
+        "mx.present", "policy.expectations"]
+    assert {c.id for c in loaded if c.opt_in} == {"zone.changes", "policy.expectations"}
 
 
 class GoodWriter(ReportWriter):
