@@ -12,7 +12,7 @@ from dnsaudit.model import Cloud, DomainEntry, Phase
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.policy.expectations import Expectation, input_defaults
 from dnsaudit.registry import load_checks
-from dnsaudit.runner import run_audit
+from dnsaudit.runner import audit_entries
 from dnsaudit.testing import ZoneServer
 
 ZONES = Path(__file__).parents[1] / "zones"
@@ -60,7 +60,7 @@ def audit(server, entries, expectations):
     (cls,) = [c for c in load_checks().checks if c.id == "policy.expectations"]
     client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=0.5, retries=0)
     settings = Settings(check_timeout=10, expectations=tuple(expectations))
-    done = asyncio.run(run_audit(entries, [cls], client, settings, concurrency=4))
+    done = asyncio.run(audit_entries(entries, [cls], client, settings, concurrency=4))
     return {r.entry.domain: [(f.status.value, f.message) for f in r.findings] for r in done}
 
 
@@ -122,12 +122,12 @@ def test_the_runner_applies_waivers_before_scoring_and_never_to_could_not_test(s
     client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=0.5, retries=0)
     waiver = Waiver("policy.*", "client accepts it until cutover", dt.date(2026, 12, 31), domain="*.test")
     settings = Settings(check_timeout=10, expectations=(ACME,), waivers=(waiver,), waiver_date=dt.date(2026, 12, 2))
-    done = asyncio.run(run_audit([entry("breaks.test"), entry("broken-dns.test")], [cls], client, settings))
+    done = asyncio.run(audit_entries([entry("breaks.test"), entry("broken-dns.test")], [cls], client, settings))
     breaks, broken = done
     assert all(f.waived and f.status.value == "fail" for f in breaks.findings)
     assert (breaks.score.points, breaks.score.verdict.value) == (100, "ready")
     assert all(f.waiver is None and f.status.value == "error" for f in broken.findings)
     later = Settings(check_timeout=10, expectations=(ACME,), waivers=(waiver,), waiver_date=dt.date(2027, 1, 1))
-    (expired,) = asyncio.run(run_audit([entry("breaks.test")], [cls], client, later))
+    (expired,) = asyncio.run(audit_entries([entry("breaks.test")], [cls], client, later))
     assert expired.score.verdict.value == "ready with warnings"  # medium severity: warns, does not block
     assert all(f.message.endswith("(waiver expired on 2026-12-31)") for f in expired.findings)
