@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a config is built before anything is imported that talks to the network
     from dnsaudit.net.dns import Nameserver
+    from dnsaudit.policy import Expectation, Waiver
 
 DEFAULT_TITLE = "Microsoft 365 mail readiness"
 FAIL_ON = ("warn", "fail", "blocking", "never")  # how bad a result must be to fail the run (exit code 1)
@@ -85,6 +86,15 @@ class HistoryConfig:
 
 
 @dataclass(frozen=True)
+class PolicyConfig:
+    """What a team decided once (the policy file, ``dnsaudit.toml``; see dnsaudit.policy)."""
+
+    waivers: tuple[Waiver, ...] = ()  # accepted problems, applied before scoring
+    expectations: tuple[Expectation, ...] = ()  # per-client [[expect]] tables: input defaults, policy.expectations
+    notify: tuple[str, ...] = ()  # alert URLs after a run that regressed or reached fail_on
+
+
+@dataclass(frozen=True)
 class AuditConfig:
     """One audit: the input list and how to audit and report it."""
 
@@ -96,6 +106,7 @@ class AuditConfig:
     checks: CheckSelection = field(default_factory=CheckSelection)
     reports: ReportConfig = field(default_factory=ReportConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
     concurrency: int = 64  # domains at work at the same time, over all workers
     workers: int | None = None  # processes; None: one per core for large lists (see workers.auto_workers)
     fail_on: str = "fail"  # recorded in the run; the CLI's exit code reads it

@@ -219,6 +219,8 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     stats = clock.stats(run, dns)
     if config.reports.stats_file:
         write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())
+    if config.policy.notify:  # after the reports: a notification that fails never costs them
+        _notify(config, run, out_dir, drift, heard)
     return AuditOutcome(run, out_dir, tuple(written), run_id if history.usable else None, drift,
                         len(plan.inputs.errors), dns.stats.questions, dns.stats.queries_sent, stats,
                         tuple(heard.heard), history.error or history.compare_error)
@@ -268,6 +270,16 @@ class _Store:
             return None
 
 
+def _notify(config: AuditConfig, run: AuditRun, out_dir: Path, drift: Drift | None, heard: _Heard) -> None:
+    """Alert the policy's targets when the run regressed (with compare) or reached fail_on."""
+    from dnsaudit.notify import build_message, send
+
+    message = build_message(run, fail_on=config.fail_on, reports=str(out_dir), drift=drift)
+    if message is not None:
+        for warning in send(config.policy.notify, message):
+            heard.warning(warning)
+
+
 class _Heard:
     """The caller's listener, and a record of the warnings and notices for the outcome."""
 
@@ -309,7 +321,11 @@ class _Plan:
 def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     """Read and check everything the audit needs, in the order a user fixes them; the first
     problem stops the audit before any query is sent."""
+    from functools import partial
+
     from dnsaudit.inputs import InputError, read_input
+    from dnsaudit.policy.expectations import input_defaults
+    from dnsaudit.policy.waivers import unmatched_waivers
     from dnsaudit.net.dns import system_nameservers
     from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
     from dnsaudit.workers import ResolverSetup
@@ -339,8 +355,11 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
                           Failure.USAGE)
     try:
         loaded = load_checks(strict=config.checks.strict_plugins)
+        opted_in = {"zone.changes"} if dns.compare_live else set()
+        if config.policy.expectations:  # the policy file has [[expect]] tables to check
+            opted_in.add("policy.expectations")
         checks = for_run(loaded.checks, select(loaded.checks, list(config.checks.include), list(config.checks.skip)),
-                         opted_in={"zone.changes"} if dns.compare_live else ())
+                         opted_in=opted_in)
         writers = load_writers(list(config.reports.formats), strict=config.checks.strict_plugins)
     except PluginError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc
@@ -349,7 +368,8 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     if not checks:
         raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
     try:
-        inputs = read_input(config.input_file, config.sheet, max_bytes=config.max_input_bytes)
+        defaults = partial(input_defaults, config.policy.expectations) if config.policy.expectations else None
+        inputs = read_input(config.input_file, config.sheet, max_bytes=config.max_input_bytes, defaults=defaults)
     except InputError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc
     for issue in inputs.issues[:MAX_TOLD_ISSUES]:
@@ -359,6 +379,8 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     if not inputs.entries:
         raise AuditFailed(f"no domain in {config.input_file} can be audited ({len(inputs.errors)} rows with errors)",
                           Failure.USAGE)
+    for waiver in unmatched_waivers(config.policy.waivers, inputs.entries, [c.id for c in checks]):
+        heard.warning(f"{waiver.describe()} matches no domain and check of this run")
     if config.history.compare and not config.history.enabled:
         raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
     resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
@@ -378,7 +400,8 @@ def _job(config: AuditConfig, plan: _Plan):
         check_timeout=config.checks.timeout, allow_private=probes.allow_private, https_port=probes.https_port,
         http_port=probes.http_port, smtp_port=probes.smtp_port,
         accepted_domains=accepted_domains(plan.inputs.entries),
-        input_dir=str(Path(config.input_file).parent), no_probes_reason="--offline" if offline else "--no-probes")
+        input_dir=str(Path(config.input_file).parent), no_probes_reason="--offline" if offline else "--no-probes",
+        expectations=config.policy.expectations, waivers=config.policy.waivers, waiver_date=dt.date.today())
     return AuditJob(plan.checks, settings, config.concurrency, plan.resolver,
                     probes=probes if probes.enabled and not offline else None, live=config.dns.compare_live)
 

@@ -9,6 +9,7 @@ fast); the exit codes and their policy are in ``dnsaudit.cli.exits``.
   checks.py   dnsaudit checks
   history.py  dnsaudit runs, diff, baseline
   exits.py    exit codes, err(), the exit-code policy
+  policy_file.py  --config / dnsaudit.toml: the policy file's options under the command line's
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ def main(argv: list[str] | None = None) -> int:
         from dnsaudit.cli.history import run_command
 
         return run_command(args)
+    import sys
+
+    from dnsaudit.cli.exits import err
+    from dnsaudit.cli.policy_file import apply_policy_file
+    from dnsaudit.policy import PolicyError
+
+    try:
+        args, policy = apply_policy_file(parser, sys.argv[1:] if argv is None else argv, args)
+    except PolicyError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    if args.input is None:
+        err("give the INPUT file (or 'input = \"FILE\"' in the policy file); see 'dnsaudit audit --help'")
+        return EXIT_USAGE
     from dnsaudit.cli.audit import cmd_audit
 
-    return cmd_audit(args)
+    return cmd_audit(args, policy)

@@ -14,6 +14,7 @@ from dnsaudit.config import (
     CheckSelection,
     DnsConfig,
     HistoryConfig,
+    PolicyConfig,
     ProbeConfig,
     ReportConfig,
 )
@@ -23,8 +24,9 @@ from dnsaudit.text import plural, printable
 EXIT_OF = {Failure.USAGE: EXIT_USAGE, Failure.HISTORY: EXIT_HISTORY, Failure.NO_DNS: EXIT_UNTESTED}
 
 
-def config_from_args(args) -> AuditConfig:
-    """The audit the arguments ask for. Raises ValueError for a nameserver that is not an address."""
+def config_from_args(args, policy=None) -> AuditConfig:
+    """The audit the arguments ask for (``policy``: the policy file's dnsaudit.policy.Policy, whose
+    options are in ``args`` already). Raises ValueError for a nameserver that is not an address."""
     from dnsaudit.net.dns import parse_nameserver
 
     configured = args.nameserver or os.environ.get("DNSAUDIT_NAMESERVER", "").replace(",", " ").split()
@@ -43,6 +45,8 @@ def config_from_args(args) -> AuditConfig:
         reports=ReportConfig(out_dir=args.out, formats=tuple(globs(args.format)), split_by=args.split_by,
                              title=args.title or DEFAULT_TITLE, stats_file=args.stats),
         history=HistoryConfig(enabled=not args.no_history, path=args.history, compare=args.compare, keep=args.keep),
+        policy=PolicyConfig(waivers=policy.waivers if policy else (),
+                            expectations=policy.expectations if policy else (), notify=tuple(args.notify)),
         concurrency=args.concurrency,
         workers=None if args.workers == "auto" else args.workers,
         fail_on=args.fail_on,
@@ -88,12 +92,15 @@ class Printer(Listener):
         self.progress.done()
 
 
-def cmd_audit(args) -> int:
+def cmd_audit(args, policy=None) -> int:
     try:
-        config = config_from_args(args)
+        config = config_from_args(args, policy)
     except ValueError as exc:
         err(str(exc))
         return EXIT_USAGE
+    if policy is not None and not args.quiet:
+        print(f"Policy file {policy.path}: {len(policy.waivers)} waivers, {len(policy.expectations)} [[expect]] tables",
+              file=sys.stderr)
     from dnsaudit.gctune import tune_for_audit
 
     tune_for_audit()

@@ -35,17 +35,15 @@ def err(message: str) -> None:
 def exit_code(run, fail_on: str, input_errors: int) -> int:
     """Map a finished run to the documented exit code (see the module docstring)."""
     from dnsaudit.model import Status
-    from dnsaudit.scoring import BLOCKING
+    from dnsaudit.scoring import reaches
 
     if input_errors:
         err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
         return EXIT_USAGE
-    hit = {
-        "warn": lambda f: f.status in (Status.WARN, Status.FAIL),
-        "fail": lambda f: f.status is Status.FAIL,
-        "blocking": lambda f: f.status is Status.FAIL and f.severity in BLOCKING,
-        "never": lambda f: False,
-    }[fail_on]
+
+    def hit(finding) -> bool:  # a waived result never reaches --fail-on
+        return reaches(finding, fail_on)
+
     could_not_test, untested = False, 0
     for d in run.domains:  # one pass: a large run's domains are read one at a time
         if any(hit(f) for f in d.findings):

@@ -39,6 +39,20 @@ exit codes: 0 ok, 1 results at the --fail-on level, 2 usage or input error,
 
 for cron (drift detection; prints only what changed, exit 5 when something got worse):
   dnsaudit audit /srv/audit/domains.csv --compare last --quiet --keep 90
+  dnsaudit audit --config /srv/audit/dnsaudit.toml     # the same, written once in a policy file
+
+policy file (dnsaudit.toml; see the README for a complete example):
+  input = "domains.csv"          # any option by its long name; paths relative to the file
+  compare = "last"
+  notify = ["json://alerts.example.net/dnsaudit"]
+  [[waiver]]                     # an accepted problem: counts against nothing until it expires
+  check = "mx.extra"
+  domain = "contoso.com"
+  reason = "legacy relay until the cutover"
+  expires = 2027-03-31
+  [[expect]]                     # a client's decisions, checked by policy.expectations
+  client = "Acme"
+  gateway = "mimecast.com"
 """
 
 
@@ -79,7 +93,12 @@ def build_parser() -> Parser:
         epilog=AUDIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    audit.add_argument("input", metavar="INPUT", help="CSV or .xlsx file with a domain column")
+    audit.add_argument("input", metavar="INPUT", nargs="?",
+                       help="CSV or .xlsx file with a domain column (or 'input' in the policy file)")
+    audit.add_argument("--config", metavar="FILE", type=Path,
+                       help="policy file: options by their long names, [[waiver]] and [[expect]] tables "
+                       "(default: dnsaudit.toml in the current folder, when there is one); the command line wins")
+    audit.add_argument("--no-config", action="store_true", help="ignore dnsaudit.toml in the current folder")
     audit.add_argument("--sheet", help="worksheet of an .xlsx input (default: the first)")
     audit.add_argument("--max-input-mb", type=_positive_int, default=100, metavar="MB",
                        help="refuse an input file larger than this (default 100; a workbook may unpack to 8 times "
@@ -153,6 +172,10 @@ def build_parser() -> Parser:
     hist.add_argument("--keep", type=_positive_int, metavar="N",
                       help="after the run, keep only the newest N runs in the history (the baseline is kept); "
                       "their space is reused ('dnsaudit runs --prune N' also shrinks an older file)")
+    res.add_argument("--notify", metavar="URL", action="append", default=[],
+                     help="after a run that regressed (with --compare) or reached --fail-on, send a short alert "
+                     "here (repeatable): json://host/path or https:// webhooks; Teams, Slack, e-mail and more "
+                     "with the extra dnsaudit[notify] (Apprise URLs); a failed alert is only a warning")
 
     report = sub.add_parser(
         "report", help="write the reports again from an earlier run's results.json or history (no network)",
