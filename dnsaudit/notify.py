@@ -18,6 +18,7 @@ a lost report: the reports are written before anything is sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -154,8 +155,9 @@ def _import_apprise():
 
 
 def _last_line(text: str) -> str:
+    """The last line Apprise logged, without the logging module's time and level in front."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
+    return re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ - [A-Z]+ - ", "", lines[-1]) if lines else ""
 
 
 def _s(items: Iterable) -> str:

@@ -274,7 +274,7 @@ def _notify(config: AuditConfig, run: AuditRun, out_dir: Path, drift: Drift | No
     """Alert the policy's targets when the run regressed (with compare) or reached fail_on."""
     from dnsaudit.notify import build_message, send
 
-    message = build_message(run, fail_on=config.fail_on, reports=str(out_dir), drift=drift)
+    message = build_message(run, fail_on=config.fail_on, reports=str(out_dir.resolve()), drift=drift)
     if message is not None:
         for warning in send(config.policy.notify, message):
             heard.warning(warning)
