@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyError as exc:
         err(str(exc))
         return EXIT_USAGE
-    if args.input is None:
-        err("give the INPUT file (or 'input = \"FILE\"' in the policy file); see 'dnsaudit audit --help'")
-        return EXIT_USAGE
+    if args.input is None:  # exits 2 with the usage line, as any other missing argument
+        parser.commands["audit"].error("the following arguments are required: INPUT "
+                                       "(or input = \"FILE\" in the policy file)")
     from dnsaudit.cli.audit import cmd_audit
 
     return cmd_audit(args, policy)

@@ -45,7 +45,10 @@ def apply_policy_file(parser: argparse.ArgumentParser, argv: Sequence[str],
 
 
 def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    for action in parser._actions:  # argparse keeps its subparsers in a private action
+    commands = getattr(parser, "commands", None)  # dnsaudit.cli.parser.Parser keeps them by name
+    if commands is not None:
+        return commands[name]
+    for action in parser._actions:  # a plain argparse parser keeps them in a private action
         if isinstance(action, argparse._SubParsersAction):
             return action.choices[name]
     raise LookupError(name)
