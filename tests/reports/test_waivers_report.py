@@ -44,9 +44,12 @@ def test_the_waivers_sheet_says_what_why_who_and_until_when():
     assert rows[2][:5] == ["Fabrikam", "fabrikam.test", "dmarc.record", "warn",
                            "DMARC policy is p=none. (waiver expired on 2026-11-30)"]
     assert rows[2][8] == "expired" and len(rows) == 3
-    findings = {(r[1].value, r[2].value): r[5].value for r in book["Findings"].iter_rows(min_row=2)}
+    findings = {(r[1].value, r[3].value): r[5].value for r in book["Findings"].iter_rows(min_row=2)}
     assert findings[("contoso.test", "mx.extra")] == "fail (waived)"
     assert findings[("fabrikam.test", "dmarc.record")] == "warn"
+    matrix = [[c.value for c in r] for r in book["Matrix"].iter_rows()]
+    column = matrix[0].index("mx.extra")
+    assert {r[1]: r[column] for r in matrix[1:]} == {"contoso.test": "waived", "fabrikam.test": "fail"}
 
 
 def test_no_waivers_sheet_without_waivers():
