@@ -324,9 +324,9 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
     from functools import partial
 
     from dnsaudit.inputs import InputError, read_input
+    from dnsaudit.net.dns import system_nameservers
     from dnsaudit.policy.expectations import input_defaults
     from dnsaudit.policy.waivers import unmatched_waivers
-    from dnsaudit.net.dns import system_nameservers
     from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
     from dnsaudit.workers import ResolverSetup
 

@@ -15,8 +15,15 @@ from importlib import resources
 
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.view import (VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals,
-                                   waiver_lines)
+from dnsaudit.reports.view import (
+    VERDICT_ORDER,
+    clients,
+    domain_rows,
+    ordered_findings,
+    status_label,
+    totals,
+    waiver_lines,
+)
 from dnsaudit.text import report_text
 
 CHART_HEIGHT = 120

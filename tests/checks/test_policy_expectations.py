@@ -80,7 +80,7 @@ def test_a_domain_that_meets_its_clients_expectations(server):
 
 
 def test_a_domain_that_breaks_them_gets_findings_that_quote_the_expectation(server):
-    found = dict((m.split(",")[0], s) for s, m in audit(server, [entry("breaks.test")], [ACME])["breaks.test"])
+    found = {m.split(",")[0]: s for s, m in audit(server, [entry("breaks.test")], [ACME])["breaks.test"]}
     assert list(found.values()) == ["fail"] * 4, found
     messages = " ".join(found)
     assert "Mail goes first to breaks-test.mail.protection.outlook.com" in messages
