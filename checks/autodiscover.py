@@ -1,4 +1,10 @@
-"""How Outlook finds the mailbox server: the autodiscover DNS records (M365-RULES.md §2)."""
+"""How Outlook finds the mailbox server: the autodiscover DNS records.
+
+Sources: Microsoft KB 3211279 ("Outlook 2016 implementation of Autodiscover": the order of
+the root-domain, autodiscover-host, HTTP-redirect and SRV steps, and which certificate
+errors Outlook shows), "Autodiscover for Exchange", and "Add DNS records to connect your
+domain" for the ``autodiscover`` CNAME of each cloud; RFC 2782 for SRV.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ WILDCARD_PROBE_LABEL = "dnsaudit-wildcard-probe-q7x2k"
 MICROSOFT_SRV_TARGETS = ALL_AUTODISCOVER_HOSTS | {"autodiscover-s.outlook.com"}
 REFERENCES = (
     "https://learn.microsoft.com/exchange/client-developer/exchange-web-services/autodiscover-for-exchange",
-    "KB 3211279 (Outlook Autodiscover order)",
+    "https://support.microsoft.com/help/3211279",  # KB 3211279: Outlook's Autodiscover order
+    "https://learn.microsoft.com/microsoft-365/admin/get-help-with-domains/create-dns-records-at-any-dns-hosting-provider",
 )
 
 

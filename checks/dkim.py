@@ -1,4 +1,9 @@
-"""DKIM signing by Microsoft 365: the selector CNAMEs (advisory, M365-RULES §1 and §7)."""
+"""DKIM signing by Microsoft 365: the selector CNAMEs (advisory).
+
+Sources: Microsoft's "Set up DKIM to sign mail from your Microsoft 365 domain" (the
+``selector1``/``selector2`` CNAMEs and both target formats), RFC 6376 §3.6.2 (the
+``<selector>._domainkey`` name).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""DMARC (RFC 7489): advisory, lower weight (M365-RULES §7)."""
+"""DMARC (RFC 7489): advisory, lower weight.
+
+Sources: RFC 7489 §6.3 (tags), §6.6.3 (policy discovery, the organisational domain's
+record for a subdomain); Microsoft's "Set up DMARC to validate the From address domain".
+"""
 
 from __future__ import annotations
 

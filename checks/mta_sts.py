@@ -1,4 +1,8 @@
-"""MTA-STS (RFC 8461) and TLS reporting (RFC 8460): advisory (M365-RULES §7).
+"""MTA-STS (RFC 8461) and TLS reporting (RFC 8460): advisory.
+
+Sources: RFC 8461 §3.1 (the ``_mta-sts`` record), §3.2-3.3 (the policy file, fetched over
+HTTPS, text/plain, no redirects), §4.1 (MX patterns); RFC 8460 §3 (the ``_smtp._tls`` record);
+Microsoft's "Enhancing mail flow with MTA-STS" for Exchange Online as a receiver.
 
 The record and policy parsers are checkdmarc's (pinned), which are pure functions; its
 network helpers are not used, so DNS and HTTPS go through the run's shared clients.
@@ -45,7 +49,7 @@ class MtaStsPolicy(Check):
     id = "mta_sts.policy"
     area = "mta_sts"
     severity = Severity.LOW
-    references = ("RFC 8461",)
+    references = ("RFC 8461", "https://learn.microsoft.com/purview/enhancing-mail-flow-with-mta-sts")
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         from checkdmarc.mta_sts import MTASTSError, mx_in_mta_sts_patterns, parse_mta_sts_policy, parse_mta_sts_record

@@ -1,4 +1,10 @@
-"""Inbound mail: the domain's MX records (shared/M365-RULES.md §1 and §6)."""
+"""Inbound mail: the domain's MX records.
+
+Sources: RFC 5321 §5.1 (MX selection, the A-record fallback), RFC 7505 (null MX), RFC 2181
+§10.3 (an MX must not name a CNAME); Microsoft's "Add DNS records to connect your domain"
+for the MX host each domain gets, and "How SMTP DANE works" for the DNSSEC-capable
+``<domain>.<shard>.mx.microsoft`` form.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from dnsaudit.net.dns import DnsAnswer, Outcome
 REFERENCES_M365 = (
     "https://learn.microsoft.com/microsoft-365/admin/get-help-with-domains/create-dns-records-at-any-dns-hosting-provider",
 )
+M365_DANE = "https://learn.microsoft.com/purview/how-smtp-dane-works"  # the mx.microsoft form of the MX
 
 
 def observed(hosts: list[MxHost]) -> str:
@@ -146,6 +153,7 @@ class MxMicrosoft365(MxCheck):
 
     id = "mx.microsoft365"
     severity = Severity.CRITICAL
+    references = (*REFERENCES_M365, M365_DANE)
 
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         hosts = mail_hosts(hosts)

@@ -1,4 +1,9 @@
-"""Devices and applications that send through Microsoft 365 by relay or direct send (M365-RULES §3)."""
+"""Devices and applications that send through Microsoft 365 by relay or direct send.
+
+Sources: Microsoft's "How to set up a multifunction device or application to send email
+using Microsoft 365" (SMTP relay and direct send are judged by SPF), RFC 7208 §4
+(``check_host()``, evaluated exactly through nested includes and redirects).
+"""
 
 from __future__ import annotations
 

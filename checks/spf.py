@@ -1,4 +1,9 @@
-"""SPF: the record itself, its lookup budget, its policy and Microsoft's include (M365-RULES §3-4)."""
+"""SPF: the record itself, its lookup budget, its policy and Microsoft's include.
+
+Sources: RFC 7208 (record selection §4.5, syntax §12, the ten-lookup and two-void limits
+§4.6.4, results §2.6 and §8); Microsoft's "Set up SPF to help prevent spoofing" for the
+include of each cloud (``spf.protection.outlook.com`` worldwide).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""TLS certificates of the hosts a migration depends on (M365-RULES §2, §3, §5, §8).
+"""TLS certificates of the hosts a migration depends on (RFC 9525 names, RFC 5280 trust and dates).
+
+Sources: RFC 9525 (service identity: subjectAltName only, one whole-label wildcard),
+RFC 5280, RFC 3207 (STARTTLS), RFC 8461 (MTA-STS senders require a valid certificate);
+KB 3211279 for the autodiscover host Outlook connects to; Microsoft's "Set up connectors to
+route mail" for the relay certificate a TLS connector matches.
 
 Each endpoint gets up to three findings, judged separately so a report can say exactly
 what is wrong: *names* (RFC 9525: subjectAltName only, one whole-label wildcard), *trust*

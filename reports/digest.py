@@ -12,6 +12,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
+from dnsaudit.markup import doc_text
 from dnsaudit.model import AuditRun, DomainResult, Finding, Status, Verdict
 from dnsaudit.text import printable
 
@@ -196,5 +197,5 @@ def _single_valued(line: str) -> tuple[str, str] | None:
 def fix_advice(doc: str) -> str:
     """The "Fix:" paragraph of a check's documentation (its advice in one place), or ""."""
     _, found, rest = doc.partition("Fix:")
-    text = " ".join(rest.split("\n\n")[0].split()).replace("``", "")
+    text = doc_text(" ".join(rest.split("\n\n")[0].split()))
     return text[:1].upper() + text[1:] if found else ""

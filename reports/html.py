@@ -13,6 +13,7 @@ import base64
 import hashlib
 from importlib import resources
 
+from dnsaudit.markup import doc_html
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.view import (
@@ -78,6 +79,7 @@ class HtmlReport(ReportWriter):
 
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                  lstrip_blocks=True, finalize=finalize)
+        env.filters["doc_html"] = lambda doc: Markup(doc_html(doc))  # a check's docstring: <p>, <code>, <em>
         template = env.from_string(_template("report.html.j2"))
         chunks = template.generate(
             title=title,

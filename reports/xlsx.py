@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from dnsaudit.markup import doc_text
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import CELL, check_status, executive, fix_advice, untestable
@@ -180,7 +181,8 @@ class XlsxReport(ReportWriter):
     def _checks(self, book: Workbook, run: AuditRun) -> None:
         ws = book.sheet("Checks", [18, 30, 9, 8, 68, 30, 7, 10], header=CHECKS, wrap=True)
         for c in run.info.checks:
-            ws.append([c.id, c.title, c.area, c.severity.value, c.doc, "\n".join(c.references), c.version, c.source])
+            ws.append([c.id, c.title, c.area, c.severity.value, doc_text(c.doc), "\n".join(c.references), c.version,
+                       c.source])
 
     def _run(self, book: Workbook, run: AuditRun, title: str) -> None:
         info = run.info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
+from dnsaudit.markup import doc_text
 
 
 def cmd_checks(args) -> int:
@@ -22,7 +23,7 @@ def cmd_checks(args) -> int:
         info = loaded.info(cls)
         print(f"{info.id:<24} {info.severity.value:<8} {info.title}")
         if not args.brief:
-            print(textwrap.indent(info.doc, "    "))
+            print(textwrap.indent(doc_text(info.doc), "    "))
             if info.references:
                 print(textwrap.indent("References: " + "; ".join(info.references), "    "))
             print()

@@ -226,3 +226,15 @@ def test_no_upward_import(rule):
     assert not allowed(*REFUSED[rule]) and allowed(*ALLOWED[rule])  # the rule can fail
     problems = [_where(e) for e in IMPORTS if not allowed(e.source, e.target)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_code_cites_primary_sources_not_the_team_notes():
+    """Comments and references name RFC sections and Microsoft's pages (issue 12 item 9): a
+    file outside the repository (the team's M365-RULES.md) is no source for a reader."""
+    cited = [f"{path.relative_to(ROOT)}" for folder in PACKAGES for path in (ROOT / folder).rglob("*.py")
+             if "M365-RULES" in path.read_text(encoding="utf-8")]
+    assert not cited, cited
+    from dnsaudit.registry import load_checks
+
+    for cls in load_checks().checks:
+        assert any(r.startswith(("RFC ", "https://")) for r in cls.references), f"{cls.id} cites no primary source"

@@ -106,3 +106,11 @@ def test_per_client_pages_carry_the_client_in_the_title(browser, out_dir):
     assert page.title() == "Microsoft 365 mail readiness — Fabrikam"
     assert {r["client"] for r in visible_rows(page)} == {"Fabrikam"}
     context.close()
+
+
+def test_check_documentation_is_rendered_not_shown_as_markup(page):
+    """Docstring RST (``literal``, *emphasis*) becomes <code>/<em>, never raw backticks (issue 12 item 10)."""
+    doc = page.locator("div.doc").filter(has_text="null MX").first
+    assert doc.locator("code", has_text="0 .").count() >= 1
+    assert "``" not in page.inner_text("body")
+    assert page.locator("div.doc em").count() > 0  # the checks' *judgement* notes

@@ -84,6 +84,7 @@ def test_checks_and_run_sheets(book, results_json):
     checks = rows(book["Checks"])
     assert [c["Check"] for c in checks] == [c["id"] for c in results_json["run"]["checks"]]
     assert all(c["What it checks, why it matters, how to fix"] for c in checks)
+    assert not any("``" in c["What it checks, why it matters, how to fix"] for c in checks)  # plain text
     run = {r[0].value: r[1].value for r in book["Run"].iter_rows() if r[0].value}
     assert run["Tool"].startswith("dnsaudit ")
     assert run["DNS queries sent"] == results_json["run"]["dns_queries"]
