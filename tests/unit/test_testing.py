@@ -123,3 +123,20 @@ def test_check_case_fails_on_each_kind_of_mismatch():
                   {"expect": {}, "verdict": "blocked"}):
         with pytest.raises(AssertionError):
             check_case({"domain": "contoso.test", **wrong}, result)
+
+
+def test_the_readme_example_check_and_its_tests_run():
+    """README's "Writing a check": the example check and its tests, executed as written."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Writing a check", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    namespace: dict = {}
+    exec(compile(blocks[0] + blocks[1], "README.md", "exec"), namespace)  # our own README
+    tests = [f for name, f in namespace.items() if name.startswith("test_")]
+    assert len(tests) == 3
+    for test in tests:
+        test()
