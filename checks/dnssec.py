@@ -1,4 +1,5 @@
-"""DNSSEC of the customer zone and inbound SMTP DANE (M365-RULES §5a, §7): advisory checks.
+"""DNSSEC of the customer zone and inbound SMTP DANE (RFC 4033-4035, RFC 7672; Microsoft's
+"How SMTP DNSSEC and DANE work"): advisory checks.
 
 Since October 2024 Exchange Online offers inbound SMTP DANE with DNSSEC on the
 ``<domain-dashes>.<letter>-v1.mx.microsoft`` MX hosts (the form new domains get from July

@@ -1,4 +1,4 @@
-"""The ``msoid`` CNAME, which steers Microsoft 365 sign-in to a cloud (M365-RULES §1)."""
+"""The ``msoid`` CNAME, which steers Microsoft 365 sign-in to a cloud (Microsoft's DNS records pages per cloud)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Sources: RFC 5321 §5.1 (MX selection, the A-record fallback), RFC 7505 (null MX), RFC 2181
 §10.3 (an MX must not name a CNAME); Microsoft's "Add DNS records to connect your domain"
-for the MX host each domain gets, and "How SMTP DANE works" for the DNSSEC-capable
+for the MX host each domain gets, and "How SMTP DNSSEC and DANE work" for the DNSSEC-capable
 ``<domain>.<shard>.mx.microsoft`` form.
 """
 
@@ -28,7 +28,8 @@ from dnsaudit.net.dns import DnsAnswer, Outcome
 REFERENCES_M365 = (
     "https://learn.microsoft.com/microsoft-365/admin/get-help-with-domains/create-dns-records-at-any-dns-hosting-provider",
 )
-M365_DANE = "https://learn.microsoft.com/purview/how-smtp-dane-works"  # the mx.microsoft form of the MX
+# the mx.microsoft form of the MX
+M365_DANE = "https://learn.microsoft.com/exchange/mail-flow-best-practices/how-to-configure-inbound-smtp-dane-with-dnssec"
 
 
 def observed(hosts: list[MxHost]) -> str:

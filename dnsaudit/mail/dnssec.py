@@ -1,4 +1,5 @@
-"""Is a domain's zone DNSSEC-signed, and does it validate? (RFC 4033-4035; M365-RULES §5a)
+"""Is a domain's zone DNSSEC-signed, and does it validate? (RFC 4033-4035; Microsoft's
+"How SMTP DNSSEC and DANE work")
 
 What can be seen from outside, with any resolver that passes DNSSEC records on:
 

@@ -3,7 +3,7 @@
 Sources: "Add DNS records to connect your domain" (worldwide MX, autodiscover, SPF include),
 the GCC High/DoD endpoint list ("Office 365 U.S. Government GCC High endpoints") and the
 21Vianet list ("URLs and IP address ranges for Office 365 operated by 21Vianet") for the
-sovereign clouds, "How SMTP DANE works" for the ``mx.microsoft`` form.
+sovereign clouds, "How SMTP DNSSEC and DANE work" for the ``mx.microsoft`` form.
 
 Pure data and name arithmetic, no I/O: checks ask here what the right target is, so a
 sovereign cloud changes one table and not every check.
