@@ -393,3 +393,25 @@ def test_hybrid_without_cname_but_a_working_srv_is_one_story(tmp_path, dns_serve
                                                                                                 "autodiscover.cname")
     assert statuses(results, "tls.autodiscover") == ["pass", "pass", "pass"]
     assert not [r for r in results if r["status"] == "fail" and r["severity"] in ("high", "critical")]
+
+
+def test_mx_dane_compares_an_own_mx_hosts_tlsa_with_its_certificate(tmp_path, dns_server, pki, endpoints):
+    """mx.dane for an MX host that is not Microsoft's: a TLSA 3 1 1 record is compared with the
+    SubjectPublicKeyInfo of the certificate the host presents after STARTTLS on port 25."""
+    import asyncio
+
+    from dnsaudit.net.tls import TlsProber
+
+    presented = asyncio.run(TlsProber(timeout=5).probe("127.0.0.1", endpoints["smtp"], "mx.smtp-good.test",
+                                                       starttls=True)).cert
+    assert presented is not None and len(presented.spki_sha256) == 64
+    for domain, digest in (("dane-match.test", presented.spki_sha256), ("dane-mismatch.test", "00" * 32)):
+        dns_server.add_zone_text(domain + ".", zone(domain, f"@ MX 10 mx.{domain}.\nmx A 127.0.0.1\n"
+                                                            f"_25._tcp.mx TLSA 3 1 1 {digest}"))
+    results = audit(tmp_path, dns_server, pki, endpoints, ["dane-match.test,hybrid,", "dane-mismatch.test,hybrid,"],
+                    "--allow-private", "--checks", "mx.dane")
+    assert statuses(results["dane-match.test"], "mx.dane") == ["pass"], messages(results["dane-match.test"], "mx.dane")
+    assert statuses(results["dane-mismatch.test"], "mx.dane") == ["fail"]
+    mismatch = [r for r in results["dane-mismatch.test"] if r["id"] == "mx.dane"][0]
+    assert "matches none of its TLSA records" in mismatch["message"]
+    assert mismatch["remediation"].endswith(f"TLSA 3 1 1 {presented.spki_sha256}")
