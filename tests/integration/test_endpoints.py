@@ -412,6 +412,6 @@ def test_mx_dane_compares_an_own_mx_hosts_tlsa_with_its_certificate(tmp_path, dn
                     "--allow-private", "--checks", "mx.dane")
     assert statuses(results["dane-match.test"], "mx.dane") == ["pass"], messages(results["dane-match.test"], "mx.dane")
     assert statuses(results["dane-mismatch.test"], "mx.dane") == ["fail"]
-    mismatch = [r for r in results["dane-mismatch.test"] if r["id"] == "mx.dane"][0]
+    mismatch = next(r for r in results["dane-mismatch.test"] if r["id"] == "mx.dane")
     assert "matches none of its TLSA records" in mismatch["message"]
     assert mismatch["remediation"].endswith(f"TLSA 3 1 1 {presented.spki_sha256}")
