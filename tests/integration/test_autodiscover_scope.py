@@ -1,4 +1,4 @@
-"""Autodiscover probes never go above the input domain (M365-RULES §5b).
+"""Autodiscover probes never go above the input domain (the 2021 "Autodiscovering the Great Leak" clients did).
 
 Outlook clients that walked up from ``sub.contoso.com`` to ``autodiscover.contoso.com``
 sent credentials to whoever held the parent's name (the 2021 leak). dnsaudit audits the
