@@ -183,6 +183,17 @@ class ZoneSet:
             for rdataset in node.rdatasets:
                 yield name, rdataset
 
+    def record_texts(self, domain: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The record sets at or under ``domain`` in the zone that holds it, as text: (owner,
+        absolute and lower case; type; the records sorted). Empty when no zone holds it."""
+        under = _name(domain)
+        zone = self.zone_for(under)
+        if zone is None:
+            return []
+        return [(name.to_text().lower(), dns.rdatatype.to_text(rdataset.rdtype),
+                 tuple(sorted(r.to_text() for r in rdataset)))
+                for name, rdataset in self.rrsets(str(zone.origin)) if name.is_subdomain(under)]
+
 
 def _name(value: str | dns.name.Name) -> dns.name.Name:
     return value if isinstance(value, dns.name.Name) else dns.name.from_text(value)
