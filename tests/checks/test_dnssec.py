@@ -8,7 +8,6 @@ record, as resolvers that know nothing of DNSSEC do: that is "could not test", n
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import dns.dnssec
@@ -18,11 +17,10 @@ import dns.rdatatype
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from dnsaudit.check import CheckContext
+from dnsaudit.check import Settings
 from dnsaudit.checks.dnssec import DnssecZone
-from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient, Nameserver
-from dnsaudit.testing import ZoneServer
+from dnsaudit.testing import ZoneServer, run_check
 from dnsaudit.zones import zone_from_text
 
 NOW = dt.datetime.now(dt.UTC)
@@ -92,11 +90,8 @@ def world():
 
 
 def audit(server, label: str) -> list:
-    async def go():
-        client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0)
-        return await DnssecZone().run(CheckContext(DomainEntry(f"{label}.dsec.test", 2), client))
-
-    return asyncio.run(go())
+    client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0)
+    return run_check(DnssecZone, entry=f"{label}.dsec.test", dns=client, settings=Settings())
 
 
 @pytest.mark.parametrize(
@@ -141,17 +136,11 @@ def test_planned_zone_files_are_skipped(world):
     planned = ZoneSet()
     planned.add_text("secure.dsec.test.", soa("secure.dsec.test."))
 
-    async def go():
-        client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0, zones=planned)
-        return await DnssecZone().run(CheckContext(DomainEntry("secure.dsec.test", 2), client))
-
-    assert [f.status.value for f in asyncio.run(go())] == ["skip"]
+    client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0, zones=planned)
+    findings = run_check(DnssecZone, entry="secure.dsec.test", dns=client, settings=Settings())
+    assert [f.status.value for f in findings] == ["skip"]
 
 
 def test_offline_is_could_not_test(world):
-    async def go():
-        client = DnsClient([], offline=True)
-        return await DnssecZone().run(CheckContext(DomainEntry("secure.dsec.test", 2), client))
-
-    finding = asyncio.run(go())[0]
+    finding = run_check(DnssecZone, entry="secure.dsec.test", dns=DnsClient([], offline=True), settings=Settings())[0]
     assert (finding.status.value, finding.reason.value) == ("error", "offline")

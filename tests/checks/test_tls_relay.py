@@ -7,7 +7,6 @@ client, so one client's certificate never matches another client's domain.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 
@@ -18,12 +17,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from dnsaudit.check import CheckContext, Settings
+from dnsaudit.check import Settings
 from dnsaudit.checks.tls import TlsRelay
 from dnsaudit.cli import main
 from dnsaudit.mail.microsoft import accepted_domains
 from dnsaudit.model import DomainEntry
 from dnsaudit.net.dns import DnsClient
+from dnsaudit.testing import run_check
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -59,11 +59,7 @@ def relay(pems, cert: str, domain: str = "contoso.test", tenant: str = "contoso.
     entry = DomainEntry(domain, 2, relay_cert_host=str(pems / f"{cert}.pem"), tenant=tenant)
     settings = Settings(accepted_domains=accepted_domains([entry, *rows]))
 
-    async def go():
-        ctx = CheckContext(entry, DnsClient([], offline=True), settings)
-        return await TlsRelay().run(ctx)
-
-    return asyncio.run(go())
+    return run_check(TlsRelay, entry=entry, dns=DnsClient([], offline=True), settings=settings)
 
 
 @pytest.mark.parametrize(

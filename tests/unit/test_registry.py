@@ -11,7 +11,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from dnsaudit import __version__
-from dnsaudit.check import Check, CheckContext, Settings
+from dnsaudit.check import Check, Settings
 from dnsaudit.model import DomainEntry, Severity, Status
 from dnsaudit.registry import (
     CHECK_GROUP,
@@ -31,7 +31,7 @@ from dnsaudit.registry import (
     validate_writer,
 )
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.runner import run_check
+from dnsaudit.testing import run_check
 
 BUILT_IN = {"domain.exists", "mx.present", "mx.null", "mx.microsoft365", "mx.targets", "mx.extra",
             "mx.verification", "autodiscover.cname", "autodiscover.srv"}
@@ -318,8 +318,7 @@ class Foreign(Good):
                                                      (Empty, "check-bug", "no findings"),
                                                      (Foreign, "check-bug", "another check")])
 def test_a_misbehaving_check_yields_an_error_for_itself_only(cls, reason, text):
-    ctx = CheckContext(DomainEntry("example.test", 2), dns=None, settings=Settings(check_timeout=0.2))  # type: ignore[arg-type]
-    (finding,) = asyncio.run(run_check(cls(), ctx))
+    (finding,) = run_check(cls, entry="example.test", settings=Settings(check_timeout=0.2), isolate=True)
     assert finding.status is Status.ERROR and finding.reason.value == reason and text in finding.message
     assert finding.check_id == "acme.good"
 
