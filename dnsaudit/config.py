@@ -40,6 +40,9 @@ class DnsConfig:
     offline: bool = False  # ask no server: names outside the zone files come from the shipped snapshot
     compare_live: bool = False  # with zone_files: also show what the plan changes against live DNS
 
+    def __post_init__(self) -> None:
+        _as_paths(self, "zone_files")
+
 
 @dataclass(frozen=True)
 class ProbeConfig:
@@ -74,6 +77,9 @@ class ReportConfig:
     title: str = DEFAULT_TITLE
     stats_file: Path | None = None  # run statistics as JSON (time per phase, DNS, memory)
 
+    def __post_init__(self) -> None:
+        _as_paths(self, "out_dir", "stats_file")
+
 
 @dataclass(frozen=True)
 class HistoryConfig:
@@ -83,6 +89,9 @@ class HistoryConfig:
     path: Path | None = None  # None: ~/.local/share/dnsaudit/history.sqlite
     compare: str | None = None  # an earlier complete run: "last", "baseline" or a run id
     keep: int | None = None  # afterwards keep only the newest N runs (the baseline is kept)
+
+    def __post_init__(self) -> None:
+        _as_paths(self, "path")
 
 
 @dataclass(frozen=True)
@@ -114,3 +123,14 @@ class AuditConfig:
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_ON:
             raise ValueError(f"fail_on must be one of {', '.join(FAIL_ON)}, not {self.fail_on!r}")
+
+
+def _as_paths(part: object, *names: str) -> None:
+    """A caller may give a path as a string; the config holds Paths (a tuple of them for
+    several), so that equal configs compare equal however they were written."""
+    for name in names:
+        value = getattr(part, name)
+        if isinstance(value, tuple):
+            object.__setattr__(part, name, tuple(Path(v) for v in value))
+        elif value is not None:
+            object.__setattr__(part, name, Path(value))

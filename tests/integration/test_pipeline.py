@@ -79,12 +79,15 @@ def test_a_library_caller_audits_without_argparse_and_nothing_is_printed(tmp_pat
 
 def test_a_second_run_compares_with_the_first(tmp_path, dns_server):
     first = run_audit(config(tmp_path, dns_server.port))
-    again = config(tmp_path, dns_server.port, reports=ReportConfig(out_dir=tmp_path / "again", formats=("json",)),
-                   history=HistoryConfig(path=tmp_path / "history.sqlite", compare="last"))
+    # Paths may be given as strings, as a caller writes them.
+    again = config(tmp_path, dns_server.port, reports=ReportConfig(out_dir=str(tmp_path / "again"), formats=("json",),
+                                                                   stats_file=str(tmp_path / "stats.json")),
+                   history=HistoryConfig(path=str(tmp_path / "history.sqlite"), compare="last"))
+    assert again.reports.out_dir == tmp_path / "again" and again.history.path == tmp_path / "history.sqlite"
     second = run_audit(again)
     assert second.run_id == first.run_id + 1
     assert second.drift is not None and not second.drift.changed
-    assert (tmp_path / "again" / "drift.json").is_file()
+    assert (tmp_path / "again" / "drift.json").is_file() and (tmp_path / "stats.json").is_file()
 
 
 def test_an_unusable_audit_raises_before_any_query(tmp_path, dns_server):
