@@ -1,5 +1,11 @@
 """report.html: one self-contained page (inline CSS, JS and SVG; no network request when opened).
 
+It opens with the executive summary (verdicts, what blocks cutover, the most common
+problems, two small SVG charts), then the domain table, then per domain its problems in
+full and what passed folded into one line, so that a page of 10,000 domains stays a
+~10 MB file a browser opens in seconds (bench/README.md). The layout is one column on a
+phone: the table drops its count columns, findings stack, long records wrap.
+
 Rendered with Jinja2 and autoescaping, so every DNS, HTTP or input value is shown as
 text. As a second line of defence the page carries a Content-Security-Policy that allows
 only its own script, by hash: even a value that escaped escaping could not run. Every
@@ -16,15 +22,9 @@ from importlib import resources
 from dnsaudit.markup import doc_html
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.view import (
-    VERDICT_ORDER,
-    clients,
-    domain_rows,
-    ordered_findings,
-    status_label,
-    totals,
-    waiver_lines,
-)
+from dnsaudit.reports.digest import PROBLEMS, executive, fix_advice, quiet, untestable
+from dnsaudit.reports.view import (VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals,
+                                   waiver_lines)
 from dnsaudit.text import report_text
 
 CHART_HEIGHT = 120
@@ -56,10 +56,24 @@ def score_chart(run: AuditRun) -> dict:
             "width": 11 * (BAR_WIDTH + BAR_GAP)}
 
 
+TABLE_CHUNK = 250  # rows per table of the domain list (see the template)
+VERDICT_COLOURS = {Verdict.READY: "#1e7b34", Verdict.READY_WITH_WARNINGS: "#c9a227", Verdict.BLOCKED: "#b42318",
+                   Verdict.COULD_NOT_ASSESS: "#8c959f"}
+
+
+def verdict_chart(verdicts: dict[str, int]) -> dict:
+    """Horizontal bars, one per verdict, worst first as in the table."""
+    label_width, bar_max, step = 130, 180, 24
+    tallest = max(verdicts.values()) or 1
+    order = sorted(Verdict, key=VERDICT_ORDER.get)
+    bars = [{"label": v.value, "count": verdicts[v.value], "y": i * step,
+             "w": round(bar_max * verdicts[v.value] / tallest), "colour": VERDICT_COLOURS[v]} for i, v in enumerate(order)]
+    return {"bars": bars, "label_width": label_width, "width": label_width + bar_max + 50, "height": len(order) * step}
+
+
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
-    cost = 4
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         """Rendered piece by piece: a page for thousands of domains is never one string in memory."""
@@ -81,6 +95,7 @@ class HtmlReport(ReportWriter):
                                  lstrip_blocks=True, finalize=finalize)
         env.filters["doc_html"] = lambda doc: Markup(doc_html(doc))  # a check's docstring: <p>, <code>, <em>
         template = env.from_string(_template("report.html.j2"))
+        summary = executive(run)
         chunks = template.generate(
             title=title,
             run=run,
@@ -88,9 +103,16 @@ class HtmlReport(ReportWriter):
             rows=domain_rows(run),
             clients=clients(run),
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
-            verdict_rank=dict(VERDICT_ORDER.items()),
+            verdict_rank={v: r for v, r in VERDICT_ORDER.items()},
             chart=score_chart(run),
             waived=waiver_lines(run),
+            summary=summary,
+            verdict_chart=verdict_chart(summary.verdicts),
+            fixes={c.id: fix_advice(c.doc) for c in run.info.checks},
+            untestable=untestable,
+            quiet=quiet,
+            problems=PROBLEMS,
+            chunk=TABLE_CHUNK,
             ordered=ordered_findings,
             label=status_label,
             S=Status,

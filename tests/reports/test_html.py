@@ -37,15 +37,18 @@ def page(browser, out_dir):
 
 def visible_rows(page) -> list[dict]:
     return page.eval_on_selector_all(
-        "#domain-table tbody tr:not([hidden])",
-        "rows => rows.map(r => ({domain: r.dataset.domain, verdict: r.dataset.verdict, score: Number(r.dataset.score),"
-        " client: r.dataset.client}))")
+        "#domain-table tbody tr",
+        "rows => rows.filter(r => r.checkVisibility()).map(r => { const k = r.closest('#domain-table').classList.contains('with-client') ? 1 : 0;"
+        " const score = Number(r.cells[k + 1].textContent);"
+        " return {domain: r.cells[k].textContent, verdict: r.cells[k + 3].textContent,"
+        " score: Number.isNaN(score) ? -1 : score,"
+        " client: k ? r.cells[0].textContent : ''}; })")
 
 
 def test_page_is_offline_and_hostile_content_is_inert(page, out_dir, hostile, results_json):
     assert page.title() == "Microsoft 365 mail readiness"
     assert all(url.startswith(("file:", "data:")) for url in page.requests), page.requests
-    body = page.inner_text("body")
+    body = page.text_content("main")  # details below the fold are not rendered until scrolled to
     assert hostile["script"] in body  # shown as text...
     assert page.evaluate("document.querySelectorAll('script').length") == 1  # ...never as a script
     assert page.evaluate("document.querySelectorAll('img, b.injected').length") == 0
@@ -90,12 +93,12 @@ def test_filtering_by_verdict_client_and_text(page, results_json):
     page.select_option("#client-filter", "")
     page.fill("#search", "wildcard-ms")
     assert [r["domain"] for r in visible_rows(page)] == ["wildcard-ms.test"]
-    assert page.locator("article.domain:not([hidden])").count() == 1
+    page.wait_for_function("document.querySelectorAll('article.domain:not([hidden])').length === 1")  # the details follow
 
 
 def test_details_show_findings_with_evidence_and_fix(page):
     article = page.locator("article.domain", has_text="nomx.test").first
-    assert "nomx.test. 3600 IN MX 0 nomx-test.mail.protection.outlook.com." in article.inner_text()
+    assert "nomx.test. 3600 IN MX 0 nomx-test.mail.protection.outlook.com." in article.text_content()
     assert article.locator("details summary", has_text="evidence").count() > 0
 
 
@@ -114,3 +117,75 @@ def test_check_documentation_is_rendered_not_shown_as_markup(page):
     assert doc.locator("code", has_text="0 .").count() >= 1
     assert "``" not in page.inner_text("body")
     assert page.locator("div.doc em").count() > 0  # the checks' *judgement* notes
+
+
+def problems_of(domain: dict) -> list[dict]:
+    return [r for r in domain["results"] if r["status"] in ("fail", "warn", "error")]
+
+
+def untestable(domain: dict) -> bool:
+    ran = [r for r in domain["results"] if r["status"] != "skip"]
+    return bool(ran) and all(r["status"] == "error" for r in ran)
+
+
+def test_problems_in_full_passes_folded_and_dead_domains_in_one_line(page, results_json):
+    by_label = {d["input"]["display_name"]: d for d in results_json["domains"]}
+    shown = page.eval_on_selector_all("article.domain", """arts => arts.map(a => ({
+        domain: a.querySelector('h3').firstChild.textContent.trim(), full: a.querySelectorAll('div.f').length,
+        dead: a.querySelectorAll('p.f.dead').length, quiet: a.querySelectorAll('.q').length,
+        back: a.querySelector('a.back').getAttribute('href')}))""")
+    assert len(shown) == len(results_json["domains"])
+    for item in shown:
+        d = by_label[item["domain"]]
+        if untestable(d):
+            assert (item["full"], item["dead"]) == (0, 1), item
+        else:
+            assert item["full"] == len(problems_of(d)) and item["dead"] == 0, item
+        folded = [r for r in d["results"] if r["status"] in ("pass", "skip", "info")]
+        assert item["quiet"] == (1 if folded else 0)
+        assert page.locator(item["back"]).count() == 1  # its row in the table
+    assert sum(map(untestable, results_json["domains"])) >= 2
+
+
+def test_back_to_the_table_and_a_fix_copies_whole(page):
+    article = page.locator("article.domain", has_text="nomx.test").first
+    article.scroll_into_view_if_needed()
+    fix = article.locator("pre.fix").first
+    fix.click()
+    assert page.evaluate("window.getSelection().toString()") == fix.inner_text()
+    article.locator("a.back").click()
+    row = page.locator(article.locator("a.back").get_attribute("href"))
+    assert row.is_visible() and row.bounding_box()["y"] < 1000
+
+
+def test_executive_summary_first(page, results_json):
+    assert page.evaluate("document.querySelector('main').firstElementChild.id") == "overview"
+    assert f"of {results_json['totals']['domains']} domains are ready" in page.inner_text("#summary-lines")
+    assert page.eval_on_selector_all("#verdict-chart rect", "r => r.length") == 4
+    top = page.eval_on_selector_all("#top-problems tbody tr", "rows => rows.map(r => Number(r.cells[1].textContent))")
+    affected = {}
+    for d in results_json["domains"]:
+        for check in {r["id"] for r in d["results"] if r["status"] in ("fail", "warn")}:
+            affected[check] = affected.get(check, 0) + 1
+    assert top == sorted(affected.values(), reverse=True)[:5]
+    assert page.locator("#blockers tbody tr").count() >= 1
+
+
+def test_compact_at_1400_and_usable_at_390_pixels(browser, out_dir, results_json):
+    heights = {}
+    for width in (1400, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto((out_dir / "report.html").as_uri())
+        heights[width] = page.evaluate("document.documentElement.scrollHeight")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing wider than the screen
+        table = page.locator("#domain-table")
+        assert table.bounding_box()["width"] <= width
+        problem = page.locator("#domain-table tbody tr td:last-child").first.bounding_box()
+        assert problem["width"] >= (120 if width == 390 else 300)  # "First problem" does not wrap letter by letter
+        for fix in page.locator("pre.fix").all()[:20]:
+            box = fix.bounding_box()
+            assert box["width"] >= min(300, width - 60), box
+        context.close()
+    domains = results_json["totals"]["domains"]
+    assert heights[1400] / domains < 400, heights  # problems in full, the rest one line per domain
