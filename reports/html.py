@@ -23,8 +23,15 @@ from dnsaudit.markup import doc_html
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import PROBLEMS, executive, fix_advice, quiet, untestable
-from dnsaudit.reports.view import (VERDICT_ORDER, clients, domain_rows, ordered_findings, status_label, totals,
-                                   waiver_lines)
+from dnsaudit.reports.view import (
+    VERDICT_ORDER,
+    clients,
+    domain_rows,
+    ordered_findings,
+    status_label,
+    totals,
+    waiver_lines,
+)
 from dnsaudit.text import report_text
 
 CHART_HEIGHT = 120
@@ -67,13 +74,15 @@ def verdict_chart(verdicts: dict[str, int]) -> dict:
     tallest = max(verdicts.values()) or 1
     order = sorted(Verdict, key=VERDICT_ORDER.get)
     bars = [{"label": v.value, "count": verdicts[v.value], "y": i * step,
-             "w": round(bar_max * verdicts[v.value] / tallest), "colour": VERDICT_COLOURS[v]} for i, v in enumerate(order)]
+             "w": round(bar_max * verdicts[v.value] / tallest), "colour": VERDICT_COLOURS[v]}
+            for i, v in enumerate(order)]
     return {"bars": bars, "label_width": label_width, "width": label_width + bar_max + 50, "height": len(order) * step}
 
 
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
+    cost = 4
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         """Rendered piece by piece: a page for thousands of domains is never one string in memory."""
@@ -103,7 +112,7 @@ class HtmlReport(ReportWriter):
             rows=domain_rows(run),
             clients=clients(run),
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
-            verdict_rank={v: r for v, r in VERDICT_ORDER.items()},
+            verdict_rank=dict(VERDICT_ORDER.items()),
             chart=score_chart(run),
             waived=waiver_lines(run),
             summary=summary,
