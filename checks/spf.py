@@ -14,7 +14,7 @@ import re
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, parse_record
 from dnsaudit.mail.spf_text import spf_texts, with_terms
-from dnsaudit.mail.spf_tree import SpfNode, build_tree, tree_key
+from dnsaudit.mail.spf_tree import NodeStatus, SpfNode, build_tree, tree_key
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer
 
@@ -152,10 +152,10 @@ class SpfLimits(SpfCheck):
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         findings = []
         for node in tree.problems():
-            if node.status == "temperror":
+            if node.status is NodeStatus.TEMPERROR:
                 findings.append(self.error(f"Could not test {node.via}: {node.reason}.", _reason(node),
                                            evidence=evidence))
-            elif node.status == "macro":
+            elif node.status is NodeStatus.MACRO:
                 findings.append(self.info(f"{node.via} depends on the sender and was not followed.", evidence=evidence))
             else:
                 findings.append(self.fail(f"{node.via}: {node.reason}; receivers that reach it return permerror.",
@@ -285,7 +285,7 @@ class SpfMicrosoft365(SpfCheck):
                         remediation=txt_record(ctx.domain, with_terms(record.text, [], include)), evidence=evidence)]
                 return [self.info(f"include:{include} is not in the record yet (needed once mailboxes move).",
                                   observed=record.text, evidence=evidence)]
-            failed = next((n for n in tree.walk() if n.domain == include and n.status == "temperror"), None)
+            failed = next((n for n in tree.walk() if n.domain == include and n.status is NodeStatus.TEMPERROR), None)
             if failed is not None:
                 return [self.error(f"Could not test Microsoft's include: {failed.reason}.", _reason(failed),
                                    evidence=evidence)]

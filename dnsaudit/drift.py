@@ -19,6 +19,7 @@ change, never as a regression. A regression is any ``worse`` change caused by DN
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from dnsaudit.model import AuditRun, DomainResult, Status
@@ -29,11 +30,24 @@ EXIT_NO_CHANGE, EXIT_CHANGED, EXIT_REGRESSED = 0, 4, 5
 LEVEL = {Status.SKIP: 0, Status.PASS: 0, Status.INFO: 0, Status.WARN: 1, Status.FAIL: 2}
 
 
+class ChangeKind(enum.StrEnum):
+    """What happened to one check of one domain between two runs (see the module docstring)."""
+
+    WORSE = "worse"
+    BETTER = "better"
+    UNTESTED = "untested"
+    RECOVERED = "recovered"
+    OBSERVED = "observed"
+    ADDED = "added"
+    REMOVED = "removed"
+    WAIVED = "waived"
+
+
 @dataclass(frozen=True)
 class Change:
     domain: str  # display name
     check_id: str
-    kind: str  # worse | better | untested | recovered | observed | added | removed | waived
+    kind: ChangeKind
     before: str = ""  # status
     after: str = ""
     before_observed: str = ""
@@ -42,13 +56,13 @@ class Change:
 
     @property
     def regression(self) -> bool:
-        return self.kind == "worse" and not self.check_updated
+        return self.kind is ChangeKind.WORSE and not self.check_updated
 
     def line(self) -> str:
         label = {"error": "could not test"}
-        if self.kind in ("added", "removed"):
-            text = f"check {self.kind}"
-        elif self.kind == "observed":
+        if self.kind in (ChangeKind.ADDED, ChangeKind.REMOVED):
+            text = f"check {self.kind.value}"
+        elif self.kind is ChangeKind.OBSERVED:
             text = f"changed: {_short(self.before_observed)} -> {_short(self.after_observed)}"
         else:
             text = f"{label.get(self.before, self.before)} -> {label.get(self.after, self.after)}"
@@ -58,7 +72,7 @@ class Change:
         return f"{self.domain}  {self.check_id}  {text}{cause}"
 
     def to_dict(self) -> dict:
-        return {"domain": self.domain, "check": self.check_id, "kind": self.kind, "before": self.before,
+        return {"domain": self.domain, "check": self.check_id, "kind": self.kind.value, "before": self.before,
                 "after": self.after, "before_observed": self.before_observed, "after_observed": self.after_observed,
                 "check_updated": self.check_updated, "regression": self.regression}
 
@@ -123,8 +137,8 @@ class Drift:
 
     @classmethod
     def from_dict(cls, data: dict) -> Drift:
-        changes = tuple(Change(c["domain"], c["check"], c["kind"], c["before"], c["after"], c["before_observed"],
-                               c["after_observed"], c["check_updated"]) for c in data["changes"])
+        changes = tuple(Change(c["domain"], c["check"], ChangeKind(c["kind"]), c["before"], c["after"],
+                               c["before_observed"], c["after_observed"], c["check_updated"]) for c in data["changes"])
         scores = tuple(ScoreChange(s["domain"], s["score_before"], s["score_after"], s["verdict_before"],
                                    s["verdict_after"]) for s in data["scores"])
         return cls(data["before_run"], data["after_run"], data["before_started"], tuple(data["domains_added"]),
@@ -161,20 +175,21 @@ def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: di
     for check in sorted(set(before) | set(after)):
         updated = f"{v_old.get(check)} -> {v_new.get(check)}" if v_old.get(check) != v_new.get(check) else ""
         if check not in after:
-            changes.append(Change(label, check, "removed", before[check][0].value, check_updated=updated))
+            changes.append(Change(label, check, ChangeKind.REMOVED, before[check][0].value, check_updated=updated))
             continue
         if check not in before:
-            changes.append(Change(label, check, "added", after=after[check][0].value, check_updated=updated))
+            changes.append(Change(label, check, ChangeKind.ADDED, after=after[check][0].value, check_updated=updated))
             continue
         s_old, s_new = before[check][0], after[check][0]
-        o_old, o_new = seen_before.get(check, ""), seen_after.get(check, "")
+        o_old, o_new = seen_before.get(check, ()), seen_after.get(check, ())
         kind = _kind(s_old, s_new, o_old != o_new)
-        if kind == "better" and check in waived_after:
-            kind = "waived"
+        if kind is ChangeKind.BETTER and check in waived_after:
+            kind = ChangeKind.WAIVED
         shown_old = "waived" if check in waived_before else s_old.value
         shown_new = "waived" if check in waived_after else s_new.value
-        if kind:
-            changes.append(Change(label, check, kind, shown_old, shown_new, o_old, o_new, updated))
+        if kind is not None:
+            changes.append(Change(label, check, kind, shown_old, shown_new, " | ".join(o_old), " | ".join(o_new),
+                                  updated))
     return changes
 
 
@@ -184,26 +199,28 @@ def _waived(result: DomainResult, folded: dict) -> set[str]:
     return {c for c in waived if LEVEL.get(folded[c][0], 0) == 0}
 
 
-def _kind(old: Status, new: Status, observed_changed: bool) -> str:
+def _kind(old: Status, new: Status, observed_changed: bool) -> ChangeKind | None:
     if old is new:
-        return "observed" if observed_changed and new is not Status.ERROR else ""
+        return ChangeKind.OBSERVED if observed_changed and new is not Status.ERROR else None
     if new is Status.ERROR:
-        return "untested"
+        return ChangeKind.UNTESTED
     if old is Status.ERROR:
-        return "worse" if LEVEL[new] > 0 else "recovered"
+        return ChangeKind.WORSE if LEVEL[new] > 0 else ChangeKind.RECOVERED
     if LEVEL[new] > LEVEL[old]:
-        return "worse"
+        return ChangeKind.WORSE
     if LEVEL[new] < LEVEL[old]:
-        return "better"
-    return "observed" if observed_changed else ""
+        return ChangeKind.BETTER
+    return ChangeKind.OBSERVED if observed_changed else None
 
 
-def _observed(result: DomainResult) -> dict[str, str]:
+def _observed(result: DomainResult) -> dict[str, tuple[str, ...]]:
+    """What each check observed, as values (sorted): compared as they are, so that two
+    different sets of values never look alike once joined for display."""
     grouped: dict[str, list[str]] = {}
     for finding in result.findings:
         if finding.observed:
             grouped.setdefault(finding.check_id, []).append(finding.observed)
-    return {check: " | ".join(sorted(values)) for check, values in grouped.items()}
+    return {check: tuple(sorted(values)) for check, values in grouped.items()}
 
 
 def _points(points: int) -> int | None:

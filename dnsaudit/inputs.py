@@ -18,7 +18,7 @@ from pathlib import Path
 from dnsaudit.domains import DomainError, normalise_domain
 from dnsaudit.input_files import MAX_INPUT_BYTES, FormulaCell, InputError, Row, read_rows
 from dnsaudit.input_values import CLOUDS, PHASES, cert_host, choice, relay_ips, tenant
-from dnsaudit.model import DomainEntry, InputIssue
+from dnsaudit.model import DomainEntry, InputIssue, IssueLevel
 
 # (domain A-label, display name, client) -> values for the columns its row left empty
 Defaults = Callable[[str, str, str], Mapping[str, str]]
@@ -48,7 +48,7 @@ class InputResult:
 
     @property
     def errors(self) -> list[InputIssue]:
-        return [i for i in self.issues if i.level == "error"]
+        return [i for i in self.issues if i.level is IssueLevel.ERROR]
 
 
 def _key(header: str) -> str:

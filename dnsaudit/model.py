@@ -262,23 +262,36 @@ class DomainEntry:
         )
 
 
+class IssueLevel(enum.StrEnum):
+    """How bad an input problem is."""
+
+    ERROR = "error"  # the row was not audited, or a value was rejected
+    WARNING = "warning"  # a value was normalised, or something was left aside
+
+
 @dataclass(frozen=True)
 class InputIssue:
-    """A problem with one input row (or the file): reported with its row number, never dropped."""
+    """A problem with one input row (or the file): reported with its row number, never dropped.
+
+    ``level`` may be given as its value ("error", "warning"); it is stored as an IssueLevel.
+    """
 
     row: int  # 0 for the file as a whole
-    level: str  # "error" (row not audited or value rejected) or "warning" (normalised)
+    level: IssueLevel
     message: str
     value: str = ""
     client: str = ""  # the row's client column: a per-client report shows that client's rows only
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", IssueLevel(self.level))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "level": self.level, "message": self.message, "value": self.value,
+        return {"row": self.row, "level": self.level.value, "message": self.message, "value": self.value,
                 "client": self.client}
 
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "input"
-        return f"{where}: {self.level}: {self.message}"
+        return f"{where}: {self.level.value}: {self.message}"
 
 
 class Verdict(str, enum.Enum):

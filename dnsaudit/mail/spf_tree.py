@@ -9,6 +9,7 @@ which addresses Microsoft's include really authorises.
 from __future__ import annotations
 
 import asyncio
+import enum
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -20,13 +21,28 @@ from dnsaudit.net.protocols import Resolver
 MAX_DEPTH = 12
 
 
+class NodeStatus(enum.StrEnum):
+    """How far the tree got at one node: ``OK`` is a record that was read and followed."""
+
+    OK = "ok"
+    NONE = "none"  # no SPF record at the include target
+    PERMERROR = "permerror"  # a record that does not parse, or several
+    TEMPERROR = "temperror"  # the lookup failed (timeout, SERVFAIL): could not test
+    LOOP = "loop"  # the target includes itself
+    MACRO = "macro"  # the target depends on the sender: not followed
+    DEPTH = "depth"  # nested deeper than MAX_DEPTH
+
+
+_FROM_EVALUATOR = {NONE: NodeStatus.NONE, PERMERROR: NodeStatus.PERMERROR, TEMPERROR: NodeStatus.TEMPERROR}
+
+
 @dataclass
 class SpfNode:
     """One record in the tree, reached from its parent through ``via``."""
 
     domain: str
     via: str = ""  # "include:x" / "redirect=x"; empty at the root
-    status: str = "ok"  # ok | none | permerror | temperror | loop | macro | depth
+    status: NodeStatus = NodeStatus.OK
     reason: str = ""
     record: SpfRecord | None = None
     children: list[SpfNode] = field(default_factory=list)
@@ -55,7 +71,7 @@ class SpfNode:
         return self.own_lookups + sum(c.worst_case_lookups for c in self.children)
 
     def find(self, domain: str) -> SpfNode | None:
-        return next((n for n in self.walk() if n.domain == domain and n.status == "ok"), None)
+        return next((n for n in self.walk() if n.domain == domain and n.status is NodeStatus.OK), None)
 
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """Every ip4/ip6 range authorised (with any qualifier) in this subtree."""
@@ -68,7 +84,7 @@ class SpfNode:
         return nets
 
     def problems(self) -> list[SpfNode]:
-        return [n for n in self.walk() if n.status != "ok"]
+        return [n for n in self.walk() if n.status is not NodeStatus.OK]
 
 
 def tree_key(domain: str) -> tuple[str, str]:
@@ -85,13 +101,13 @@ async def build_tree(dns: Resolver, domain: str) -> SpfNode:
 
 async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, stack: tuple[str, ...]) -> SpfNode:
     if domain in stack:
-        return SpfNode(domain, via, "loop", f"{domain} includes itself through {' > '.join(stack)}")
+        return SpfNode(domain, via, NodeStatus.LOOP, f"{domain} includes itself through {' > '.join(stack)}")
     if len(stack) >= MAX_DEPTH:
-        return SpfNode(domain, via, "depth", f"includes nested more than {MAX_DEPTH} deep")
+        return SpfNode(domain, via, NodeStatus.DEPTH, f"includes nested more than {MAX_DEPTH} deep")
     status, record, answer = await evaluator.record(domain)
     node = SpfNode(domain, via, evidence=[answer.describe()])
     if status != "ok":
-        node.status, node.reason = {NONE: "none", PERMERROR: "permerror", TEMPERROR: "temperror"}[status], record
+        node.status, node.reason = _FROM_EVALUATOR[status], record
         if status == TEMPERROR:
             node.error_reason = answer.outcome.error_reason
         return node
@@ -103,7 +119,7 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
 
     async def child(term: Term) -> SpfNode:
         if "%" in (term.argument or ""):
-            return SpfNode(term.argument or "", term.text, "macro",
+            return SpfNode(term.argument or "", term.text, NodeStatus.MACRO,
                            "target depends on the sender (macro); not followed")
         return await _node(evaluator, dns, term.argument.rstrip(".").lower(), term.text, stack + (domain,))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from dnsaudit.drift import EXIT_CHANGED, EXIT_NO_CHANGE, EXIT_REGRESSED, Drift, compare
+from dnsaudit.drift import EXIT_CHANGED, EXIT_NO_CHANGE, EXIT_REGRESSED, ChangeKind, Drift, compare
 from dnsaudit.model import (
     AuditRun,
     CheckInfo,
@@ -89,3 +89,23 @@ def test_observed_change_with_same_status_is_news():
     drift = compare(before, after, 1, 2)
     assert [c.kind for c in drift.changes] == ["observed"] and drift.exit_code == EXIT_CHANGED
     assert dataclasses.asdict(drift.changes[0])["after_observed"] == "0 a-test.o-v1.mx.microsoft."
+
+
+def test_observed_values_are_compared_as_values_not_as_their_joined_text():
+    # Two findings observing "a" and "b" are not the one finding that observed "a | b".
+    before = run({"a.test": [finding("spf.record", "pass", "a | b")]})
+    after = run({"a.test": [finding("spf.record", "pass", "a"), finding("spf.record", "pass", "b")]})
+    (change,) = compare(before, after, 1, 2).changes
+    assert change.kind is ChangeKind.OBSERVED
+    assert (change.before_observed, change.after_observed) == ("a | b", "a | b")  # shown as before
+
+
+def test_change_kinds_are_an_enum_and_survive_drift_json():
+    before = run({"a.test": [finding("mx.present", "pass"), finding("spf.record", "fail")]})
+    after = run({"a.test": [finding("mx.present", "fail"), finding("dmarc.record", "pass")]})
+    drift = compare(before, after, 1, 2)
+    assert {c.check_id: c.kind for c in drift.changes} == {
+        "dmarc.record": ChangeKind.ADDED, "mx.present": ChangeKind.WORSE, "spf.record": ChangeKind.REMOVED}
+    data = drift.to_dict()
+    assert [c["kind"] for c in data["changes"]] == ["added", "worse", "removed"]
+    assert Drift.from_dict(data) == drift and all(type(c.kind) is ChangeKind for c in Drift.from_dict(data).changes)

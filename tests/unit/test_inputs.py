@@ -452,3 +452,14 @@ def test_normalise_domain(raw, ascii_name, unicode_name):
 def test_normalise_domain_rejects(raw):
     with pytest.raises(DomainError):
         normalise_domain(raw)
+
+
+def test_issue_levels_are_an_enum_whether_given_by_value_or_not():
+    from dnsaudit.model import InputIssue, IssueLevel
+
+    issue = InputIssue(3, "error", "no domain in this row; row not audited")
+    assert issue.level is IssueLevel.ERROR and InputIssue(3, IssueLevel.ERROR, issue.message) == issue
+    assert str(issue) == "row 3: error: no domain in this row; row not audited"
+    assert issue.to_dict()["level"] == "error" and type(issue.to_dict()["level"]) is str
+    with pytest.raises(ValueError):
+        InputIssue(3, "fatal", "not a level")
