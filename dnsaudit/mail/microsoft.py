@@ -173,7 +173,8 @@ def organisation(tenant: str, client: str) -> str:
 
 def accepted_domains(entries) -> dict[str, frozenset[str]]:
     """The audited domains of each organisation (see ``organisation``), from the input's rows;
-    a domain without a tenant counts for its client too."""
+    a domain with both a tenant and a client also counts among its client's domains (for the
+    client's rows that name no tenant)."""
     groups: dict[str, set[str]] = {}
     for entry in entries:
         groups.setdefault(organisation(entry.tenant, entry.client), set()).add(entry.domain)
