@@ -9,7 +9,7 @@ from tabulate import tabulate
 from dnsaudit.cli.exits import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
 from dnsaudit.drift import compare
 from dnsaudit.history import History, HistoryError, UnknownRun, default_path
-from dnsaudit.text import plural
+from dnsaudit.text import plural, printable
 
 
 def run_command(args) -> int:
@@ -35,7 +35,8 @@ def _runs(args, history: History) -> int:
         before, after = history.compact()
         print(f"removed {plural(removed, 'run')}; {history.path} went from {_mb(before)} to {_mb(after)}")
         return EXIT_OK
-    rows = [[r.id, r.started, r.finished or "", r.status, r.domains, "yes" if r.baseline else "", r.input_file]
+    rows = [[r.id, printable(r.started, 40), printable(r.finished or "", 40), r.status, r.domains,
+             "yes" if r.baseline else "", printable(r.input_file, 200)]  # a stored path is text like any other
             for r in history.runs()]
     print(tabulate(rows, headers=["Run", "Started", "Finished", "Status", "Domains", "Baseline", "Input"]))
     return EXIT_OK

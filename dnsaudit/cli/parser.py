@@ -102,7 +102,7 @@ def build_parser() -> Parser:
     audit.add_argument("--sheet", help="worksheet of an .xlsx input (default: the first)")
     audit.add_argument("--max-input-mb", type=_positive_int, default=100, metavar="MB",
                        help="refuse an input file larger than this (default 100; a workbook may unpack to 8 times "
-                       "as much). Reading takes some 30 bytes of memory per input byte")
+                       "as much). Reading takes about 20 bytes of memory per input byte")
     audit.add_argument("--out", metavar="DIR", type=Path,
                        help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     net = audit.add_argument_group("DNS")

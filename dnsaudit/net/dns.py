@@ -412,7 +412,7 @@ class DnsClient:
         self.stats.zone_answers += 1
         found = zones.lookup(name, rdtype)
         if found.rcode == "SERVFAIL":
-            return self._count(DnsAnswer(name, rdtype, Outcome.SERVFAIL, detail="CNAME loop in the zone files"))
+            return self._count(DnsAnswer(name, rdtype, Outcome.CNAME_LOOP, detail="CNAME loop in the zone files"))
         records = tuple((rrset.name.canonicalize().to_wire(), rrset.rdtype, rdata)
                         for rrset in found.answer if rrset.rdclass == dns.rdataclass.IN for rdata in rrset)
         question = Question.make(name, dns.rdatatype.from_text(rdtype))

@@ -135,3 +135,17 @@ def test_a_domain_behind_a_cname_loop_is_could_not_test_never_no_mx():
     mx = [f for f in results[0].findings if f.check_id == "mx.present"]
     assert mx and all(f.status is Status.ERROR for f in mx), mx
     assert "CNAME LOOP" in mx[0].message and "has no MX" not in mx[0].message
+
+
+def test_a_cname_loop_in_planned_zone_files_is_the_same_outcome(tmp_path):
+    from dnsaudit.zones import ZoneSet
+
+    zone = tmp_path / "loop.test.zone"
+    zone.write_text("$ORIGIN loop.test.\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\n"
+                    "a CNAME b\nb CNAME a\n")
+
+    async def go():
+        client = DnsClient([], offline=True, zones=ZoneSet.load([zone]))
+        return await client.query("a.loop.test", "MX")
+    answer = asyncio.run(go())
+    assert answer.outcome is Outcome.CNAME_LOOP and "loop" in answer.detail

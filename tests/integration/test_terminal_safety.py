@@ -59,3 +59,15 @@ def test_error_lines_cannot_drive_the_terminal(capsys):
     line = capsys.readouterr().err
     assert line.count("\n") == 1 and not RAW.search(line)
     assert line.startswith("dnsaudit: cannot read <U+001B>]0;owned<U+0007>")
+
+
+def test_runs_lists_a_hostile_input_file_name_escaped(tmp_path, world, capsys):
+    source = tmp_path / "list\x1b]0;owned\x07.csv"
+    source.write_text("domain\nt1.test\n")
+    main(["audit", str(source), "--nameserver", f"127.0.0.1:{world.port}", "--timeout", "1", "--retries", "0",
+          "--checks", "domain.exists", "--no-probes", "--format", "json", "--history", str(tmp_path / "h.sqlite"),
+          "--out", str(tmp_path / "out"), "--quiet"])
+    capsys.readouterr()
+    assert main(["runs", "--history", str(tmp_path / "h.sqlite")]) == 0
+    listing = capsys.readouterr().out
+    assert "list<U+001B>]0;owned<U+0007>.csv" in listing and not RAW.search(listing)
