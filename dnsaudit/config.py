@@ -89,6 +89,7 @@ class HistoryConfig:
     path: Path | None = None  # None: ~/.local/share/dnsaudit/history.sqlite
     compare: str | None = None  # an earlier complete run: "last", "baseline" or a run id
     keep: int | None = None  # afterwards keep only the newest N runs (the baseline is kept)
+    wait_lock: float = 0.0  # seconds to wait for another run's lock (then: not stored, or with compare: fail)
 
     def __post_init__(self) -> None:
         _as_paths(self, "path")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import tempfile
 from pathlib import Path
 
 from dnsaudit.config import DEFAULT_TITLE
@@ -33,6 +34,46 @@ def prepare_out_dir(chosen: Path | None, now: dt.datetime) -> Path:
         raise OSError(f"output folder {out} already exists and is not empty; give a new --out")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def check_writable(path: Path | None, option: str, *, folder: bool = False, parents: bool = True,
+                   probe: bool = True) -> None:
+    """Raise ValueError (one line naming ``option``) unless ``path`` can be written: a file
+    (created or replaced) or, with ``folder``, a folder (created, or new files in it).
+    ``parents``: missing folders on the way will be created (else they must exist).
+    ``probe`` False checks the path's form only (a folder where a file goes, a file where a
+    folder goes), not whether the file system lets us write today.
+
+    Tried, not judged from permission bits: a temporary file is made and removed where the
+    real one will go, so a read-only file system or root squashing shows as it is.
+    """
+    if path is None:
+        return
+    path = Path(path)
+    if not folder and path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name in it")
+    if folder and path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {path} is a file, not a folder")
+    where = path if folder and path.is_dir() else path.absolute().parent
+    if not parents and not where.exists():
+        raise ValueError(f"{option} {path}: the folder {where} does not exist")
+    while not where.exists() and where != where.parent:  # folders that do not exist yet get created
+        where = where.parent
+    if not where.is_dir():
+        raise ValueError(f"{option} {path}: {where} is not a folder")
+    if not probe:
+        return
+    try:
+        with tempfile.TemporaryFile(dir=where, prefix=".dnsaudit-probe-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: cannot create files in {where} ({exc.strerror or exc})") from None
+    if not folder and path.exists():
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            raise ValueError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str | None = None,

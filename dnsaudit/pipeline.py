@@ -120,14 +120,20 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
         history, comparison = _Store(), None
         if config.history.enabled:
             try:
-                history.history = stack.enter_context(History(config.history.path or default_path()))
+                history.history = stack.enter_context(History(config.history.path or default_path(),
+                                                              wait=config.history.wait_lock))
                 baseline = history.history.resolve(config.history.compare) if config.history.compare else None
-            except (UnknownRun, HistoryLocked) as exc:
-                raise AuditFailed(str(exc), Failure.USAGE if isinstance(exc, UnknownRun) else Failure.HISTORY) from exc
+            except HistoryLocked as exc:
+                if config.history.compare:  # nothing to compare with but what the other run is writing
+                    raise AuditFailed(f"{exc}; --wait-lock SECONDS waits for it", Failure.HISTORY) from exc
+                heard.warning(f"{exc}: this run is audited and reported but not stored in the history")
+                baseline = None  # history.history stays None: nothing is stored, the exit code is the results'
+            except UnknownRun as exc:
+                raise AuditFailed(str(exc), Failure.USAGE) from exc
             except HistoryError as exc:  # unusable (read-only, damaged): the audit goes on without it
                 history.failed(exc)
                 baseline = None
-            if config.history.compare and baseline is None and not history.error:
+            if config.history.compare and baseline is None and history.usable:
                 heard.notice(f"no complete run to compare with ('{config.history.compare}'); "
                              "this run becomes the first")
             comparison = baseline.id if config.history.compare and baseline else None
@@ -137,7 +143,8 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
         try:
             out_dir = prepare_out_dir(config.reports.out_dir, now.astimezone())
         except OSError as exc:
-            raise AuditFailed(str(exc), Failure.USAGE) from exc
+            message = f"--out {exc.filename}: {exc.strerror}" if exc.strerror else str(exc)
+            raise AuditFailed(message, Failure.USAGE) from exc
         heard.starting(len(plan.inputs.entries), len(plan.checks), plan.source())
         try:
             return asyncio.run(_audit(config, plan, heard, out_dir, now, history, comparison))
@@ -165,6 +172,15 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
         if not any(out_dir.iterdir()):
             out_dir.rmdir()  # made for this run, which wrote nothing
         raise AuditFailed(f"no DNS server answered ({details}). Check your network or give a working --nameserver; "
+                          "nothing was audited.", Failure.NO_DNS)
+    lying = [] if config.dns.offline else await dns.liars()
+    if lying:
+        await dns.aclose()
+        details = "; ".join(f"DNS server {ns} says {name} does not exist (NXDOMAIN)" for ns, name in lying)
+        if not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise AuditFailed(f"{details}: it does not resolve Internet names (an internal-only or filtering "
+                          "resolver?), so every domain would look missing. Give one that does with --nameserver; "
                           "nothing was audited.", Failure.NO_DNS)
     for ns, why in silent:
         heard.warning(f"DNS server {ns} did not answer ({why}); using the others")
@@ -218,7 +234,10 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     clock.report_private = list(written.child_private_mb)
     stats = clock.stats(run, dns)
     if config.reports.stats_file:
-        write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())
+        try:  # checked in the preflight; a disk that fills meanwhile costs the statistics only
+            write_atomic(config.reports.stats_file, (json.dumps(stats, indent=2) + "\n").encode())
+        except OSError as exc:
+            heard.warning(f"--stats {config.reports.stats_file} was not written: {exc.strerror or exc}")
     if config.policy.notify:  # after the reports: a notification that fails never costs them
         _notify(config, run, out_dir, drift, heard)
     return AuditOutcome(run, out_dir, tuple(written), run_id if history.usable else None, drift,
@@ -383,6 +402,15 @@ def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
         heard.warning(f"{waiver.describe()} matches no domain and check of this run")
     if config.history.compare and not config.history.enabled:
         raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
+    from dnsaudit.output import check_writable
+
+    try:  # before a single query: a run never ends in a traceback over a file it cannot write
+        check_writable(config.reports.out_dir, "--out", folder=True)
+        check_writable(config.reports.stats_file, "--stats", parents=False)
+        if config.history.enabled:  # its form only: a read-only or full disk costs the history, not the run
+            check_writable(config.history.path, "--history", probe=False)
+    except ValueError as exc:
+        raise AuditFailed(str(exc), Failure.USAGE) from exc
     resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
                              offline=dns.offline)
     return _Plan(resolver, tuple(checks), tuple(cls() for cls in writers.writers), inputs,

@@ -93,6 +93,7 @@ class Progress:
         self.total, self.enabled = total, enabled
         self.count = 0
         self.start = self.shown = time.monotonic()
+        self.drawn = False  # the cursor is at the end of the bar
 
     def step(self) -> None:
         self.count += 1
@@ -106,7 +107,15 @@ class Progress:
             bar = "#" * filled + "-" * (width - filled)
             print(f"\r[{bar}] {self.count}/{self.total} domains  {rate:6.1f}/s  {int(left) // 60}:{int(left) % 60:02d} "
                   "left", end="", file=sys.stderr, flush=True)
+            self.drawn = True
 
     def done(self) -> None:
         if self.enabled:
             print(file=sys.stderr)
+            self.drawn = False
+
+    def break_line(self) -> None:
+        """End the bar's line if it is drawn (before a message, on Ctrl-C); the next step draws it again."""
+        if self.drawn:
+            print(file=sys.stderr, flush=True)
+            self.drawn = False

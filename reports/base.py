@@ -51,15 +51,36 @@ class ReportWriter:
 
 @contextlib.contextmanager
 def atomic_file(target: Path):
-    """A file that appears under its name only once it is complete."""
+    """A file that appears under its name only once it is complete.
+
+    With the permissions any new file gets (0666 less the umask), as the history's SQLite
+    file does: ``mkstemp`` makes its file 0600, which would keep a report from the group
+    that shares the output folder.
+    """
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux >= 4.7)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and put back at once
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(target: Path, data: bytes) -> None:

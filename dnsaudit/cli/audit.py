@@ -6,7 +6,15 @@ from __future__ import annotations
 import os
 import sys
 
-from dnsaudit.cli.exits import EXIT_HISTORY, EXIT_INTERRUPTED, EXIT_UNTESTED, EXIT_USAGE, err, exit_code
+from dnsaudit.cli.exits import (
+    EXIT_HISTORY,
+    EXIT_INTERRUPTED,
+    EXIT_UNTESTED,
+    EXIT_USAGE,
+    err,
+    exit_code,
+    problem_lines,
+)
 from dnsaudit.cli.parser import globs
 from dnsaudit.config import (
     DEFAULT_TITLE,
@@ -44,7 +52,8 @@ def config_from_args(args, policy=None) -> AuditConfig:
                               timeout=args.check_timeout, strict_plugins=args.strict_plugins),
         reports=ReportConfig(out_dir=args.out, formats=tuple(globs(args.format)), split_by=args.split_by,
                              title=args.title or DEFAULT_TITLE, stats_file=args.stats),
-        history=HistoryConfig(enabled=not args.no_history, path=args.history, compare=args.compare, keep=args.keep),
+        history=HistoryConfig(enabled=not args.no_history, path=args.history, compare=args.compare, keep=args.keep,
+                              wait_lock=args.wait_lock),
         policy=PolicyConfig(waivers=policy.waivers if policy else (),
                             expectations=policy.expectations if policy else (), notify=tuple(args.notify)),
         concurrency=args.concurrency,
@@ -64,12 +73,22 @@ class Printer(Listener):
         self.freeze = Freezer()  # the CLI owns its process, so it may tune the collector
 
     def warning(self, message: str) -> None:
+        self.end_progress_line()
         err(f"warning: {message}")
 
     def notice(self, message: str) -> None:
+        self.end_progress_line()
         err(message)
 
+    def end_progress_line(self) -> None:
+        """A message during the audit starts on a line of its own, not after the bar."""
+        if self.progress is not None:
+            self.progress.break_line()
+
     def input_issue(self, issue) -> None:
+        if self.quiet and issue.level == "warning":
+            return  # a value that was normalised is no problem; results.json keeps the warning
+        self.end_progress_line()
         print(printable(f"{self.input_file}: {issue}", 2000), file=sys.stderr)
 
     def input_issues_left(self, count: int) -> None:
@@ -104,12 +123,15 @@ def cmd_audit(args, policy=None) -> int:
     from dnsaudit.gctune import tune_for_audit
 
     tune_for_audit()
+    printer = Printer(args.input, args.quiet)
     try:
-        outcome = run_audit(config, Printer(args.input, args.quiet))
+        outcome = run_audit(config, printer)
     except AuditFailed as exc:
+        printer.end_progress_line()
         err(str(exc))
         return EXIT_OF[exc.failure]
     except AuditInterrupted as exc:
+        printer.end_progress_line()
         kept = ""
         if exc.run_id is not None:
             kept = (f"; the domains finished so far are kept in the history as incomplete run {exc.run_id} "
@@ -130,6 +152,9 @@ def cmd_audit(args, policy=None) -> int:
         print("\n".join(drift.lines()))
     if args.debug:
         print_traces(outcome.run)
+    if args.quiet and drift is None:  # for cron: the results at the --fail-on level, nothing when none
+        for line in problem_lines(outcome.run, config.fail_on):
+            print(line)
     if outcome.history_error:  # a side effect failed: the reports are there, the exit code says what is missing
         err(outcome.history_error)
         return EXIT_HISTORY

@@ -5,14 +5,16 @@ Exit codes (also in the README):
   1  at least one result reached the --fail-on level
   2  usage or input error: bad options, an unusable file, or rows that could not be audited
      (the good rows were still audited and reported)
-  3  could not test: no DNS server answered, or some checks could not test and nothing
-     else reached the --fail-on level
+  3  could not test: no DNS server answered, a resolver denies names that exist (NXDOMAIN
+     for the root or outlook.com), or some checks could not test and nothing else reached
+     the --fail-on level
 With --compare (and for 'dnsaudit diff'), when an earlier complete run exists:
   0  no change since that run
   4  changed, but nothing got worse
   5  regressed: a check got worse because of a DNS or endpoint change
   2  usage or input error, as above
-  6  the history cannot be used (another run holds it, or it is unreadable)
+  6  the history cannot be used (unreadable, or another run holds it after --wait-lock);
+     without --compare a held history only means this run is not stored (a warning)
 130  interrupted (Ctrl-C): the finished domains stay in the history as an incomplete run
 """
 
@@ -30,6 +32,17 @@ def err(message: str) -> None:
 
     lines = message.split("\n")  # a worker's traceback keeps its lines
     print("\n".join(printable(line, 2000) for line in [f"dnsaudit: {lines[0]}", *lines[1:]]), file=sys.stderr)
+
+
+def problem_lines(run, fail_on: str):
+    """One line per result at the --fail-on level, in input order: domain, check, status: message."""
+    from dnsaudit.scoring import reaches
+    from dnsaudit.text import printable
+
+    for d in run.domains:  # one pass: a large run's domains are read one at a time
+        for f in d.findings:
+            if reaches(f, fail_on):  # the rule of exit code 1, waivers included
+                yield printable(f"{d.entry.label}  {f.check_id}  {f.status.value}: {f.message}", 1000)
 
 
 def exit_code(run, fail_on: str, input_errors: int) -> int:

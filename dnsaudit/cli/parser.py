@@ -169,6 +169,10 @@ def build_parser() -> Parser:
     hist.add_argument("--no-history", action="store_true", help="do not store this run in the history")
     hist.add_argument("--compare", metavar="RUN", help="compare with an earlier complete run: last, baseline or a run "
                       "id; prints what changed, writes drift.json and sets the exit code (0/4/5)")
+    hist.add_argument("--wait-lock", type=_non_negative_float, default=0.0, metavar="SECONDS",
+                      help="wait this long for another run that holds the history (default: 0). Without --compare "
+                      "a run that still finds it held is audited and reported but not stored; with --compare it "
+                      "stops (exit 6)")
     hist.add_argument("--keep", type=_positive_int, metavar="N",
                       help="after the run, keep only the newest N runs in the history (the baseline is kept); "
                       "their space is reused ('dnsaudit runs --prune N' also shrinks an older file)")
@@ -258,6 +262,13 @@ def _positive_float(text: str) -> float:
     value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 

@@ -289,6 +289,10 @@ class DnsStats:
             self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + count
 
 
+# Names whose NXDOMAIN proves a resolver wrong (see DnsClient.liars).
+MUST_EXIST = ((".", dns.rdatatype.NS), ("outlook.com.", dns.rdatatype.SOA))
+
+
 class DnsClient:
     """Asynchronous stub resolver with a per-run single-flight cache.
 
@@ -396,6 +400,28 @@ class DnsClient:
             except MalformedReply as exc:
                 silent.append((ns, f"unreadable reply: {exc}"))
         return silent
+
+    async def liars(self) -> list[tuple[Nameserver, str]]:
+        """Servers that answer NXDOMAIN for a name that exists; each with the name it denied.
+
+        The root always exists (RFC 1034 section 3.1) and so does outlook.com, Microsoft's
+        mail domain every audit asks about; NXDOMAIN says nothing at all exists at and below
+        the name (RFC 8020). A resolver that says so (an internal-only server without
+        recursion, a filtering one) would turn every domain into "does not exist", so the
+        caller stops the run instead. Other answers (REFUSED, SERVFAIL, silence) are honest
+        "could not test" and are not judged here.
+        """
+        liars = []
+        for ns in self.nameservers:
+            for name, rdtype in MUST_EXIST:
+                try:
+                    reply = await self._send(Question.make(name, rdtype), ns)
+                except (dns.exception.Timeout, OSError, MalformedReply):  # TimeoutError is an OSError
+                    continue  # silence is the preflight's business
+                if reply.rcode == dns.rcode.NXDOMAIN:
+                    liars.append((ns, "the root zone" if name == "." else name.rstrip(".")))
+                    break
+        return liars
 
     async def _resolve(self, name: str, rdtype: str) -> DnsAnswer:
         if self.zones and self.zones.covers(name):

@@ -4,11 +4,12 @@
 answers like a recursive resolver whose view of the world is the zones it was given:
 CNAME chains are followed across zones, wildcards (RFC 4592) and empty non-terminals are
 honoured, NXDOMAIN and NODATA are told apart. Names under no zone are REFUSED. Faults can
-be injected per name suffix (``timeout``, ``servfail``, ``refused``, and ``no-edns``: FORMERR
-to queries with EDNS, as very old servers do) so tests can show that one broken domain does
-not affect another. Signed zones (``dns.dnssec.sign_zone``) are served with their RRSIGs
-to queries with the DO bit, and a DS at a zone's apex comes from its parent zone when that
-is served too; ``serve_signatures=False`` plays a resolver that strips DNSSEC records.
+be injected per name suffix (``timeout``, ``servfail``, ``refused``, ``nxdomain``: a resolver
+that denies what exists, and ``no-edns``: FORMERR to queries with EDNS, as very old servers
+do) so tests can show that one broken domain does not affect another. Signed zones
+(``dns.dnssec.sign_zone``) are served with their RRSIGs to queries with the DO bit, and a DS
+at a zone's apex comes from its parent zone when that is served too;
+``serve_signatures=False`` plays a resolver that strips DNSSEC records.
 
     with ZoneServer.from_directory("tests/zones") as server:
         client = DnsClient([Nameserver("127.0.0.1", server.port)])
@@ -34,7 +35,7 @@ import dns.zone
 
 from dnsaudit.zones import ZoneSet, origin_for, zone_from_text
 
-FAULTS = ("timeout", "servfail", "refused", "no-edns")
+FAULTS = ("timeout", "servfail", "refused", "no-edns", "nxdomain")
 
 
 def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
@@ -149,8 +150,9 @@ class ZoneServer:
             plain.use_edns(False)
             plain.set_rcode(dns.rcode.FORMERR)
             return plain.to_wire()
-        if fault in ("servfail", "refused"):
-            response.set_rcode(dns.rcode.SERVFAIL if fault == "servfail" else dns.rcode.REFUSED)
+        if fault in ("servfail", "refused", "nxdomain"):
+            response.set_rcode({"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED,
+                                "nxdomain": dns.rcode.NXDOMAIN}[fault])
             return response.to_wire()
         self._resolve(question.name, question.rdtype, response,
                       dnssec=self.serve_signatures and bool(query.ednsflags & dns.flags.DO))

@@ -214,9 +214,12 @@ def test_overlapping_runs_cannot_share_a_history(tmp_path, world, capsys):
     proc = slow_run(tmp_path, world, 400)
     try:
         wait_for_domains(tmp_path / "h.sqlite", 1)
-        code, _ = audit(tmp_path, world, ["d1.test"])
-        assert code == 6
+        code, _ = audit(tmp_path, world, ["d1.test"], "--compare", "last")
+        assert code == 6  # nothing to compare with but what the other run is writing
         assert "another dnsaudit run (pid" in capsys.readouterr().err
+        code, _ = audit(tmp_path, world, ["d1.test"])  # without --compare: audited, reported, not stored
+        assert code == 0
+        assert "not stored in the history" in capsys.readouterr().err
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
