@@ -106,7 +106,7 @@ def _line(cells: list[str], widths: list[int], headers: list[str], right: set[st
             out.append(cell)  # no trailing blanks
         else:
             out.append(cell + pad)
-    return GAP.join(out)
+    return GAP.join(out).rstrip()  # an empty last cell leaves no blanks behind the verdict
 
 
 def display_width(text: str) -> int:

@@ -82,6 +82,7 @@ def test_not_a_terminal_prints_every_column_in_full(tmp_path):
                           capture_output=True, text=True, env=CRON_ENV, cwd=tmp_path, timeout=120, check=False)
     lines = table_lines(proc.stdout)
     assert "…" not in "\n".join(lines)
+    assert all(line == line.rstrip() for line in lines)  # no trailing blanks (tailspin has no problem)
     assert "Grade" in lines[0]
     assert any(line.endswith("the TXT lookup for eu._netblocks.mimecast.com ended in OFFLINE.") for line in lines)
     assert max(display_width(line) for line in lines) > 150
