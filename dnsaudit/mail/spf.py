@@ -10,7 +10,9 @@ question is asked once per run, whichever domain needs it first, and a DNS failu
     result.result        -> "pass"
     result.decided_by    -> ("include:relay.contoso.com", "ip4:203.0.113.0/24")
 
-Section numbers in comments refer to RFC 7208.
+Section numbers in comments refer to RFC 7208. Longer than our other modules on purpose: the
+parser, the macro expander and ``check_host()`` share the RFC's terms and limits, and read
+best side by side with the sections they implement.
 """
 
 from __future__ import annotations
