@@ -63,19 +63,24 @@ class DomainSlot:
     for a free one) when none is slow any more.
     """
 
-    __slots__ = ("finished", "holding", "pacer", "slow")
+    __slots__ = ("_taking_back", "finished", "holding", "pacer", "slow")
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
         self.slow = 0  # this domain's lookups outstanding longer than the pacer's patience
         self.holding = True
         self.finished = False
+        # While the domain waits for a free slot again: the one wait all its lookups share
+        # (two lookups each taking a slot back would take two, and one would never be returned).
+        self._taking_back: asyncio.Task[None] | None = None
 
     def running(self) -> contextvars.Token[DomainSlot | None]:
         """Make this the slot of the code that runs from here on (the domain's task)."""
         return _CURRENT.set(self)
 
     def finish(self) -> None:
+        """The domain is done: its slot goes back (or, if it is still being taken back, as
+        soon as it has been)."""
         self.finished = True
         if self.holding:
             self.holding = False
@@ -92,8 +97,18 @@ class DomainSlot:
 
     async def _step_in(self) -> None:
         self.slow -= 1
-        if self.slow == 0 and not self.holding and not self.finished:
-            await self.pacer._slots.acquire()
+        if self.slow or self.holding or self.finished:
+            return
+        if self._taking_back is None:
+            self._taking_back = asyncio.get_running_loop().create_task(self._take_back())
+        await asyncio.shield(self._taking_back)  # an asker that is cancelled leaves it running
+
+    async def _take_back(self) -> None:
+        await self.pacer._slots.acquire()
+        self._taking_back = None
+        if self.finished:  # the domain ended meanwhile (a check timed out while waiting here)
+            self.pacer._slots.release()
+        else:
             self.holding = True
 
 

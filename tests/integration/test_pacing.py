@@ -43,7 +43,7 @@ def audit(server, names, *, concurrency=1, timeout=1.0):
 def test_domains_waiting_on_a_timeout_do_not_hold_up_the_others(server):
     """With one slot, the old runner audited the fast domains only after both dead ones had
     timed out; now a domain that only waits gives its slot away."""
-    results, finished = audit(server, [*DEAD, *FAST], concurrency=1)
+    results, finished = audit(server, [*DEAD, *FAST], concurrency=1, timeout=3.0)
     assert set(finished[:len(FAST)]) == set(FAST), finished
     assert set(finished[len(FAST):]) == set(DEAD)
     assert all(results[name].score.verdict.value != "could not assess" for name in FAST)
@@ -81,5 +81,55 @@ def test_the_pacer_lends_a_waiting_domains_slot_and_takes_it_back_when_free():
         third = await asyncio.wait_for(pacer.admit(), 1)  # every slot came back
         third.finish()
         assert pacer.stepped_aside == 1
+
+    asyncio.run(scenario())
+
+
+def test_two_lookups_of_one_domain_taking_the_slot_back_take_one_slot():
+    """A domain's lookups turn slow and fast again at different times; however they
+    interleave, the domain holds at most one slot and gives exactly that one back (a leaked
+    slot once hung a 2,000-domain run)."""
+    async def scenario():
+        pacer = Pacer(1, patience=0.01)
+        domain = await pacer.admit()
+        domain._step_aside()  # lookup A turns slow: the slot goes to the next domain
+        other = await asyncio.wait_for(pacer.admit(), 1)
+        a_back = asyncio.ensure_future(domain._step_in())  # A answered: waits for a slot
+        await asyncio.sleep(0.01)
+        domain._step_aside()  # lookup B turns slow meanwhile
+        b_back = asyncio.ensure_future(domain._step_in())  # ... and answers
+        await asyncio.sleep(0.01)
+        other.finish()
+        await asyncio.wait_for(asyncio.gather(a_back, b_back), 1)
+        assert domain.holding
+        domain.finish()
+        again = await asyncio.wait_for(pacer.admit(), 1)
+        blocked = asyncio.ensure_future(pacer.admit())
+        await asyncio.sleep(0.02)
+        assert not blocked.done()  # exactly one slot exists, as at the start
+        again.finish()
+        (await asyncio.wait_for(blocked, 1)).finish()
+
+    asyncio.run(scenario())
+
+
+def test_a_domain_that_ends_while_taking_its_slot_back_returns_it():
+    async def scenario():
+        pacer = Pacer(1, patience=0.01)
+        domain = await pacer.admit()
+        domain._step_aside()
+        other = await pacer.admit()
+        waiting = asyncio.ensure_future(domain._step_in())
+        await asyncio.sleep(0.01)
+        waiting.cancel()  # the check timed out while its domain waited for a slot
+        domain.finish()
+        other.finish()
+        await asyncio.sleep(0.01)
+        first = await asyncio.wait_for(pacer.admit(), 1)
+        second = asyncio.ensure_future(pacer.admit())
+        await asyncio.sleep(0.02)
+        assert not second.done()
+        first.finish()
+        (await asyncio.wait_for(second, 1)).finish()
 
     asyncio.run(scenario())
