@@ -465,11 +465,16 @@ class AuditRun:
 
     ``drift`` (a dnsaudit.drift.Drift) is set when the run was compared with an earlier
     one; it is written to drift.json, not to results.json.
+
+    ``derived`` holds what readers compute once from this run and share (the report rows,
+    the executive summary): it lives and dies with this object, a run made from it
+    (``subset``, ``dataclasses.replace``) starts empty, and it is never serialised.
     """
 
     info: RunInfo
     domains: Sequence[DomainResult]  # a tuple, or a dnsaudit.spool.PackedResults for large runs
     drift: Any = None
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def unpacked(self) -> AuditRun:
         """This run with its domains as objects (itself when they are already)."""

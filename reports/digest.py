@@ -8,7 +8,6 @@ what a reader gets *instead of* every finding.
 
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 from dataclasses import dataclass
 
@@ -109,8 +108,7 @@ def _plain(title: str) -> str:
 
 def executive(run: AuditRun) -> Executive:
     """One pass over the domains (cached per run: the page and the workbook both show it)."""
-    key = id(run)
-    cached = _EXECUTIVE.get(key)
+    cached = run.derived.get(_EXECUTIVE)
     if cached is not None:
         return cached
     titles = {c.id: c.title for c in run.info.checks}
@@ -135,12 +133,11 @@ def executive(run: AuditRun) -> Executive:
     blockers = [Problem(c, titles.get(c, c), Status.FAIL, n)
                 for c, n in sorted(blocking.items(), key=lambda item: (-item[1], item[0]))]
     result = Executive(count, verdicts, top, blockers, untested)
-    _EXECUTIVE[key] = result
-    weakref.finalize(run, _EXECUTIVE.pop, key, None)
+    run.derived[_EXECUTIVE] = result
     return result
 
 
-_EXECUTIVE: dict[int, Executive] = {}
+_EXECUTIVE = "reports.digest.executive"  # the key of the summary in AuditRun.derived
 
 
 def zone_fixes(domain: DomainResult) -> str:

@@ -8,7 +8,6 @@ the CSV agree on every number.
 from __future__ import annotations
 
 import re
-import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,20 +70,19 @@ class DomainRow:
 
 def domain_rows(run: AuditRun) -> list[DomainRow]:
     """The run's domains worst first, with counts and first problem: computed once per run
-    (one pass over the domains), as every report (and the workbook for three sheets) walks them."""
-    key = id(run)
-    rows = _ROWS.get(key)
+    (one pass over the domains), as every report (and the workbook for three sheets) walks
+    them, and kept in the run's own ``derived`` values (forked writers inherit them)."""
+    rows = run.derived.get(_ROWS)
     if rows is None:
         rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index,
                           tuple(f for f in d.findings if f.waiver is not None))
                 for index, d in enumerate(run.domains)]
         rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
-        _ROWS[key] = rows
-        weakref.finalize(run, _ROWS.pop, key, None)  # an id is reused once its object is gone
+        run.derived[_ROWS] = rows
     return rows
 
 
-_ROWS: dict[int, list[DomainRow]] = {}
+_ROWS = "reports.view.domain_rows"  # the key of the rows in AuditRun.derived
 
 
 @dataclass(frozen=True)
