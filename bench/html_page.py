@@ -45,7 +45,7 @@ TYPED = "d0123"  # a search as people type it: one keystroke after the other
 def synthetic_run(count: int, seed: int = 7):
     """An AuditRun of ``count`` domains made from the golden case results."""
     from dnsaudit.model import AuditRun, DomainResult, RunInfo
-    from dnsaudit.registry import check_info, load_checks
+    from dnsaudit.registry import load_checks
 
     cases = {d["input"]["domain"]: d for d in json.loads(GOLDEN.read_text(encoding="utf-8"))}
     others = [name for name in cases if name not in MIX]
@@ -59,7 +59,8 @@ def synthetic_run(count: int, seed: int = 7):
         data = json.loads(json.dumps(template).replace(case, new))
         data["input"].update(client=f"Client {i % 40:02d}", notes=f"row {i + 2}", row=i + 2)
         domains.append(DomainResult.from_dict(data))
-    checks = tuple(check_info(c) for c in load_checks().checks)
+    loaded = load_checks()
+    checks = tuple(loaded.info(c) for c in loaded.checks)
     info = RunInfo(tool_version="bench", started="2026-12-02T00:00:00+00:00", finished="2026-12-02T00:01:00+00:00",
                    input_file="domains.csv", nameservers=("127.0.0.1",), checks=checks)
     return AuditRun(info, tuple(domains))
