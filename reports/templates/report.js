@@ -22,7 +22,7 @@
       var badge = cells[first + 3].firstChild;  // <em class="v0">blocked</em>: rank 0 is the worst
       var score = parseFloat(cells[first + 1].textContent);
       return {
-        row: row, rank: i, detail: document.getElementById("d" + row.id.slice(1)),
+        row: row, rank: i,
         client: withClient ? cells[0].textContent : "", domain: cells[first].textContent,
         score: isNaN(score) ? -1 : score, verdict: badge.textContent,
         verdictrank: parseInt(badge.className.slice(1), 10),
@@ -36,12 +36,12 @@
 
   // Filtering never touches the full table: it is hidden as a whole and the matches (the
   // first LIMIT of them) are shown as copies in a table of their own, so a keystroke and
-  // clearing the search cost the same on 10,000 domains as on 10. The details below follow
-  // in slices between frames, the last filter winning.
-  var LIMIT = 1000;
+  // clearing the search cost the same on 10,000 domains as on 10. The details below stay
+  // as they are (each match links to its own): hiding and showing 10,000 of them again
+  // would cost a second per keystroke.
+  var LIMIT = 200;
   var results = document.getElementById("matches");
   var more = document.getElementById("more-matches");
-  var pending = 0;
   function applyFilters() {
     var text = (search.value || "").toLowerCase();
     var wantVerdict = verdict.value;
@@ -69,18 +69,6 @@
     more.hidden = !(active && count > LIMIT);
     more.textContent = "The first " + LIMIT + " of " + count + " matching domains are shown: narrow the search.";
     shown.textContent = count + " of " + all.length + " domains shown";
-    var run = ++pending;
-    var start = 0;
-    (function slice() {
-      if (run !== pending) { return; }  // a newer filter took over
-      var end = Math.min(start + 500, all.length);
-      for (var i = start; i < end; i += 1) {
-        var item = all[i];
-        if (item.detail && item.detail.hidden === item.visible) { item.detail.hidden = !item.visible; }
-      }
-      start = end;
-      if (start < all.length) { setTimeout(slice, 0); }
-    })();
   }
 
   function sortBy(th) {

@@ -93,7 +93,8 @@ def test_filtering_by_verdict_client_and_text(page, results_json):
     page.select_option("#client-filter", "")
     page.fill("#search", "wildcard-ms")
     assert [r["domain"] for r in visible_rows(page)] == ["wildcard-ms.test"]
-    page.wait_for_function("document.querySelectorAll('article.domain:not([hidden])').length === 1")  # the details follow
+    page.locator("#matches tr", has_text="wildcard-ms.test").locator("a").click()
+    assert page.locator("article.domain", has_text="wildcard-ms.test").first.is_visible()  # the match links to it
 
 
 def test_details_show_findings_with_evidence_and_fix(page):
