@@ -89,9 +89,13 @@ class Listener:
         """Every domain is finished; reports come next."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AuditOutcome:
-    """A finished audit: the run as reported, and where it went."""
+    """A finished audit: the run as reported, and where it went.
+
+    Its repr is short on purpose: asyncio formats the result of the run's task when the
+    run ends (``asyncio.run`` restoring the SIGINT handler), and the full dataclass repr of
+    every result took 0.7 s of CPU on 1,000 domains."""
 
     run: AuditRun
     out_dir: Path
@@ -104,6 +108,9 @@ class AuditOutcome:
     stats: dict  # what the statistics file holds: time per phase, DNS, memory
     warnings: tuple[str, ...]  # every warning and notice the listener heard
     history_error: str = ""  # the history could not be used: this run is not (fully) stored, reports are written
+
+    def __repr__(self) -> str:
+        return f"AuditOutcome({len(self.run.domains)} domains, run_id={self.run_id}, out_dir={str(self.out_dir)!r})"
 
 
 def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOutcome:

@@ -42,7 +42,7 @@ def file_name(path: str) -> str:
 
 def without_paths(text: str) -> str:
     """``text`` with every absolute directory part removed (``/home/x/zones/a.zone`` -> ``a.zone``)."""
-    if "/" not in text and "\\" not in text:
+    if ("/" not in text and "\\" not in text) or not _ABSOLUTE_PATH.search(text):  # most texts: no sub() at all
         return text
     return _ABSOLUTE_PATH.sub("", text)
 
