@@ -3,7 +3,7 @@
 Each subcommand lives in its own module and is imported only when it runs (the CLI starts
 fast); the exit codes and their policy are in ``dnsaudit.cli.exits``.
 
-  parser.py   every option and its --help text
+  parser.py   every option and its --help text (usage.py: description, epilog, usage errors)
   audit.py    dnsaudit audit
   report.py   dnsaudit report
   checks.py   dnsaudit checks
