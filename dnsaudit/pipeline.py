@@ -10,9 +10,9 @@ maps the outcome to an exit code); a library user is another. The pipeline print
 nothing: what it has to say while it runs goes to a ``Listener``, whose default hears
 nothing, and the warnings are in the outcome too.
 
-About 350 lines, over the usual 300 on purpose: the whole audit reads top to bottom in one
-place, in the order it happens, and the preflight's order is the order in which a user is
-told about their problems.
+What is read and checked before the first query (and the failure that stops an audit) is
+in ``dnsaudit.preflight``; the history as a side effect in ``dnsaudit.run_history``; this
+module is the run itself, in the order it happens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import enum
 import json
 import time
 from dataclasses import dataclass
@@ -29,26 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dnsaudit.config import AuditConfig
+from dnsaudit.preflight import AuditFailed, Failure, Plan, job_for, preflight, run_info
+from dnsaudit.run_history import RunHistory
 
 if TYPE_CHECKING:
     from dnsaudit.drift import Drift
     from dnsaudit.model import AuditRun
 
-
-class Failure(enum.Enum):
-    """Why an audit could not run (the CLI turns each into its exit code)."""
-
-    USAGE = "usage"  # an option, a file or the input cannot be used
-    HISTORY = "history"  # the history is held by another run or unreadable
-    NO_DNS = "no-dns"  # no DNS server answered: nothing was audited
-
-
-class AuditFailed(Exception):
-    """The audit could not run; the message is one line for the user."""
-
-    def __init__(self, message: str, failure: Failure) -> None:
-        super().__init__(message)
-        self.failure = failure
+__all__ = ["AuditFailed", "AuditInterrupted", "AuditOutcome", "Failure", "Listener", "run_audit"]
 
 
 class AuditInterrupted(KeyboardInterrupt):
@@ -60,7 +47,7 @@ class AuditInterrupted(KeyboardInterrupt):
         self.run_id = run_id
 
 
-MAX_TOLD_ISSUES = 100  # input issues told to the listener one by one; the rest as a count
+
 
 
 class Listener:
@@ -120,11 +107,11 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
     ``AuditInterrupted`` on Ctrl-C (the finished domains stay in the history).
     """
     heard = _Heard(listener or Listener())
-    plan = _preflight(config, heard)
+    plan = preflight(config, heard)
     from dnsaudit.history import History, HistoryError, HistoryLocked, UnknownRun, default_path
 
     with contextlib.ExitStack() as stack:
-        history, comparison = _Store(), None
+        history, comparison = RunHistory(), None
         if config.history.enabled:
             try:
                 history.history = stack.enter_context(History(config.history.path or default_path(),
@@ -160,7 +147,7 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
             raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None
 
 
-async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path, started: dt.datetime, history,
+async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, started: dt.datetime, history,
                  comparison: int | None) -> AuditOutcome:
     from dnsaudit.drift import compare
     from dnsaudit.model import AuditRun
@@ -192,7 +179,7 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     for ns, why in silent:
         heard.warning(f"DNS server {ns} did not answer ({why}); using the others")
     entries = plan.inputs.entries
-    run_id = history.call("begin", _run_info(config, plan, started, dns, finished=None))
+    run_id = history.call("begin", run_info(config, plan, started, dns, finished=None))
     done = 0
 
     def finished(domain: str, result_json: str) -> None:
@@ -207,7 +194,7 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
     def finished_here(result) -> None:  # one process: the result is serialised for the history here
         finished(result.entry.domain, json.dumps(result.to_dict()) if history.usable else "")
 
-    job = _job(config, plan)
+    job = job_for(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
     workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
     if workers > 1:
@@ -223,7 +210,7 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
         dns.stats.merge(stats)
     heard.audit_done()
     clock.lap("audit")
-    info = _run_info(config, plan, started, dns, finished=dt.datetime.now(dt.UTC))
+    info = run_info(config, plan, started, dns, finished=dt.datetime.now(dt.UTC))
     run = AuditRun(info, results if isinstance(results, PackedResults) else tuple(results))
     drift = None
     history.call("finish", run_id, info)
@@ -252,50 +239,6 @@ async def _audit(config: AuditConfig, plan: _Plan, heard: _Heard, out_dir: Path,
                         tuple(heard.heard), history.error or history.compare_error)
 
 
-class _Store:
-    """The history as the side effect it is: its first failure (a full disk, a read-only
-    folder, a damaged row) is kept for the end of the run (exit code 6) and stops further
-    writes; the audit and its reports go on. Without a history every call does nothing."""
-
-    def __init__(self) -> None:
-        self.history = None
-        self.error = ""  # writing failed: nothing more is written
-        self.compare_error = ""  # the run to compare with could not be read
-
-    @property
-    def usable(self) -> bool:
-        return self.history is not None and not self.error
-
-    def failed(self, exc: Exception) -> None:
-        """Said once, at the end (the CLI's one line, exit code 6): the audit goes on meanwhile."""
-        self.error = f"{exc}; the reports are written, but this run is not stored in the history"
-
-    def load(self, run_id: int):
-        """The run to compare with, or None when it cannot be read (a row changed by hand)."""
-        from dnsaudit.history import HistoryError
-
-        if self.history is None:
-            return None
-        try:
-            return self.history.load(run_id)
-        except HistoryError as exc:
-            self.compare_error = f"{exc}; the reports are written, without a comparison"
-            return None
-
-    def call(self, method: str, *args):
-        from dnsaudit.history import HistoryError
-
-        if not self.usable:
-            return None
-        try:
-            return getattr(self.history, method)(*args)
-        except HistoryError as exc:
-            self.failed(exc)
-            with contextlib.suppress(HistoryError):  # mark the run incomplete, if the disk still lets us
-                self.history.interrupted()
-            return None
-
-
 def _notify(config: AuditConfig, run: AuditRun, out_dir: Path, drift: Drift | None, heard: _Heard) -> None:
     """Alert the policy's targets when the run regressed (with compare) or reached fail_on."""
     from dnsaudit.notify import build_message, send
@@ -322,144 +265,3 @@ class _Heard:
 
     def __getattr__(self, name: str):  # the rest goes to the listener as it is
         return getattr(self.listener, name)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What the preflight read and resolved: everything the audit needs besides the config."""
-
-    resolver: Any  # workers.ResolverSetup: the servers as resolved, the zone files read
-    checks: tuple  # check classes, in run order
-    writers: tuple  # report writer instances
-    inputs: Any  # inputs.InputResult: entries, issues, errors
-    catalogue: tuple = ()  # model.CheckInfo of each check, with the distribution the registry loaded it from
-
-    def source(self) -> str:
-        """Where the answers come from, for the line that starts the audit."""
-        if self.resolver.offline:
-            source = "offline: zone files and the snapshot"
-        else:
-            source = ", ".join(map(str, self.resolver.nameservers))
-        zones = self.resolver.zones
-        return source + (f"; planned zones: {', '.join(sorted(zones.sources))}" if zones else "")
-
-
-def _preflight(config: AuditConfig, heard: _Heard) -> _Plan:
-    """Read and check everything the audit needs, in the order a user fixes them; the first
-    problem stops the audit before any query is sent."""
-    from functools import partial
-
-    from dnsaudit.inputs import InputError, read_input
-    from dnsaudit.net.dns import system_nameservers
-    from dnsaudit.policy.expectations import input_defaults
-    from dnsaudit.policy.waivers import unmatched_waivers
-    from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
-    from dnsaudit.workers import ResolverSetup
-
-    dns = config.dns
-    try:
-        nameservers = tuple(dns.nameservers) or (() if dns.offline else tuple(system_nameservers()))
-    except ValueError as exc:
-        raise AuditFailed(str(exc), Failure.USAGE) from exc
-    if dns.compare_live and (not dns.zone_files or dns.offline):
-        raise AuditFailed("--compare-live compares --zone files with live DNS: give --zone, and not --offline",
-                          Failure.USAGE)
-    zones = snapshot = None
-    if dns.zone_files or dns.offline:
-        from dnsaudit.snapshot import load_snapshot
-        from dnsaudit.zones import ZoneError, ZoneSet
-
-        try:
-            zones = ZoneSet.load(list(dns.zone_files)) if dns.zone_files else None
-        except ZoneError as exc:
-            raise AuditFailed(str(exc), Failure.USAGE) from exc
-        snapshot = load_snapshot() if dns.offline else None
-    if config.probes.ca_file and not Path(config.probes.ca_file).is_file():
-        raise AuditFailed(f"--ca-file {config.probes.ca_file}: no such file", Failure.USAGE)
-    if not nameservers and not dns.offline:
-        raise AuditFailed("no DNS resolver is configured on this system; give one with --nameserver IP",
-                          Failure.USAGE)
-    try:
-        loaded = load_checks(strict=config.checks.strict_plugins)
-        opted_in = {"zone.changes"} if dns.compare_live else set()
-        if config.policy.expectations:  # the policy file has [[expect]] tables to check
-            opted_in.add("policy.expectations")
-        checks = for_run(loaded.checks, select(loaded.checks, list(config.checks.include), list(config.checks.skip)),
-                         opted_in=opted_in)
-        writers = load_writers(list(config.reports.formats), strict=config.checks.strict_plugins)
-    except PluginError as exc:
-        raise AuditFailed(str(exc), Failure.USAGE) from exc
-    for warning in loaded.warnings + writers.warnings:
-        heard.warning(warning)
-    if not checks:
-        raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
-    try:
-        defaults = partial(input_defaults, config.policy.expectations) if config.policy.expectations else None
-        inputs = read_input(config.input_file, config.sheet, max_bytes=config.max_input_bytes, defaults=defaults)
-    except InputError as exc:
-        raise AuditFailed(str(exc), Failure.USAGE) from exc
-    for issue in inputs.issues[:MAX_TOLD_ISSUES]:
-        heard.input_issue(issue)
-    if len(inputs.issues) > MAX_TOLD_ISSUES:
-        heard.input_issues_left(len(inputs.issues) - MAX_TOLD_ISSUES)
-    if not inputs.entries:
-        raise AuditFailed(f"no domain in {config.input_file} can be audited ({len(inputs.errors)} rows with errors)",
-                          Failure.USAGE)
-    for waiver in unmatched_waivers(config.policy.waivers, inputs.entries, [c.id for c in checks]):
-        heard.warning(f"{waiver.describe()} matches no domain and check of this run")
-    if config.history.compare and not config.history.enabled:
-        raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
-    from dnsaudit.output import check_writable
-
-    try:  # before a single query: a run never ends in a traceback over a file it cannot write
-        check_writable(config.reports.out_dir, "--out", folder=True)
-        check_writable(config.reports.stats_file, "--stats", parents=False)
-        if config.history.enabled:  # its form only: a read-only or full disk costs the history, not the run
-            check_writable(config.history.path, "--history", probe=False)
-    except ValueError as exc:
-        raise AuditFailed(str(exc), Failure.USAGE) from exc
-    resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
-                             offline=dns.offline)
-    return _Plan(resolver, tuple(checks), tuple(cls() for cls in writers.writers), inputs,
-                 tuple(loaded.info(c) for c in checks))
-
-
-def _job(config: AuditConfig, plan: _Plan):
-    """The picklable job each process audits its share of the domains with."""
-    from dnsaudit.check import Settings
-    from dnsaudit.mail.microsoft import accepted_domains
-    from dnsaudit.workers import AuditJob
-
-    probes, offline = config.probes, config.dns.offline
-    settings = Settings(
-        check_timeout=config.checks.timeout, allow_private=probes.allow_private, https_port=probes.https_port,
-        http_port=probes.http_port, smtp_port=probes.smtp_port,
-        accepted_domains=accepted_domains(plan.inputs.entries),
-        input_dir=str(Path(config.input_file).parent), no_probes_reason="--offline" if offline else "--no-probes",
-        expectations=config.policy.expectations, waivers=config.policy.waivers, waiver_date=dt.date.today())
-    return AuditJob(plan.checks, settings, config.concurrency, plan.resolver,
-                    probes=probes if probes.enabled and not offline else None, live=config.dns.compare_live)
-
-
-def _run_info(config: AuditConfig, plan: _Plan, started: dt.datetime, dns, finished: dt.datetime | None):
-    from dnsaudit import __version__
-    from dnsaudit.model import RunInfo
-    from dnsaudit.snapshot import snapshot_date
-
-    offline = config.dns.offline
-    return RunInfo(
-        tool_version=__version__,
-        started=started.isoformat(timespec="seconds"),
-        finished=finished.isoformat(timespec="seconds") if finished else "",
-        input_file=str(config.input_file),
-        nameservers=tuple(map(str, dns.nameservers)),
-        checks=plan.catalogue,
-        input_issues=tuple(plan.inputs.issues),
-        dns_queries=dns.stats.queries_sent,
-        settings=(("timeout", config.dns.timeout), ("retries", config.dns.retries), ("fail_on", config.fail_on),
-                  ("check_timeout", config.checks.timeout), ("concurrency", config.concurrency),
-                  ("probes", config.probes.enabled and not offline), ("allow_private", config.probes.allow_private),
-                  ("offline", offline), ("compare_live", config.dns.compare_live)),
-        zone_files=tuple(sorted(plan.resolver.zones.sources.items())) if plan.resolver.zones else (),
-        offline_snapshot=snapshot_date() if offline else "",
-    )

@@ -23,7 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"dnsaudit": "dnsaudit", "checks": "dnsaudit.checks", "reports": "dnsaudit.reports"}
-APP = ("dnsaudit.cli", "dnsaudit.__main__", "dnsaudit.pipeline", "dnsaudit.output", "dnsaudit.workers",
+APP = ("dnsaudit.cli", "dnsaudit.__main__", "dnsaudit.pipeline", "dnsaudit.preflight", "dnsaudit.run_history",
+       "dnsaudit.output", "dnsaudit.workers",
        "dnsaudit.progress", "dnsaudit.notify")  # dnsaudit.config is plain values: core
 PLUGINS = ("dnsaudit.checks", "dnsaudit.reports")
 CHECK_API = ("dnsaudit.check", "dnsaudit.runner", "dnsaudit.registry")
