@@ -13,39 +13,15 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
 
 from dnsaudit.files import FileMissing, FileRefused, read_capped
+from dnsaudit.input_rows import InputError, RawInput, Row
+from dnsaudit.input_workbook import xlsx_rows
 from dnsaudit.model import InputIssue
 
 MAX_INPUT_BYTES = 100_000_000  # --max-input-mb
 XLSX_EXPANSION = 8  # a workbook's parts may unpack to this many times the input limit
-Row = tuple[int, list[str]]  # (row or line number as people see it, the cells as text)
-
-
-class InputError(Exception):
-    """The input cannot be used at all; the message is one line for the user."""
-
-
-class FormulaCell(str):
-    """A workbook formula cell without a saved value: empty text that remembers its formula."""
-
-    formula: str
-
-    def __new__(cls, formula: str) -> Self:
-        cell = super().__new__(cls, "")
-        cell.formula = formula
-        return cell
-
-
-@dataclass
-class RawInput:
-    rows: list[Row] = field(default_factory=list)
-    issues: list[InputIssue] = field(default_factory=list)  # rows lost in reading, the sheet chosen
-
-
 def read_rows(path: Path, sheet: str | None = None,
               has_domains: Callable[[list[Row]], bool] = lambda rows: True,
               max_bytes: int = MAX_INPUT_BYTES) -> RawInput:
@@ -67,7 +43,6 @@ def read_rows(path: Path, sheet: str | None = None,
         raise InputError(f"cannot read the input: {exc}{hint}") from None
     kind = _kind(data)
     if kind == "xlsx":
-        from dnsaudit.input_workbook import xlsx_rows
 
         return xlsx_rows(data, path, sheet, has_domains, expanded_limit=max_bytes * XLSX_EXPANSION)
     if kind == "xls":

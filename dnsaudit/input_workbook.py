@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from dnsaudit.input_files import FormulaCell, InputError, RawInput, Row
+from dnsaudit.input_rows import FormulaCell, InputError, RawInput, Row
 from dnsaudit.model import InputIssue
 
 PROBE_ROWS = 100  # rows read from the other sheets to see whether one has a domain column

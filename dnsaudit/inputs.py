@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dnsaudit.domains import DomainError, normalise_domain
-from dnsaudit.input_files import MAX_INPUT_BYTES, FormulaCell, InputError, Row, read_rows
+from dnsaudit.input_files import MAX_INPUT_BYTES, read_rows
+from dnsaudit.input_rows import FormulaCell, InputError, Row
 from dnsaudit.input_values import CLOUDS, PHASES, cert_host, choice, relay_ips, tenant
 from dnsaudit.model import DomainEntry, InputIssue, IssueLevel
 
