@@ -116,3 +116,23 @@ def test_the_fake_resolver_gives_every_case_the_verdicts_of_the_real_server(all_
         except AssertionError as exc:
             wrong.append(f"{case['name']}: {exc}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_case_serialises_to_the_published_schema_and_reads_back(results):
+    """One serialisation (DomainResult.to_dict) for results.json and the history, and it is
+    what dnsaudit/results.schema.json publishes: every status, reason and evidence line of
+    the cases validated, and the findings read back equal."""
+    import jsonschema
+
+    import dnsaudit
+    from dnsaudit.model import DomainResult
+
+    schema = json.loads((Path(dnsaudit.__file__).parent / "results.schema.json").read_text(encoding="utf-8"))
+    domain = {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/domain"}
+    validator = jsonschema.Draft202012Validator(domain)
+    for name, result in sorted(results.items()):
+        data = json.loads(json.dumps(result.to_dict()))
+        errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(data)]
+        assert not errors, (name, errors[:3])
+        back = DomainResult.from_dict(data)  # the entry keeps its label as display_name: compared apart
+        assert (back.findings, back.score, back.entry.label) == (result.findings, result.score, result.entry.label), name
