@@ -26,7 +26,8 @@ def build_parser() -> Parser:
         "audit",
         help="audit the domains listed in a CSV or .xlsx file",
         description="Audit every domain in INPUT: print a summary, worst first, and write report.xlsx,\n"
-        "report.html, findings.csv and results.json into a new folder; store the run in the history.",
+        "report.html, findings.csv, matrix.csv, fixes/ and results.json into a new folder; store the\n"
+        "run in the history.",
         epilog=AUDIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -170,9 +171,11 @@ def _history_option(group) -> None:
 
 def _report_options(group) -> None:
     group.add_argument("--format", metavar="FORMATS", action="append", default=[], type=_some("format"),
-                       help="report formats, comma-separated: json, xlsx, html, csv (default: all)")
+                       help="report formats, comma-separated: json, xlsx, html, csv, matrix, fixes, or one a report "
+                       "plugin adds (default: all)")
     group.add_argument("--split-by", choices=("client",),
-                       help="also write one workbook and HTML page per client under clients/")
+                       help="also write each client's reports (workbook, page, CSVs, fixes/) under clients/<client>/, "
+                       "with clients/index.csv listing them")
     group.add_argument("--title", default=None, help="report title (default: 'Microsoft 365 mail readiness')")
 
 
