@@ -398,7 +398,7 @@ def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, worke
     proc = subprocess.run(command, capture_output=True, text=True)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode not in (0, 1, 3):
+    if proc.returncode not in (0, 1, 3) or not stats.exists():
         raise RuntimeError(f"dnsaudit failed ({proc.returncode}): {proc.stderr[-2000:]}")
     data = json.loads(stats.read_text())
     data["wall_seconds"] = wall

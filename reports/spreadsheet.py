@@ -276,6 +276,7 @@ class Workbook:
         self._zip = zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION_LEVEL)
         self._title, self._creator = title, creator
         self._sheets: list[tuple[str, bool]] = []  # name, has a header row
+        self._title_columns: dict[str, int] = {}  # sheet name -> columns repeated on each printed page
         self._dxfs: list[str] = []
         self._open: Sheet | None = None
         self._spooled: list[Sheet] = []
@@ -283,11 +284,15 @@ class Workbook:
 
     def sheet(self, name: str, widths: list[float], *, header: list[str] | None = None, wrap: bool = False,
               tab_colour: str = "", spooled: bool = False, mono: tuple[int, ...] = (),
-              upright_header: bool = False) -> Sheet:
-        """A new sheet; with ``header``, a frozen, filtered, printable table under that header row."""
+              upright_header: bool = False, title_columns: int = 0) -> Sheet:
+        """A new sheet; with ``header``, a frozen, filtered, printable table under that header row.
+        ``title_columns``: how many columns on the left each printed page repeats (a sheet too
+        wide for one page keeps saying which row is which)."""
         if not spooled and self._open is not None and not self._open.closed:
             self._open.close()  # the archive takes one entry at a time
         self._sheets.append((name, header is not None))
+        if title_columns:
+            self._title_columns[name] = title_columns
         sheet = Sheet(self, len(self._sheets), name, widths, header=header, wrap=wrap, tab_colour=tab_colour,
                       spooled=spooled, mono=mono, upright_header=upright_header)
         self._all.append(sheet)
@@ -319,7 +324,10 @@ class Workbook:
         for i, (name, table) in enumerate(self._sheets):
             if table:
                 quoted = "'" + escape(name).replace("'", "''") + "'"
-                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{quoted}!$1:$1</definedName>')
+                columns = self._title_columns.get(name, 0)
+                left = f"{quoted}!$A:${column_letter(columns)}," if columns else ""
+                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{left}{quoted}!$1:$1'
+                             '</definedName>')
         write = self._zip.writestr
         write("xl/workbook.xml", f'{XML_HEAD}<workbook xmlns="{MAIN}" xmlns:r="{REL}"><bookViews><workbookView '
               f'activeTab="{active}"/></bookViews><sheets>{sheets}</sheets>'

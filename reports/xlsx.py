@@ -125,7 +125,7 @@ class XlsxReport(ReportWriter):
         findings.colour_column(6, STATUS_FILL)
         checks = [c.id for c in run.info.checks]
         matrix = book.sheet("Matrix", [12, 20, 11, *([6] * len(checks))], header=MATRIX_HEAD + checks, wrap=True,
-                            spooled=True, upright_header=True)
+                            spooled=True, upright_header=True, title_columns=len(MATRIX_HEAD))
         matrix.colour_column(3, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for column in range(4, 4 + len(checks)):
             matrix.colour_column(column, STATUS_FILL)
