@@ -216,3 +216,5 @@ def test_every_table_prints_landscape_with_titles_page_numbers_and_legible_scale
             assert widths <= PRINT_WIDTH, ws.title  # one page wide at >= 8 pt (see reports.spreadsheet)
             assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
     assert book["Summary"].print_title_rows == "$1:$1"
+    # wider than a page: each printed page of check columns still names the domain
+    assert book["Matrix"].print_title_rows == "$1:$1" and book["Matrix"].print_title_cols == "$A:$C"
