@@ -109,6 +109,18 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
         heard.warning(warning)
     if not checks:
         raise AuditFailed("--checks/--skip leave no check to run", Failure.USAGE)
+    from dnsaudit.output import check_writable
+
+    try:  # before a single query: a run never ends in a traceback over a file it cannot write
+        check_writable(config.reports.out_dir, "--out", folder=True)
+        out = config.reports.out_dir
+        if out is not None and out.is_dir() and any(out.iterdir()):  # no run is overwritten (prepare_out_dir)
+            raise ValueError(f"output folder {out} already exists and is not empty; give a new --out")
+        check_writable(config.reports.stats_file, "--stats", parents=False)
+        if config.history.enabled:  # its form only: a read-only or full disk costs the history, not the run
+            check_writable(config.history.path, "--history", probe=False)
+    except ValueError as exc:
+        raise AuditFailed(str(exc), Failure.USAGE) from exc
     try:
         defaults = partial(input_defaults, config.policy.expectations) if config.policy.expectations else None
         inputs = read_input(config.input_file, config.sheet, max_bytes=config.max_input_bytes, defaults=defaults)
@@ -125,15 +137,6 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
         heard.warning(f"{waiver.describe()} matches no domain and check of this run")
     if config.history.compare and not config.history.enabled:
         raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
-    from dnsaudit.output import check_writable
-
-    try:  # before a single query: a run never ends in a traceback over a file it cannot write
-        check_writable(config.reports.out_dir, "--out", folder=True)
-        check_writable(config.reports.stats_file, "--stats", parents=False)
-        if config.history.enabled:  # its form only: a read-only or full disk costs the history, not the run
-            check_writable(config.history.path, "--history", probe=False)
-    except ValueError as exc:
-        raise AuditFailed(str(exc), Failure.USAGE) from exc
     resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
                              offline=dns.offline)
     return Plan(resolver, tuple(checks), tuple(cls() for cls in writers.writers), inputs,

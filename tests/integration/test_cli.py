@@ -144,6 +144,18 @@ def test_outputs_never_overwrite_an_earlier_run(tmp_path, nameserver, capsys):
     assert run([*base, "--out", str(runs[0])], capsys)[0] == 2
 
 
+def test_a_used_out_folder_is_the_one_error_before_the_input_is_read(tmp_path, nameserver, capsys):
+    """The usage mistake first and alone: not after every input row's warning."""
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "report.html").write_text("an earlier run")
+    path = csv(tmp_path, "domain\ngood.test\nnot a domain!\n")
+    code, out, err = run(["audit", path, "--nameserver", nameserver, "--quiet", "--out", str(used)], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == [f"dnsaudit: output folder {used} already exists and is not empty; give a new --out"]
+    assert (used / "report.html").read_text() == "an earlier run"
+
+
 def test_checks_can_be_selected_and_skipped(tmp_path, nameserver, capsys):
     path = csv(tmp_path, "domain\ngood.test\n")
     code, _out, _err = run(["audit", path, "--nameserver", nameserver, "--checks", "mx.*", "--skip", "mx.extra,mx.null,mx.dane",
