@@ -34,7 +34,7 @@ class PolicyExpectations(Check):
     area = "policy"
     severity = Severity.MEDIUM
     references = ("RFC 5321 §5.1", "RFC 7208 §5.2", "RFC 7489 §6.3")
-    opt_in = True  # only when the policy file has [[expect]] tables
+    opt_in = "expectations"  # only when the policy file has [[expect]] tables
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         entry = ctx.entry

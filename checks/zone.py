@@ -26,7 +26,7 @@ class ZoneChanges(Check):
     severity = Severity.INFO
     references = ("RFC 1035 §5",)
     requires_existing_domain = False
-    opt_in = True  # only with --zone and --compare-live
+    opt_in = "compare-live"  # only with --zone and --compare-live
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         zones = ctx.dns.zones

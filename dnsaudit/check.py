@@ -107,6 +107,13 @@ class CheckContext:
         return profile(self.entry.cloud)
 
 
+# What a run can opt in to, for checks that run only then (``Check.opt_in``).
+OPT_IN_CONDITIONS = {
+    "compare-live": "--compare-live: the planned zones (--zone) are compared with live DNS",
+    "expectations": "the policy file has [[expect]] tables",
+}
+
+
 class Check(abc.ABC):
     """Base class of every check. Subclasses set the metadata and implement ``run``."""
 
@@ -120,8 +127,9 @@ class Check(abc.ABC):
     gates_domain: ClassVar[bool] = False
     gate_skip_message: ClassVar[str] = "Skipped: the domain does not exist."
     requires_existing_domain: ClassVar[bool] = True  # skipped when a gate of the domain fails
-    # Left out of a run unless the run opts in (zone.changes needs --zone and --compare-live).
-    opt_in: ClassVar[bool] = False
+    # Left out of a run unless the run meets this condition, one of OPT_IN_CONDITIONS (zone.changes
+    # needs --compare-live); "" runs whenever the check is selected. The core knows conditions, not checks.
+    opt_in: ClassVar[str] = ""
 
     @abc.abstractmethod
     async def run(self, ctx: CheckContext) -> list[Finding]:

@@ -97,11 +97,10 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
                           Failure.USAGE)
     try:
         loaded = load_checks(strict=config.checks.strict_plugins)
-        opted_in = {"zone.changes"} if dns.compare_live else set()
-        if config.policy.expectations:  # the policy file has [[expect]] tables to check
-            opted_in.add("policy.expectations")
+        conditions = {name for name, met in (("compare-live", dns.compare_live),
+                                             ("expectations", bool(config.policy.expectations))) if met}
         checks = for_run(loaded.checks, select(loaded.checks, list(config.checks.include), list(config.checks.skip)),
-                         opted_in=opted_in)
+                         conditions=conditions)
         writers = load_writers(list(config.reports.formats), strict=config.checks.strict_plugins)
     except PluginError as exc:
         raise AuditFailed(str(exc), Failure.USAGE) from exc

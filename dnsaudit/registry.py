@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from dnsaudit.check import Check
+from dnsaudit.check import OPT_IN_CONDITIONS, Check
 from dnsaudit.model import CheckInfo, Severity
 
 CHECK_GROUP = "dnsaudit.checks"
@@ -164,8 +164,9 @@ def validate_check(cls: object, name: str) -> type[Check]:
         raise PluginError(f"check {cls.id!r} has no docstring; its first line is the title users see")
     if inspect.isabstract(cls) or not inspect.iscoroutinefunction(cls.run):
         raise PluginError(f"check {cls.id!r} must implement 'async def run(self, ctx)'")
-    if not isinstance(cls.opt_in, bool):
-        raise PluginError(f"check {cls.id!r} has opt_in {cls.opt_in!r}, not True or False")
+    if cls.opt_in != "" and cls.opt_in not in OPT_IN_CONDITIONS:
+        known = ", ".join(sorted(OPT_IN_CONDITIONS))
+        raise PluginError(f"check {cls.id!r} has opt_in {cls.opt_in!r}; use \"\" or one of: {known}")
     return cls
 
 
@@ -265,11 +266,10 @@ def select(checks: list[type[Check]], include: list[str], exclude: list[str]) ->
 
 
 def for_run(loaded: list[type[Check]], selected: list[type[Check]],
-            opted_in: Collection[str] = ()) -> list[type[Check]]:
-    """The checks a run makes: the selected ones, where an opt-in check (``Check.opt_in``:
-    zone.changes, which needs --zone with --compare-live; policy.expectations, which needs
-    [[expect]] tables) comes in when the run names its id in ``opted_in``, and only then."""
-    return [c for c in selected if not c.opt_in] + [c for c in loaded if c.opt_in and c.id in opted_in]
+            conditions: Collection[str] = ()) -> list[type[Check]]:
+    """The checks a run makes: the selected ones without an opt-in condition, and every check
+    whose ``Check.opt_in`` condition the run meets (``conditions``, from OPT_IN_CONDITIONS)."""
+    return [c for c in selected if not c.opt_in] + [c for c in loaded if c.opt_in and c.opt_in in conditions]
 
 
 def check_info(cls: type[Check], source: Source) -> CheckInfo:

@@ -195,12 +195,30 @@ def test_a_name_registered_twice_is_broken_the_second_time():
 def test_opt_in_checks_run_only_when_the_run_opts_in():
     loaded = load_checks().checks
     selected = select(loaded, ["mx.present", "zone.*"], [])
-    assert [c.id for c in for_run(loaded, selected, opted_in=())] == ["mx.present"]
-    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), opted_in={"zone.changes"})] == [
+    assert [c.id for c in for_run(loaded, selected, conditions=())] == ["mx.present"]
+    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), conditions={"compare-live"})] == [
         "mx.present", "zone.changes"]
-    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), opted_in={"policy.expectations"})] == [
+    assert [c.id for c in for_run(loaded, select(loaded, ["mx.present"], []), conditions={"expectations"})] == [
         "mx.present", "policy.expectations"]
-    assert {c.id for c in loaded if c.opt_in} == {"zone.changes", "policy.expectations"}
+    assert {c.id: c.opt_in for c in loaded if c.opt_in} == {"zone.changes": "compare-live",
+                                                            "policy.expectations": "expectations"}
+
+
+def test_an_opt_in_condition_the_core_does_not_know_is_a_broken_plugin():
+    from dnsaudit.registry import validate_check
+
+    class Odd(Check):
+        """Runs when the moon is full."""
+
+        id = "odd.moon"
+        area = "odd"
+        opt_in = "full-moon"
+
+        async def run(self, ctx):
+            return [self.passed("fine")]
+
+    with pytest.raises(PluginError, match="opt_in 'full-moon'; use \"\" or one of: compare-live, expectations"):
+        validate_check(Odd, "odd.moon")
 
 
 class GoodWriter(ReportWriter):
