@@ -71,10 +71,9 @@ async def audit_domain(
         gate_findings = await run_check(gate, ctx)
         findings.extend(gate_findings)
         unanswered = next((f for f in gate_findings if f.status is Status.ERROR and f.reason in UNREACHABLE), None)
+        mooted = [c for c in rest if c.requires_existing_domain]
         if any(f.status is Status.FAIL for f in gate_findings):
-            skipped = [c for c in rest if c.requires_existing_domain]
-            findings.extend(c.skip(gate.gate_skip_message) for c in skipped)
-            rest = [c for c in rest if not c.requires_existing_domain]
+            findings.extend(c.skip(gate.gate_skip_message) for c in mooted)
         elif unanswered is not None:
             # A dead domain costs one bounded wait, not one per check: every other question
             # would go to the same silent or failing servers (the throughput issue's lame
@@ -82,9 +81,10 @@ async def audit_domain(
             what = "; ".join(unanswered.evidence) or unanswered.reason.value
             message = (f"Could not test: the domain's DNS gave no usable answer to {gate.id} ({what}), "
                        "so nothing more was asked about it.")
-            skipped = [c for c in rest if c.requires_existing_domain]
-            findings.extend(c.error(message, unanswered.reason, evidence=unanswered.evidence) for c in skipped)
-            rest = [c for c in rest if not c.requires_existing_domain]
+            findings.extend(c.error(message, unanswered.reason, evidence=unanswered.evidence) for c in mooted)
+        else:
+            continue
+        rest = [c for c in rest if not c.requires_existing_domain]
     for result in await asyncio.gather(*(run_check(c, ctx) for c in rest)):
         findings.extend(result)
     order = {c.id: i for i, c in enumerate(checks)}
