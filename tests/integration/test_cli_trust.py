@@ -192,8 +192,8 @@ def test_ctrl_c_starts_its_message_on_a_new_line_after_the_progress_bar(tmp_path
 
     server = ZoneServer.from_directory(ZONES)
     server.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
-    server.delay = 0.02
-    (tmp_path / "bulk.csv").write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(500)) + "\n")
+    server.delay = 0.05  # 3,000 domains at 50 ms: the run outlasts the bar's first drawing by many seconds
+    (tmp_path / "bulk.csv").write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(3000)) + "\n")
     master, slave = pty.openpty()
     with server:
         proc = subprocess.Popen([DNSAUDIT, "audit", "bulk.csv", "--nameserver", f"127.0.0.1:{server.port}",
