@@ -132,7 +132,8 @@ def test_keep_retains_the_newest_runs_and_the_baseline(tmp_path, world):
 
 
 def slow_run(tmp_path, world, domains: int, *extra: str) -> subprocess.Popen:
-    """A CLI audit in a subprocess that takes a while (the server answers slowly)."""
+    """A CLI audit in a subprocess that takes a while (the server answers slowly; 3,000 domains, as 400 could
+    end before the test interrupted them now that waiting costs no slot)."""
     world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
     world.delay = 0.05
     csv = tmp_path / "bulk.csv"
@@ -162,7 +163,7 @@ def wait_for_domains(path: Path, count: int, timeout: float = 30) -> None:
 
 def test_a_killed_run_leaves_the_history_consistent_and_is_never_a_baseline(tmp_path, world):
     assert audit(tmp_path, world, ["d1.test", "d2.test"])[0] == 0
-    proc = slow_run(tmp_path, world, 400)
+    proc = slow_run(tmp_path, world, 3000)
     try:
         wait_for_domains(tmp_path / "h.sqlite", 5)
     finally:
@@ -182,7 +183,7 @@ def test_a_killed_run_leaves_the_history_consistent_and_is_never_a_baseline(tmp_
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_an_interrupted_run_exits_130_and_keeps_what_it_finished(tmp_path, world, workers):
-    proc = slow_run(tmp_path, world, 400, "--workers", workers)
+    proc = slow_run(tmp_path, world, 3000, "--workers", workers)
     try:
         wait_for_domains(tmp_path / "h.sqlite", 5)
     finally:
@@ -211,7 +212,7 @@ def test_report_needs_a_results_file_or_a_run(tmp_path, capsys):
 
 
 def test_overlapping_runs_cannot_share_a_history(tmp_path, world, capsys):
-    proc = slow_run(tmp_path, world, 400)
+    proc = slow_run(tmp_path, world, 3000)
     try:
         wait_for_domains(tmp_path / "h.sqlite", 1)
         code, _ = audit(tmp_path, world, ["d1.test"], "--compare", "last")
