@@ -13,9 +13,10 @@ import datetime as dt
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+if TYPE_CHECKING:  # cryptography is imported when a certificate is read: the check modules import
+    from cryptography import x509  # this one, and `dnsaudit checks` only lists them
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -50,15 +51,21 @@ def _attribute(name: x509.Name, oid) -> str:
 
 
 def parse_certificate(der: bytes) -> CertFacts:
-    cert = x509.load_der_x509_certificate(der)
-    return facts(cert)
+    from cryptography import x509
+
+    return facts(x509.load_der_x509_certificate(der))
 
 
 def parse_pem(data: bytes) -> CertFacts:
+    from cryptography import x509
+
     return facts(x509.load_pem_x509_certificate(data))
 
 
 def facts(cert: x509.Certificate) -> CertFacts:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
     try:
         san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
         dns_names = tuple(n.lower() for n in san.get_values_for_type(x509.DNSName))

@@ -24,6 +24,9 @@ def writers_for(args) -> list:
 
 
 def cmd_report(args) -> int:
+    if (args.results is None) == (args.run is None):  # before the writers are loaded: a usage error is quick
+        err("give either RESULTS_JSON or --run ID")
+        return EXIT_USAGE
     from dnsaudit.model import AuditRun
     from dnsaudit.registry import PluginError
 
@@ -31,9 +34,6 @@ def cmd_report(args) -> int:
         writers = writers_for(args)
     except PluginError as exc:
         err(str(exc))
-        return EXIT_USAGE
-    if (args.results is None) == (args.run is None):
-        err("give either RESULTS_JSON or --run ID")
         return EXIT_USAGE
     if args.run is not None:
         from dnsaudit.history import History, HistoryError, default_path

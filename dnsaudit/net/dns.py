@@ -28,7 +28,6 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.udp import UdpPool
@@ -124,6 +123,9 @@ def _parse_port(text: str, whole: str) -> int:
 
 def system_nameservers() -> list[Nameserver]:
     """The resolvers of the operating system (``/etc/resolv.conf`` or the registry)."""
+    import dns.resolver  # here: it imports dns.query and with it an HTTP client (~0.5 s), which
+    # `dnsaudit checks` and the check modules never need
+
     try:
         resolver = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration:

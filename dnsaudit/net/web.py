@@ -17,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.addresses import allowed_addresses
 from dnsaudit.net.dns import DnsClient
 from dnsaudit.net.protocols import Resolver
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY = 64 * 1024
 PER_HOST = 4  # connections at once to one address: an audit must not look like a flood
@@ -99,6 +101,8 @@ class WebClient:
         self.ssl_context = ssl.create_default_context()  # the system store; honours SSL_CERT_FILE
         if ca_file:
             self.ssl_context.load_verify_locations(cafile=ca_file)  # in addition, not instead
+        import httpx  # here, not at the top: the check modules import this one, `dnsaudit checks` lists them
+
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
         self._client = httpx.AsyncClient(
             verify=self.ssl_context, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits,
@@ -151,6 +155,8 @@ class WebClient:
         literal = f"[{address}]" if ":" in address else address
         target = f"{scheme}://{literal}:{self.ports[scheme]}{path}"
         extensions = {"sni_hostname": host} if scheme == "https" else {}
+        import httpx
+
         base = dict(url=url, address=address, blocked=blocked)
         try:
             client = self._client if verify else self._lenient
