@@ -107,6 +107,15 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
     ``AuditInterrupted`` on Ctrl-C (the finished domains stay in the history).
     """
     heard = _Heard(listener or Listener())
+    try:
+        return _run_audit(config, heard)
+    except AuditInterrupted:
+        raise
+    except KeyboardInterrupt:  # while reading the input or opening the history: nothing stored yet
+        raise AuditInterrupted(None) from None
+
+
+def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
     plan = preflight(config, heard)
     from dnsaudit.history import History, HistoryError, HistoryLocked, UnknownRun, default_path
 

@@ -21,6 +21,17 @@ __all__ = ["build_parser", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; Ctrl-C at any moment ends in one line and exit code 130, never a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before or after the audit's own handling (reading input, rendering)
+        from dnsaudit.cli.exits import EXIT_INTERRUPTED, err
+
+        err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # said by the subcommand's parser, whose usage and help apply

@@ -204,6 +204,17 @@ def test_an_interrupted_run_exits_130_and_keeps_what_it_finished(tmp_path, world
                                                         for d in kept["domains"])
 
 
+@pytest.mark.parametrize("after", [0.3, 0.8, 1.5])
+def test_ctrl_c_at_any_moment_is_one_line_and_130(tmp_path, world, after):
+    """Interrupted while the input is read, the history opened or the audit runs: never a traceback."""
+    proc = slow_run(tmp_path, world, 3000, "--workers", "1")
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and err.count(b"\n") == 1 and err.startswith(b"dnsaudit: interrupted"), err
+
+
 def test_report_needs_a_results_file_or_a_run(tmp_path, capsys):
     assert main(["report", "--history", str(tmp_path / "h.sqlite")]) == 2
     assert "give either RESULTS_JSON or --run ID" in capsys.readouterr().err
