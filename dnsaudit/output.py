@@ -8,6 +8,7 @@ what this module needs of a writer it reads from the writer's class attributes (
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -88,28 +89,56 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     copies of this process, which inherit the results instead of receiving them. A run whose
     domains are packed (``PackedResults``) is read one domain at a time by every writer.
     """
-    from dnsaudit.reports.split import index_csv, plan_folders, unicode_names_work
-    from dnsaudit.reports.view import domain_rows
-
-    folders = []
-    if split_by == "client":
-        rows = sorted(domain_rows(run), key=lambda r: r.index)  # computed once, inherited by forked writers
-        clients_dir = out_dir / "clients"
-        folders = plan_folders([r.entry for r in rows], unicode_names_work(clients_dir))
-        for folder in folders:
-            (clients_dir / folder.folder).mkdir(parents=True, exist_ok=True)
-    tasks = [functools.partial(_write_format, w, run, out_dir, folders, title) for w in writers]
+    views = prepare_views(run, out_dir, split_by, title)
+    tasks = [functools.partial(_write_format, w, run, views, out_dir, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
         written = _in_forked_processes(tasks, [w.cost for w in writers], processes)
     else:
         written = Written(path for task in tasks for path in task())
     if split_by == "client":
         from dnsaudit.reports.base import write_atomic
+        from dnsaudit.reports.split import index_csv
 
         index = out_dir / "clients" / "index.csv"
-        write_atomic(index, index_csv(folders, [r.score.verdict for r in rows]))
+        write_atomic(index, index_csv(views.folders, views.verdicts))
         written.append(index)
     return written
+
+
+@dataclasses.dataclass
+class Views:
+    """What the writers share, made once before they fork (they inherit it): the run for
+    people, and with ``--split-by client`` each client's part (run, folder, title), with
+    their rows and summaries computed."""
+
+    people: AuditRun
+    parts: list[tuple[AuditRun, Path, str]]
+    folders: list  # reports.split.ClientFolder, in the order of ``parts``
+    verdicts: list  # each domain's verdict, in the run's order (for clients/index.csv)
+
+
+def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str) -> Views:
+    """The views of ``run`` the report writers render, with the client folders created."""
+    from dnsaudit.reports.digest import executive
+    from dnsaudit.reports.scope import run_for_client, run_for_people
+    from dnsaudit.reports.split import plan_folders, unicode_names_work
+    from dnsaudit.reports.view import domain_rows
+
+    people = run_for_people(run)
+    parts, folders, verdicts = [], [], []
+    if split_by == "client":
+        rows = sorted(domain_rows(run), key=lambda r: r.index)
+        entries = [r.entry for r in rows]
+        verdicts = [r.score.verdict for r in rows]
+        clients_dir = out_dir / "clients"
+        folders = plan_folders(entries, unicode_names_work(clients_dir))
+        for folder in folders:
+            (clients_dir / folder.folder).mkdir(parents=True, exist_ok=True)
+            parts.append((run_for_client(run, folder.client, folder.indices, entries),
+                          clients_dir / folder.folder, f"{title} — {folder.shown}"))
+    for view in (people, *(part for part, _, _ in parts)):
+        executive(view)
+    return Views(people, parts, folders, verdicts)
 
 
 class Written(list):
@@ -120,19 +149,13 @@ class Written(list):
     child_private_mb: tuple[float, ...] = ()
 
 
-def _write_format(writer, run: AuditRun, out_dir: Path, folders: list, title: str) -> list[Path]:
-    from dnsaudit.reports.scope import run_for_client, run_for_people
-    from dnsaudit.reports.view import domain_rows
-
-    if not writer.per_client:  # for machines (results.json): everything, paths included; never split
+def _write_format(writer, run: AuditRun, views: Views, out_dir: Path, title: str) -> list[Path]:
+    """One format: for machines (results.json) the run as it is, paths included, never split;
+    for people the run for people and each client's part."""
+    if not writer.per_client:
         return [writer.write(run, out_dir, title)]
-    written = [writer.write(run_for_people(run), out_dir, title)]
-    if folders:
-        entries = [r.entry for r in sorted(domain_rows(run), key=lambda r: r.index)]
-        for folder in folders:
-            client_run = run_for_client(run, folder.client, folder.indices, entries)
-            written.append(writer.write(client_run, out_dir / "clients" / folder.folder, f"{title} — {folder.shown}"))
-    return written
+    return [writer.write(views.people, out_dir, title),
+            *(writer.write(part, folder, shown) for part, folder, shown in views.parts)]
 
 
 def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Written:

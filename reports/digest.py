@@ -13,20 +13,12 @@ from dataclasses import dataclass
 
 from dnsaudit.markup import doc_text
 from dnsaudit.model import AuditRun, DomainResult, Finding, Status, Verdict
+from dnsaudit.reports.view import domain_rows
 from dnsaudit.text import printable
 
 PROBLEMS = (Status.FAIL, Status.WARN, Status.ERROR)
 CELL = {Status.PASS: "pass", Status.INFO: "info", Status.WARN: "warn", Status.FAIL: "fail",
         Status.ERROR: "could not test", Status.SKIP: "skip"}
-
-
-def check_status(domain: DomainResult) -> dict[str, Status]:
-    """Each check's worst status on the domain (the way scoring folds a check's findings)."""
-    worst: dict[str, Status] = {}
-    for f in domain.findings:
-        if f.check_id not in worst or f.status.rank > worst[f.check_id].rank:
-            worst[f.check_id] = f.status
-    return worst
 
 
 def untestable(domain: DomainResult) -> str:
@@ -107,7 +99,8 @@ def _plain(title: str) -> str:
 
 
 def executive(run: AuditRun) -> Executive:
-    """One pass over the domains (cached per run: the page and the workbook both show it)."""
+    """From the report rows (``view.domain_rows``), no pass of its own over the domains;
+    cached per run: the page and the workbook both show it."""
     cached = run.derived.get(_EXECUTIVE)
     if cached is not None:
         return cached
@@ -117,17 +110,17 @@ def executive(run: AuditRun) -> Executive:
     worst: dict[str, Status] = {}
     blocking: Counter = Counter()
     untested = count = 0
-    for domain in run.domains:
+    for row in domain_rows(run):
         count += 1
-        verdicts[domain.score.verdict.value] += 1
-        for check_id, status in check_status(domain).items():
+        verdicts[row.score.verdict.value] += 1
+        for check_id, status in row.statuses.items():
             if status in (Status.FAIL, Status.WARN):
                 affected[check_id] += 1
                 if check_id not in worst or status.rank > worst[check_id].rank:
                     worst[check_id] = status
-        if domain.score.verdict is Verdict.BLOCKED:
-            blocking.update(domain.score.blocking)
-        untested += bool(untestable(domain))
+        if row.score.verdict is Verdict.BLOCKED:
+            blocking.update(row.score.blocking)
+        untested += row.untested
     order = sorted(affected, key=lambda c: (-affected[c], -worst[c].rank, c))
     top = [Problem(c, titles.get(c, c), worst[c], affected[c]) for c in order[:5]]
     blockers = [Problem(c, titles.get(c, c), Status.FAIL, n)

@@ -14,7 +14,7 @@ import io
 from dnsaudit.model import AuditRun
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.csv_report import neutralise
-from dnsaudit.reports.digest import CELL, check_status
+from dnsaudit.reports.digest import CELL
 from dnsaudit.reports.view import domain_rows
 
 HEAD = ["client", "domain", "domain_ascii", "score", "verdict"]
@@ -30,10 +30,9 @@ class MatrixCsvReport(ReportWriter):
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(HEAD + checks)
-        for row in domain_rows(run):
-            d = row.result
-            statuses = check_status(d)
-            writer.writerow([neutralise(v) for v in (d.entry.client, d.entry.label, d.entry.domain, row.score_text,
-                                                     d.score.verdict.value)]
+        for row in domain_rows(run):  # the rows hold each check's status: no domain is read again
+            statuses, e = row.statuses, row.entry
+            writer.writerow([neutralise(v) for v in (e.client, e.label, e.domain, row.score_text,
+                                                     row.score.verdict.value)]
                             + [CELL[statuses[c]] if c in statuses else "" for c in checks])
         text.detach()  # the caller owns and closes the file

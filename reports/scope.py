@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, InputIssue, RunInfo
+from dnsaudit.reports.view import ROWS_KEY, DomainRow, domain_rows
 
 REDACTED = "[another client]"
 _TOKEN = re.compile(r"[0-9A-Za-z\u00a1-\uffff_*-]+(?:\.[0-9A-Za-z\u00a1-\uffff_-]+)+\.?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+")
@@ -83,17 +84,32 @@ class ScopedDomains(Sequence):
 
 
 def run_for_people(run: AuditRun) -> AuditRun:
-    """The whole run as reports for people show it: file names instead of local paths."""
-    return AuditRun(info_for_people(run.info), ScopedDomains(run.domains, None, _Foreign([], []).clean), run.drift)
+    """The whole run as reports for people show it: file names instead of local paths.
+
+    Its report rows are ``run``'s (computed once there) with their findings cleaned: cleaning
+    changes text only, never a status, a severity or a waiver, so the order, the counts and
+    each row's first problem are the same as if they were computed again from the cleaned
+    domains."""
+    people = AuditRun(info_for_people(run.info), ScopedDomains(run.domains, None, _NOTHING_FOREIGN.clean), run.drift)
+    _give_rows(people, domain_rows(run), None, _NOTHING_FOREIGN)
+    return people
 
 
 def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: Sequence[DomainEntry]) -> AuditRun:
     """The part of ``run`` that is ``client``'s (``indices`` into ``run.domains``, ``entries``
-    of every domain of the run, in the same order), safe to hand to that client."""
+    of every domain of the run, in the same order), safe to hand to that client.
+
+    What names each client is gathered once per run (kept in ``run.derived``), so cutting
+    a run for each of its clients costs one pass over the entries, not one per client."""
+    clients = run.derived.get(_CLIENTS)
+    if clients is None or clients[0] is not entries:
+        clients = (entries, _Clients(entries))
+        run.derived[_CLIENTS] = clients
+    every = clients[1]
     own = [entries[i] for i in indices]
     own_rows = {row for e in own for row in (e.row, *e.merged_rows)}
-    other_rows = {row for i, e in enumerate(entries) if e.client != client for row in (e.row, *e.merged_rows)}
-    foreign = _Foreign(own, [e for e in entries if e.client != client])
+    foreign = every.foreign(client, own)
+    other_rows = every.rows_but(client)
     issues = [dataclasses.replace(i, message=foreign.names_out(i.message), value=foreign.names_out(i.value))
               for i in run.info.input_issues
               if i.row and (i.row in own_rows or (i.row not in other_rows and i.client == client))]
@@ -101,27 +117,93 @@ def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: 
              if any(zone == e.domain or e.domain.endswith("." + zone) or zone.endswith("." + e.domain) for e in own)}
     info = info_for_people(run.info, zones, issues)
     drift = None  # the comparison with an earlier run covers every client's domains
-    return AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean), drift)
+    part = AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean), drift)
+    _give_rows(part, domain_rows(run), indices, foreign)
+    return part
+
+
+_CLIENTS = "reports.scope.clients"  # the key of what names each client, in AuditRun.derived
+
+
+def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | None, foreign: _Foreign) -> None:
+    """``part`` (a cut of the run whose ``rows`` these are) gets those of its domains, cleaned."""
+    position = None if indices is None else {index: n for n, index in enumerate(indices)}
+    own = []
+    for row in rows:
+        n = row.index if position is None else position.get(row.index)
+        if n is None:
+            continue
+        top = None if row.top is None else foreign.finding(row.top)
+        waivers = tuple(foreign.finding(f) for f in row.waivers)
+        own.append(dataclasses.replace(row, top=top, waivers=waivers, source=part.domains, index=n))
+    part.derived[ROWS_KEY] = own
+
+
+class _Clients:
+    """Each client's names, relay addresses and input rows, gathered in one pass over the entries."""
+
+    def __init__(self, entries: Sequence[DomainEntry]) -> None:
+        by_client: dict[str, list[DomainEntry]] = {}
+        for e in entries:
+            by_client.setdefault(e.client, []).append(e)
+        self.names = {c: _names(own) for c, own in by_client.items()}
+        self.addresses = {c: {a for e in own for a in e.relay_ips} for c, own in by_client.items()}
+        self.rows = {c: {row for e in own for row in (e.row, *e.merged_rows)} for c, own in by_client.items()}
+
+    def foreign(self, client: str, own: list[DomainEntry]) -> _Foreign:
+        """What names another client than ``client`` (whose domains are ``own``)."""
+        others = [c for c in self.names if c != client]
+        mine_names = _names(own)
+        mine_addresses = {a for e in own for a in e.relay_ips}
+        names = set().union(*(self.names[c] for c in others)) - mine_names
+        addresses = set().union(*(self.addresses[c] for c in others)) - mine_addresses
+        own_clients = {e.client for e in own}
+        return _Foreign(names, addresses, sorted({c for c in others if c} - own_clients, key=len, reverse=True))
+
+    def rows_but(self, client: str) -> set[int]:
+        return set().union(*(rows for c, rows in self.rows.items() if c != client))
 
 
 class _Foreign:
     """What names another client: their domains (and names under them), tenants, relay
-    addresses and client names, minus anything the client shares with them."""
+    addresses and client names, minus anything the client shares with them.
 
-    def __init__(self, own: list[DomainEntry], others: list[DomainEntry]) -> None:
-        mine = _names(own)
-        self.names = _names(others) - mine
-        self.addresses = {a for e in others for a in e.relay_ips} - {a for e in own for a in e.relay_ips}
-        own_clients = {e.client for e in own}
-        self.clients = sorted({e.client for e in others if e.client} - own_clients, key=len, reverse=True)
+    Most domains name nothing foreign and hold no local path: ``clean`` looks for either in
+    all of a domain's texts at once (two searches of one joined string) and returns the
+    domain as it is when there is none; only a domain with a hit is cleaned text by text.
+    Joining with line breaks finds the same: no token and no path part spans a line break,
+    and a path at the start of a text follows one as it follows the start.
+    """
+
+    def __init__(self, names: set[str], addresses: set[str], clients: list[str]) -> None:
+        self.names, self.addresses, self.clients = names, addresses, clients
+        self._verdicts: dict[str, bool] = {}  # token -> whether it is foreign (shared names recur)
 
     def clean(self, domain: DomainResult) -> DomainResult:
-        findings = tuple(self._finding(f) for f in domain.findings)
+        if not self._may_change(domain.findings):
+            return domain
+        findings = tuple(self.finding(f) for f in domain.findings)
         if all(a is b for a, b in zip(findings, domain.findings)):
             return domain
         return dataclasses.replace(domain, findings=findings)
 
-    def _finding(self, finding: Finding) -> Finding:
+    def _may_change(self, findings: Sequence[Finding]) -> bool:
+        redacted: list[str] = []
+        kept: list[str] = []
+        for f in findings:
+            redacted += (f.message, f.expected, f.remediation)
+            kept.append(f.observed)
+            kept += f.evidence
+        text = "\n".join(redacted)
+        if self.names or self.addresses:
+            for token in _TOKEN.findall(text):
+                if self._foreign(token):
+                    return True
+        text += "\n" + "\n".join(kept)
+        return ("/" in text or "\\" in text) and _ABSOLUTE_PATH.search(text) is not None
+
+    def finding(self, finding: Finding) -> Finding:
+        """``finding`` with its texts cleaned (itself when nothing changes)."""
         changes = {}
         for name in (*_TEXT_FIELDS, "observed"):
             value = getattr(finding, name)
@@ -141,16 +223,25 @@ class _Foreign:
 
     def _token(self, match: re.Match) -> str:
         token = match.group(0)
+        return REDACTED if self._foreign(token) else token
+
+    def _foreign(self, token: str) -> bool:
+        known = self._verdicts.get(token)
+        if known is not None:
+            return known
         name = token.rstrip(".").lower().removeprefix("*.")
         if ":" in name or name.replace(".", "").isdigit():
             try:
-                return REDACTED if str(ipaddress.ip_address(name)) in self.addresses else token
+                verdict = str(ipaddress.ip_address(name)) in self.addresses
             except ValueError:
-                return token
-        labels = name.split(".")
-        if any(".".join(labels[i:]) in self.names for i in range(len(labels) - 1)):
-            return REDACTED
-        return token
+                verdict = False
+        else:
+            labels = name.split(".")
+            verdict = any(".".join(labels[i:]) in self.names for i in range(len(labels) - 1))
+        if len(self._verdicts) > 50_000:  # a bound on memory: most tokens are one domain's own names
+            self._verdicts.clear()
+        self._verdicts[token] = verdict
+        return verdict
 
     def names_out(self, text: str) -> str:
         """``text`` (an input issue) without other clients' domains, addresses or names."""
@@ -159,6 +250,9 @@ class _Foreign:
             if client in text:
                 text = text.replace(client, REDACTED)
         return text
+
+
+_NOTHING_FOREIGN = _Foreign(set(), set(), [])  # the whole run for people: paths only
 
 
 def _names(entries: Iterable[DomainEntry]) -> set[str]:

@@ -32,6 +32,15 @@ def status_counts(domain: DomainResult) -> Counter:
     return Counter(f.status for f in domain.findings)
 
 
+def check_status(domain: DomainResult) -> dict[str, Status]:
+    """Each check's worst status on the domain (the way scoring folds a check's findings)."""
+    worst: dict[str, Status] = {}
+    for f in domain.findings:
+        if f.check_id not in worst or f.status.rank > worst[f.check_id].rank:
+            worst[f.check_id] = f.status
+    return worst
+
+
 def status_label(status: Status) -> str:
     return STATUS_LABEL.get(status, status.value)
 
@@ -58,6 +67,7 @@ class DomainRow:
     source: Sequence[DomainResult] = field(repr=False, compare=False)
     index: int = 0
     waivers: tuple[Finding, ...] = ()  # findings a waiver of the policy file matched (running or expired)
+    statuses: dict[str, Status] = field(default_factory=dict)  # each check's worst status (check_status)
 
     @property
     def result(self) -> DomainResult:
@@ -67,22 +77,30 @@ class DomainRow:
     def score_text(self) -> str:
         return str(self.score.points) if self.score.points >= 0 else "-"
 
+    @property
+    def untested(self) -> bool:
+        """Whether every check that ran could not test (``digest.untestable`` is not "")."""
+        c = self.counts
+        return bool(c[Status.ERROR]) and not (c[Status.FAIL] or c[Status.WARN] or c[Status.INFO] or c[Status.PASS])
+
 
 def domain_rows(run: AuditRun) -> list[DomainRow]:
     """The run's domains worst first, with counts and first problem: computed once per run
     (one pass over the domains), as every report (and the workbook for three sheets) walks
-    them, and kept in the run's own ``derived`` values (forked writers inherit them)."""
-    rows = run.derived.get(_ROWS)
+    them, and kept in the run's own ``derived`` values (forked writers inherit them).
+    ``reports.scope`` gives a run for people the rows of the run it cuts, with the few
+    findings a row holds cleaned, instead of a second pass."""
+    rows = run.derived.get(ROWS_KEY)
     if rows is None:
         rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index,
-                          tuple(f for f in d.findings if f.waiver is not None))
+                          tuple(f for f in d.findings if f.waiver is not None), check_status(d))
                 for index, d in enumerate(run.domains)]
         rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
-        run.derived[_ROWS] = rows
+        run.derived[ROWS_KEY] = rows
     return rows
 
 
-_ROWS = "reports.view.domain_rows"  # the key of the rows in AuditRun.derived
+ROWS_KEY = "reports.view.domain_rows"  # the key of the rows in AuditRun.derived
 
 
 @dataclass(frozen=True)

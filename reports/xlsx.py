@@ -21,7 +21,7 @@ from typing import BinaryIO
 from dnsaudit.markup import doc_text
 from dnsaudit.model import AuditRun, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
-from dnsaudit.reports.digest import CELL, check_status, executive, fix_advice, untestable
+from dnsaudit.reports.digest import CELL, executive, fix_advice, untestable
 from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
 from dnsaudit.reports.spreadsheet_chart import BarChart
 from dnsaudit.reports.view import domain_rows, finding_label, ordered_findings, records, status_label, waiver_lines
@@ -142,7 +142,7 @@ class XlsxReport(ReportWriter):
                         continue
                     findings.append([e.client, e.label, e.notes, f.check_id, f.severity.value,
                                      finding_label(f), f.message, f.observed, f.expected, f.remediation])
-            statuses = check_status(d)
+            statuses = row.statuses
             waived = {f.check_id for f in row.waivers if f.waived} - {f.check_id for f in d.findings
                                                                       if f.status.rank >= Status.ERROR.rank
                                                                       and not f.waived}
