@@ -235,8 +235,8 @@ class StepKind(str, enum.Enum):
 class Step:
     """One step of Outlook's walk and what answered it.
 
-    The verdicts read the flags (``status``, ``plain_http_redirect``, ``certificate_warning``),
-    never the wording of ``detail``, which is for people.
+    The verdicts read the flags (``status``, ``location``, ``plain_http_redirect``,
+    ``certificate_warning``), never the wording of ``detail``, which is for people.
     """
 
     number: int
@@ -246,6 +246,7 @@ class Step:
     blocked: tuple[str, ...] = ()
     reason: ErrorReason | None = None  # "nothing" because of a timeout or refusal: could not test
     status: int = 0  # the HTTP status that answered (0: none)
+    location: str = ""  # a redirect's Location header
     plain_http_redirect: bool = False  # a redirect to an http:// URL, which Outlook does not follow
     certificate_warning: bool = False  # reached only past a certificate warning users must accept
 
@@ -271,9 +272,9 @@ def classify(number: int, response: WebResponse) -> Step:
     if status in (301, 302, 303, 307, 308):
         location = response.header("location")
         if location.lower().startswith("https://"):
-            return Step(number, url, StepKind.REDIRECT, f"{status} to {location}", status=status)
+            return Step(number, url, StepKind.REDIRECT, f"{status} to {location}", status=status, location=location)
         return Step(number, url, StepKind.WEBSITE, f"{status} to {location or 'nowhere'} (Outlook follows only https)",
-                    status=status, plain_http_redirect=True)
+                    status=status, location=location, plain_http_redirect=True)
     if status == 200 and AUTODISCOVER_NAMESPACE in response.body and "xml" in content_type:
         return Step(number, url, StepKind.ENDPOINT, f"200 autodiscover XML ({content_type})", status=status)
     return Step(number, url, StepKind.WEBSITE, f"HTTP {status}, {content_type}", status=status)
@@ -331,14 +332,16 @@ class AutodiscoverEndpoints(Check):
                         status=step.status)
         if step.kind is not StepKind.REDIRECT:
             return step
-        target = urlsplit(step.detail.split(" to ", 1)[1])
+        target = urlsplit(step.location)
         host = (target.hostname or "").lower()
         if host in MICROSOFT_REDIRECT_HOSTS:
-            return Step(3, step.url, StepKind.MICROSOFT, f"{step.detail} (Microsoft 365)", status=step.status)
+            return Step(3, step.url, StepKind.MICROSOFT, f"{step.detail} (Microsoft 365)", status=step.status,
+                        location=step.location)
         followed = classify(3, await ctx.web.get(host, target.path or "/", "https"))
         kind = StepKind.REDIRECT if followed.kind is StepKind.ENDPOINT else followed.kind
         return Step(3, step.url, kind, f"{step.detail}; there: {followed.kind.value} ({followed.detail})",
-                    followed.blocked, status=step.status, plain_http_redirect=followed.plain_http_redirect)
+                    followed.blocked, status=step.status, location=step.location,
+                    plain_http_redirect=followed.plain_http_redirect)
 
     async def _srv(self, ctx: CheckContext, srv: DnsAnswer) -> Step:
         records = sorted(srv.srv(), key=lambda r: (r.priority, -r.weight)) if srv.ok else []
@@ -353,12 +356,12 @@ class AutodiscoverEndpoints(Check):
     async def _https(self, ctx: CheckContext, number: int, host: str) -> Step:
         """A step where Outlook shows certificate problems to the user instead of stopping."""
         response = await ctx.web.get(host, AUTODISCOVER_PATH, "https")
-        if not (response.error and response.reason is None and "certificate" in response.error):
+        if response.failure is None or not response.failure.certificate:
             return classify(number, response)
         step = classify(number, await ctx.web.get(host, AUTODISCOVER_PATH, "https", verify=False))
         return Step(number, step.url, step.kind, f"{step.detail}, behind a certificate warning users must accept "
-                    "(see tls.autodiscover)", step.blocked, step.reason, step.status, step.plain_http_redirect,
-                    certificate_warning=True)
+                    "(see tls.autodiscover)", step.blocked, step.reason, step.status, step.location,
+                    step.plain_http_redirect, certificate_warning=True)
 
     def _verdicts(self, ctx: CheckContext, steps: list[Step], microsoft: bool) -> list[Finding]:
         observed = "\n".join(s.line() for s in steps)

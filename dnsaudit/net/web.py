@@ -15,6 +15,8 @@ MTA-STS senders do), and every connect and read has a timeout.
 from __future__ import annotations
 
 import asyncio
+import enum
+import errno
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +33,34 @@ MAX_BODY = 64 * 1024
 PER_HOST = 4  # connections at once to one address: an audit must not look like a flood
 
 
+class WebFailure(str, enum.Enum):
+    """Why a GET produced no HTTP answer: what callers decide from (``error`` is the text for people).
+
+    A body over ``MAX_BODY`` is not a failure: the answer came, with ``truncated`` set.
+    """
+
+    NO_ADDRESS = "no-address"  # the name has no A or AAAA record
+    DNS = "dns"  # the address lookup failed (timeout, SERVFAIL, ...): could not test
+    NON_PUBLIC = "non-public"  # only non-public addresses, not connected to (--allow-private)
+    TIMEOUT = "timeout"
+    REFUSED = "refused"  # the connection was refused
+    NETWORK = "network"  # any other connection or HTTP protocol failure
+    CERTIFICATE_UNTRUSTED = "certificate-untrusted"  # no chain to a trusted root (self-signed, unknown CA)
+    CERTIFICATE_NAME = "certificate-name"  # the certificate does not name the host
+    CERTIFICATE_EXPIRED = "certificate-expired"  # outside its validity dates (expired, or not yet valid)
+    TLS = "tls"  # the TLS handshake failed for another reason (protocol, cipher, alert)
+
+    @property
+    def certificate(self) -> bool:
+        """A certificate a client could be asked to accept (Outlook shows these as a warning)."""
+        return self in (WebFailure.CERTIFICATE_UNTRUSTED, WebFailure.CERTIFICATE_NAME,
+                        WebFailure.CERTIFICATE_EXPIRED)
+
+
+# OpenSSL's X509_V_ERR_* codes (x509_vfy.h) that ssl.SSLCertVerificationError.verify_code carries.
+_X509_NOT_YET_VALID, _X509_EXPIRED, _X509_HOSTNAME_MISMATCH, _X509_IP_MISMATCH = 9, 10, 62, 64
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A host's addresses, or why there are none (``reason`` set: the lookup failed, could not test)."""
@@ -38,6 +68,12 @@ class Resolved:
     addresses: tuple[str, ...]
     why: str = ""
     reason: ErrorReason | None = None
+
+    @property
+    def failure(self) -> WebFailure | None:
+        if self.addresses:
+            return None
+        return WebFailure.NO_ADDRESS if self.reason is None else WebFailure.DNS
 
 
 async def resolve_addresses(dns: Resolver, host: str) -> Resolved:
@@ -55,7 +91,8 @@ async def resolve_addresses(dns: Resolver, host: str) -> Resolved:
 
 @dataclass(frozen=True)
 class WebResponse:
-    """What one GET produced. ``error`` is set when no HTTP answer came.
+    """What one GET produced. ``error`` (for people) and ``failure`` (for decisions) are set when no HTTP
+    answer came.
 
     ``reason`` says the failure may pass (timeout, refused, DNS failure): "could not
     test". A failure without a reason is a property of the server that a real client
@@ -71,6 +108,7 @@ class WebResponse:
     error: str = ""
     reason: ErrorReason | None = None
     blocked: tuple[str, ...] = ()  # non-public addresses that were not connected to
+    failure: WebFailure | None = None  # set with ``error``: what kind of failure it was
 
     def header(self, name: str) -> str:
         name = name.lower()
@@ -136,14 +174,14 @@ class WebClient:
         resolved = await resolve_addresses(self.dns, host)
         addresses = resolved.addresses
         if not addresses:
-            return WebResponse(url, error=resolved.why, reason=resolved.reason)
+            return WebResponse(url, error=resolved.why, reason=resolved.reason, failure=resolved.failure)
         allowed = allowed_addresses(addresses, self.allow_private)
         blocked = tuple(a for a in addresses if a not in allowed)
         if not allowed:
             return WebResponse(url, error=f"{host} resolves only to non-public addresses "
                                f"({', '.join(blocked)}); not connected (use --allow-private to probe them)",
-                               blocked=blocked)
-        last = WebResponse(url, error="no address answered", reason=ErrorReason.NETWORK)
+                               blocked=blocked, failure=WebFailure.NON_PUBLIC)
+        last = WebResponse(url, error="no address answered", reason=ErrorReason.NETWORK, failure=WebFailure.NETWORK)
         for address in allowed:
             async with self._per_host.setdefault(address, asyncio.Semaphore(PER_HOST)):
                 last = await self._fetch(url, scheme, host, path, address, blocked, verify)
@@ -168,13 +206,17 @@ class WebClient:
             finally:
                 await response.aclose()
         except httpx.TimeoutException:
-            return WebResponse(**base, error=f"{url}: timed out", reason=ErrorReason.TIMEOUT)
+            return WebResponse(**base, error=f"{url}: timed out", reason=ErrorReason.TIMEOUT,
+                               failure=WebFailure.TIMEOUT)
         except httpx.ConnectError as exc:
-            certificate = _ssl_error(exc) is not None
-            return WebResponse(**base, error=f"{url}: {_describe(exc)}",
-                               reason=None if certificate else ErrorReason.NETWORK)
+            failure = _failure(exc)
+            tls = failure is WebFailure.TLS or failure.certificate  # the server's fault, as a real client sees it
+            return WebResponse(**base, error=f"{url}: {_describe(exc, failure)}",
+                               reason=None if tls else ErrorReason.NETWORK, failure=failure)
         except httpx.HTTPError as exc:
-            return WebResponse(**base, error=f"{url}: {_describe(exc)}", reason=ErrorReason.NETWORK)
+            failure = _failure(exc)
+            return WebResponse(**base, error=f"{url}: {_describe(exc, failure)}", reason=ErrorReason.NETWORK,
+                               failure=failure)
         headers = tuple((k.lower(), v) for k, v in response.headers.items())
         return WebResponse(**base, status=response.status_code, headers=headers, body=body, truncated=truncated)
 
@@ -198,11 +240,34 @@ def _ssl_error(exc: BaseException | None) -> ssl.SSLError | None:
     return None
 
 
-def _describe(exc: Exception) -> str:
+def _refused(exc: BaseException | None) -> bool:
+    """Whether the connection was refused somewhere in an exception's chain (ECONNREFUSED)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ConnectionRefusedError) or (isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _failure(exc: Exception) -> WebFailure:
+    """The kind of an httpx error, from the exceptions it wraps (never from their wording)."""
+    cause = _ssl_error(exc)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        if cause.verify_code in (_X509_HOSTNAME_MISMATCH, _X509_IP_MISMATCH):
+            return WebFailure.CERTIFICATE_NAME
+        if cause.verify_code in (_X509_EXPIRED, _X509_NOT_YET_VALID):
+            return WebFailure.CERTIFICATE_EXPIRED
+        return WebFailure.CERTIFICATE_UNTRUSTED
+    if cause is not None:
+        return WebFailure.TLS
+    return WebFailure.REFUSED if _refused(exc) else WebFailure.NETWORK
+
+
+def _describe(exc: Exception, failure: WebFailure) -> str:
     cause = _ssl_error(exc)
     if isinstance(cause, ssl.SSLCertVerificationError):
         return f"certificate not trusted or not valid for the name ({cause.verify_message})"
     if cause is not None:
         return f"TLS handshake failed ({cause.reason or cause})"
-    text = str(exc) or type(exc).__name__
-    return "connection refused" if "refused" in text.lower() else text
+    return "connection refused" if failure is WebFailure.REFUSED else str(exc) or type(exc).__name__

@@ -24,7 +24,7 @@ from dnsaudit.certs import CertFacts
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import DnsAnswer, DnsClient, Outcome
 from dnsaudit.net.tls import TlsOutcome
-from dnsaudit.net.web import WebResponse
+from dnsaudit.net.web import WebFailure, WebResponse
 from dnsaudit.zones import ZoneSet
 
 if TYPE_CHECKING:
@@ -151,9 +151,16 @@ class FakeWeb:
         pairs = tuple((k.lower(), v) for k, v in (headers or {}).items())
         self.answers[url] = WebResponse(url, address, status, pairs, data)
 
-    def add_error(self, url: str, error: str, reason: ErrorReason | None = ErrorReason.TIMEOUT) -> None:
-        """Make ``url`` fail: with a ``reason`` it could not be tested, without one the server is at fault."""
-        self.answers[url] = WebResponse(url, error=error, reason=reason)
+    def add_error(self, url: str, error: str, reason: ErrorReason | None = ErrorReason.TIMEOUT,
+                  failure: WebFailure | None = None) -> None:
+        """Make ``url`` fail: with a ``reason`` it could not be tested, without one the server is at fault.
+
+        ``failure`` is the kind checks decide from (``WebFailure.CERTIFICATE_UNTRUSTED`` for a
+        certificate a user may accept); by default TIMEOUT for a timeout, NETWORK otherwise.
+        """
+        if failure is None:
+            failure = WebFailure.TIMEOUT if reason is ErrorReason.TIMEOUT else WebFailure.NETWORK
+        self.answers[url] = WebResponse(url, error=error, reason=reason, failure=failure)
 
     async def get(self, host: str, path: str, scheme: str = "https", verify: bool = True) -> WebResponse:
         url = f"{scheme}://{host}{path}"
@@ -162,7 +169,7 @@ class FakeWeb:
         if found is not None:
             return found
         return WebResponse(url, error="connection refused (FakeWeb has no answer for this URL)",
-                           reason=ErrorReason.NETWORK)
+                           reason=ErrorReason.NETWORK, failure=WebFailure.REFUSED)
 
 
 def fake_cert(names: Iterable[str], *, days_left: int = 90, issuer: str = "CN=dnsaudit test CA",

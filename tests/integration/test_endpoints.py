@@ -8,6 +8,7 @@ shows nothing is connected to without it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import http.server
 import json
@@ -24,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from dnsaudit.cli import main
+from dnsaudit.net.dns import DnsClient, Nameserver
+from dnsaudit.net.web import WebClient, WebFailure
 
 NOW = dt.datetime.now(dt.UTC)
 AUTH_401 = (401, {"WWW-Authenticate": "Negotiate, NTLM", "Content-Type": "text/html"}, b"")
@@ -213,6 +216,7 @@ ZONES = {
     "relay-good.test": "relay A 127.0.0.1",
     "relay-bad.test": "printer A 127.0.0.1",
     "relay-pem.test": "",
+    "kinds.test": "certificate A 127.0.0.1\nblocked A 10.0.0.1\ncertificate-noaddr TXT \"no address\"",
 }
 
 
@@ -378,6 +382,48 @@ def test_a_refused_connection_is_could_not_test(tmp_path, dns_server, pki, endpo
     assert statuses(results, "tls.autodiscover") == ["error"]
     assert [r["reason"] for r in results if r["id"] == "tls.autodiscover"] == ["network"]
     assert statuses(results, "autodiscover.endpoints") == ["error"]
+
+
+def test_a_failed_get_says_its_kind_as_a_value(dns_server, pki, endpoints):
+    """WebResponse.failure is set where the error happens: checks decide from it, not from the error text
+    (a host named certificate... without an address is not a certificate problem)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused_port = closed.getsockname()[1]
+    closed.close()
+
+    async def kinds() -> dict[str, tuple[WebFailure | None, bool]]:
+        dns = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.0, retries=0)
+        web = WebClient(dns, https_port=endpoints["https"], http_port=endpoints["http"], allow_private=True,
+                        ca_file=pki["ca_file"], timeout=5)
+        refusing = WebClient(dns, https_port=refused_port, allow_private=True, timeout=5)
+        guarded = WebClient(dns, https_port=endpoints["https"], ca_file=pki["ca_file"], timeout=5)
+        path = "/autodiscover/autodiscover.xml"
+        try:
+            got = {
+                "good": await web.get("autodiscover.onprem-good.test", path),
+                "untrusted": await web.get("autodiscover.onprem-untrusted.test", path),
+                "mismatch": await web.get("autodiscover.onprem-mismatch.test", path),
+                "expired": await web.get("autodiscover.onprem-expired.test", path),
+                "lenient": await web.get("autodiscover.onprem-untrusted.test", path, verify=False),
+                "no address": await web.get("certificate-noaddr.kinds.test", path),
+                "refused": await refusing.get("certificate.kinds.test", path),
+                "non-public": await guarded.get("blocked.kinds.test", path),
+            }
+        finally:
+            await web.aclose()
+            await refusing.aclose()
+            await guarded.aclose()
+        return {k: (r.failure, r.ok) for k, r in got.items()}
+
+    assert asyncio.run(kinds()) == {
+        "good": (None, True), "untrusted": (WebFailure.CERTIFICATE_UNTRUSTED, False),
+        "mismatch": (WebFailure.CERTIFICATE_NAME, False), "expired": (WebFailure.CERTIFICATE_EXPIRED, False),
+        "lenient": (None, True), "no address": (WebFailure.NO_ADDRESS, False),
+        "refused": (WebFailure.REFUSED, False), "non-public": (WebFailure.NON_PUBLIC, False)}
+    assert all(k.certificate for k in (WebFailure.CERTIFICATE_UNTRUSTED, WebFailure.CERTIFICATE_NAME,
+                                       WebFailure.CERTIFICATE_EXPIRED))
+    assert not any(k.certificate for k in (WebFailure.TLS, WebFailure.NO_ADDRESS, WebFailure.REFUSED))
 
 
 def test_hybrid_without_cname_but_a_working_srv_is_one_story(tmp_path, dns_server, pki, endpoints):
