@@ -133,6 +133,9 @@ def build_parser() -> Parser:
     report.add_argument("--out", metavar="DIR", type=Path,
                         help="folder for the reports (default: dnsaudit-runs/<date-time>); must be new or empty")
     _report_options(report)
+    report.add_argument("--strict-plugins", action="store_true",
+                        help="stop (exit 2, nothing written) when a third-party report plugin cannot be loaded "
+                        "(default: warn and write the other formats)")
 
     runs = sub.add_parser("runs", help="list the runs in the history, or prune it",
                           description="List the stored runs: id, start, status, domains, baseline. With --prune, "

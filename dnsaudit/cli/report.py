@@ -14,10 +14,11 @@ from dnsaudit.text import printable
 
 def writers_for(args) -> list:
     """The report writers that --format asks for (all when it is not given); a broken
-    third-party writer nobody asked for by name is a warning."""
+    third-party writer nobody asked for by name is a warning, an error with --strict-plugins
+    (the policy of ``dnsaudit audit``)."""
     from dnsaudit.registry import load_writers
 
-    loaded = load_writers(globs(args.format))
+    loaded = load_writers(globs(args.format), strict=args.strict_plugins)
     for warning in loaded.warnings:
         err(f"warning: {warning}")
     return [cls() for cls in loaded.writers]

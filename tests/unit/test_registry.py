@@ -359,6 +359,27 @@ def test_the_cli_warns_about_a_broken_third_party_writer_and_writes_the_rest(thi
     assert "report format 'broken' from acme-writers 2.1 cannot be used" in capsys.readouterr().err
 
 
+def test_report_strict_plugins_makes_a_broken_third_party_writer_fatal(third_party_writers, tmp_path, capsys):
+    """dnsaudit report --strict-plugins: the audit's policy, exit code 2 and no folder written."""
+    import json
+
+    from dnsaudit.cli import main
+    from dnsaudit.model import AuditRun, RunInfo
+
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(AuditRun(RunInfo("0", "2026-01-01T00:00:00+00:00", "", "in.csv", (), ()),
+                                           ()).to_dict()))
+    assert main(["report", str(results), "--out", str(tmp_path / "lenient")]) == 0
+    assert "warning: report format 'broken' from acme-writers 2.1 cannot be used" in capsys.readouterr().err
+    assert {"results.json", "plain.txt"} <= {p.name for p in (tmp_path / "lenient").iterdir()}
+    assert main(["report", str(results), "--out", str(tmp_path / "strict"), "--strict-plugins"]) == 2
+    err = capsys.readouterr().err
+    assert "report format 'broken' from acme-writers 2.1 cannot be used" in err and "warning" not in err
+    assert not (tmp_path / "strict").exists()
+    assert main(["report", str(results), "--out", str(tmp_path / "strict-ok"), "--format", "json",
+                 "--strict-plugins"]) == 0  # a broken plugin not among the chosen formats is not loaded
+
+
 def test_writers_are_shared_out_and_split_per_client_by_their_class_attributes(tmp_path, monkeypatch):
     from dnsaudit import output
     from dnsaudit.model import AuditRun, DomainResult, RunInfo, Score, Verdict
