@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dnsaudit.check import CheckContext
-from dnsaudit.checks.autodiscover import AutodiscoverEndpoints, Step, StepKind
+from dnsaudit.checks.autodiscover_endpoints import AutodiscoverEndpoints, Step, StepKind
 from dnsaudit.model import DomainEntry, Status
 
 CTX = CheckContext(DomainEntry("example.test", 2), dns=None)  # type: ignore[arg-type]
