@@ -11,7 +11,7 @@ network helpers are not used, so DNS and HTTPS go through the run's shared clien
 from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext
-from dnsaudit.mail.spf import txt_strings
+from dnsaudit.mail.spf_record import txt_strings
 from dnsaudit.model import Finding, Severity
 
 POLICY_PATH = "/.well-known/mta-sts.txt"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 
 from dnsaudit.check import Check, CheckContext, txt_record
-from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, TEMPERROR, SpfEvaluator
+from dnsaudit.mail.spf import SpfEvaluator
+from dnsaudit.mail.spf_record import LOOKUP_LIMIT, PASS, TEMPERROR
 from dnsaudit.mail.spf_text import spf_texts, with_terms
 from dnsaudit.mail.spf_tree import build_tree, tree_key
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity

@@ -12,7 +12,8 @@ import ipaddress
 import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
-from dnsaudit.mail.spf import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfEvaluator, SpfRecord, SpfSyntaxError, parse_record
+from dnsaudit.mail.spf import SpfEvaluator
+from dnsaudit.mail.spf_record import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfRecord, SpfSyntaxError, parse_record
 from dnsaudit.mail.spf_text import spf_texts, with_terms
 from dnsaudit.mail.spf_tree import NodeStatus, SpfNode, build_tree, tree_key
 from dnsaudit.model import ErrorReason, Finding, Phase, Severity

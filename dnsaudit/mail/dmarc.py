@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from dnsaudit.mail.spf import txt_strings
+from dnsaudit.mail.spf_record import txt_strings
 from dnsaudit.net.dns import DnsAnswer
 
 POLICIES = ("none", "quarantine", "reject")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dnsaudit.mail.spf import is_spf, txt_strings
+from dnsaudit.mail.spf_record import is_spf, txt_strings
 from dnsaudit.net.dns import DnsAnswer
 
 

@@ -13,7 +13,8 @@ import enum
 import ipaddress
 from dataclasses import dataclass, field
 
-from dnsaudit.mail.spf import NONE, PERMERROR, TEMPERROR, SpfEvaluator, SpfRecord, Term, network
+from dnsaudit.mail.spf import SpfEvaluator
+from dnsaudit.mail.spf_record import NONE, PERMERROR, TEMPERROR, SpfRecord, Term, network
 from dnsaudit.model import ErrorReason
 from dnsaudit.net.dns import Outcome
 from dnsaudit.net.protocols import Resolver

@@ -9,7 +9,9 @@ from pathlib import Path
 import dns.message
 import pytest
 
-from dnsaudit.mail.spf import SpfEvaluator, SpfSyntaxError, _Request, expand, parse_record
+from dnsaudit.mail.spf import SpfEvaluator
+from dnsaudit.mail.spf_macro import SpfRequest, expand
+from dnsaudit.mail.spf_record import SpfSyntaxError, parse_record
 from dnsaudit.mail.spf_tree import build_tree
 from dnsaudit.net.dns import DnsClient, Nameserver
 from dnsaudit.testing import ZoneServer
@@ -184,14 +186,14 @@ RFC_SENDER = "strong-bad@email.example.com"
 def test_macro_expansion_rfc_examples(macro, expanded):
     import ipaddress
 
-    req = _Request(ipaddress.ip_address("192.0.2.3"), RFC_SENDER, "mx.example.org")
+    req = SpfRequest(ipaddress.ip_address("192.0.2.3"), RFC_SENDER, "mx.example.org")
     assert asyncio.run(expand(macro, "email.example.com", req)) == expanded
 
 
 def test_macro_expansion_ipv6():
     import ipaddress
 
-    req = _Request(ipaddress.ip_address("2001:db8::cb01"), RFC_SENDER, "mx.example.org")
+    req = SpfRequest(ipaddress.ip_address("2001:db8::cb01"), RFC_SENDER, "mx.example.org")
     assert asyncio.run(expand("%{ir}.%{v}._spf.%{d2}", "email.example.com", req)) == (
         "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
     )
@@ -200,7 +202,7 @@ def test_macro_expansion_ipv6():
 def test_expansion_longer_than_253_drops_left_labels():
     import ipaddress
 
-    req = _Request(ipaddress.ip_address("192.0.2.3"), ("x" * 60 + ".") * 5 + "example.com", "h")
+    req = SpfRequest(ipaddress.ip_address("192.0.2.3"), ("x" * 60 + ".") * 5 + "example.com", "h")
     out = asyncio.run(expand("%{o}", "d.example", req))
     assert len(out) <= 253 and out.endswith("example.com")
 
