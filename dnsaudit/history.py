@@ -11,107 +11,35 @@ A lock file (``flock``) held for the whole run keeps two overlapping cron runs f
 interleaving in one history: the second one is told (HistoryLocked), after waiting up to
 ``wait`` seconds when it asked to.
 
-A domain's results are stored zlib-compressed with a preset dictionary (RFC 1950 section
-2.2, FDICT): ``history.zdict``, the results of four example domains, holds the keys, check
-ids and messages every result repeats, so a domain takes ~0.8 KB instead of ~11 KB of
-JSON. The dictionary is frozen (a stored row needs it byte for byte; a test pins its
-hash): a new one would get a new format byte. Rows written before schema 3 are JSON text
-and are read as they are.
-
-The schema is versioned (``PRAGMA user_version``); ``MIGRATIONS`` upgrades an older file
-in place, one step at a time, inside a transaction.
+The file's fixed contracts (its place, lock, schema and migrations, the packed row format,
+the errors) are dnsaudit.history_file; this module is the API runs and commands use.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import time
-import zlib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
+from dnsaudit.history_file import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    HistoryError,
+    HistoryLocked,
+    UnknownRun,
+    default_path,
+    pack_result,
+    take_lock,
+    unpack_result,
+)
 from dnsaudit.model import AuditRun, DomainResult, RunInfo
 
-SCHEMA_VERSION = 3
-
-MIGRATIONS = {
-    # 0 -> 1: the first schema
-    1: """
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started TEXT NOT NULL,
-        finished TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete')),
-        input_file TEXT NOT NULL,
-        tool_version TEXT NOT NULL,
-        info_json TEXT NOT NULL
-    );
-    CREATE TABLE domains (
-        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-        domain TEXT NOT NULL,
-        result_json TEXT NOT NULL,
-        PRIMARY KEY (run_id, domain)
-    );
-    """,
-    # 1 -> 2: a baseline run that comparisons can pin
-    2: """
-    ALTER TABLE runs ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX runs_by_status ON runs(status);
-    """,
-    # 2 -> 3: domains.result_json holds compressed BLOBs (see pack_result) next to older JSON
-    # text; nothing to convert, but an older dnsaudit must not read the file any more.
-    3: "",
-}
-
-FORMAT_ZDICT_1 = b"\x01"  # the first byte of a stored BLOB: zlib with history.zdict
-_ZDICT = (Path(__file__).with_name("history.zdict")).read_bytes()
-
-
-@cache
-def _primed_packer():
-    return zlib.compressobj(6, zdict=_ZDICT)
-
-
-def pack_result(result_json: str) -> bytes:
-    """One domain's results as stored: a format byte and zlib with the preset dictionary.
-
-    Each domain is compressed on its own (a row is read alone) from a copy of a compressor
-    that has already taken the dictionary: priming one per domain cost more than the rest.
-    """
-    packer = _primed_packer().copy()
-    return FORMAT_ZDICT_1 + packer.compress(result_json.encode("utf-8")) + packer.flush()
-
-
-def unpack_result(stored: str | bytes) -> str:
-    """The JSON text of a stored row: JSON text as it is (schema 1-2), or a packed BLOB."""
-    if isinstance(stored, str):
-        return stored
-    if stored[:1] != FORMAT_ZDICT_1:
-        raise HistoryError(f"a stored result has an unknown format (first byte {stored[:1]!r}); upgrade dnsaudit")
-    unpacker = zlib.decompressobj(zdict=_ZDICT)
-    try:
-        text = unpacker.decompress(stored[1:]) + unpacker.flush()
-        if not unpacker.eof:
-            raise zlib.error("the data ends early")
-        return text.decode("utf-8")
-    except (zlib.error, UnicodeDecodeError) as exc:
-        raise HistoryError(f"a stored result is damaged: {exc}") from None
-
-
-class HistoryError(Exception):
-    """The history cannot be used (locked by another run, unreadable, from a newer dnsaudit)."""
-
-
-class HistoryLocked(HistoryError):
-    """Another dnsaudit run holds the history's lock (and did not let go in the time waited)."""
-
-
-class UnknownRun(HistoryError):
-    """The user named a run that does not exist or cannot be compared (a usage error)."""
+# What callers import from here; the file's contracts are re-exported so that one import serves.
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "History", "HistoryError", "HistoryLocked", "RunRow", "UnknownRun",
+           "default_path", "pack_result", "unpack_result"]
 
 
 @dataclass(frozen=True)
@@ -124,28 +52,6 @@ class RunRow:
     tool_version: str
     baseline: bool
     domains: int
-
-
-def _lock_exclusively(handle) -> None:
-    """Take an exclusive lock on an open file without waiting (raises if another process holds it)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def default_path() -> Path:
-    """The per-user data folder: $XDG_DATA_HOME/dnsaudit (or ~/.local/share), %LOCALAPPDATA% on Windows."""
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        base = Path(os.environ["LOCALAPPDATA"])
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "dnsaudit" / "history.sqlite"
 
 
 COMMIT_INTERVAL = 0.25  # seconds
@@ -171,7 +77,7 @@ class History:
         except OSError as exc:
             raise HistoryError(f"cannot create the history folder {self.path.parent}: {exc.strerror}") from None
         if self._want_lock:
-            self._take_lock()
+            self._lock_file = take_lock(self.path, self._wait)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
@@ -198,33 +104,6 @@ class History:
             self._lock_file = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def _take_lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            handle = open(lock_path, "a+")  # noqa: SIM115 - held for the object's lifetime
-        except OSError as exc:  # a read-only folder or disk
-            raise HistoryError(f"cannot create the history's lock file {lock_path}: {exc.strerror or exc}") from None
-        deadline = time.monotonic() + self._wait
-        while True:
-            try:
-                _lock_exclusively(handle)
-                break
-            except (BlockingIOError, PermissionError):
-                if time.monotonic() < deadline:
-                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-                    continue
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                waited = f" (waited {self._wait:g} s)" if self._wait else ""
-                raise HistoryLocked(f"another dnsaudit run ({holder}) is using the history {self.path}{waited}"
-                                    ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        self._lock_file = handle
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
