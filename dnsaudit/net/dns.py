@@ -10,26 +10,29 @@ Every answer is memoised for the run with single-flight semantics: concurrent as
 the same question await the same in-flight query, so ``spf.protection.outlook.com`` costs
 one query however many thousand domains include it. The memo is bounded (``MAX_CACHED``
 answers, least recently used let go) so that memory does not grow with the list.
+
+Over 300 lines because the client is one unit: the memo, the zone files, the servers and
+the classification of their replies share one question's life; the values it returns are
+in ``net.answer``, the servers it asks in ``net.nameserver``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import enum
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import dns.exception
-import dns.name
 import dns.rcode
-import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from dnsaudit.model import ErrorReason
+from dnsaudit.net.answer import DnsAnswer, MxRecord, SrvRecord, TlsaRecord, TxtRecord
+from dnsaudit.net.nameserver import DEFAULT_PORT, Nameserver, parse_nameserver, system_nameservers
+from dnsaudit.net.outcome import Outcome
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.pacing import patiently
@@ -38,7 +41,6 @@ from dnsaudit.zones import ZoneSet
 if TYPE_CHECKING:
     from dnsaudit.net.dnssec import SignedAnswer
 
-DEFAULT_PORT = 53
 MAX_CNAME_HOPS = 16
 # Answers kept per client (~1 KB each). Far more than the domains being audited at once ask
 # (64 domains x ~17 questions), so on a list of any length only answers nobody asks again
@@ -46,229 +48,10 @@ MAX_CNAME_HOPS = 16
 # share stay, as they are used all the time. Ten thousand domains ask ~170,000 questions.
 MAX_CACHED = 50_000
 
-
-class Outcome(str, enum.Enum):
-    """What became of one question. Only ANSWER carries records of the asked type."""
-
-    ANSWER = "answer"
-    NODATA = "nodata"  # the name exists, but has no records of this type
-    NXDOMAIN = "nxdomain"  # the name does not exist
-    SERVFAIL = "servfail"
-    REFUSED = "refused"
-    TIMEOUT = "timeout"
-    ERROR = "error"  # anything else: FORMERR, NOTIMP, a network error, a malformed reply
-    CNAME_LOOP = "cname loop"  # the CNAME chain of the reply comes back to itself or never ends
-    OFFLINE = "offline"  # --offline, and neither a zone file nor the snapshot holds the name
-
-    @property
-    def is_failure(self) -> bool:
-        """True when the answer says nothing about the record (could not test)."""
-        return self in _FAILURES
-
-    @property
-    def error_reason(self) -> ErrorReason:
-        return _REASONS.get(self, ErrorReason.DNS_ERROR)
-
-
-_FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR, Outcome.CNAME_LOOP,
-                       Outcome.OFFLINE})
-_REASONS = {
-    Outcome.SERVFAIL: ErrorReason.SERVFAIL,
-    Outcome.REFUSED: ErrorReason.REFUSED,
-    Outcome.TIMEOUT: ErrorReason.TIMEOUT,
-    Outcome.ERROR: ErrorReason.DNS_ERROR,
-    Outcome.OFFLINE: ErrorReason.OFFLINE,
-}
-
-
-@dataclass(frozen=True)
-class Nameserver:
-    address: str
-    port: int = DEFAULT_PORT
-
-    def __str__(self) -> str:
-        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
-
-
-def parse_nameserver(text: str) -> Nameserver:
-    """Parse ``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address.
-
-    Raises ValueError with a message fit for the command line.
-    """
-    import ipaddress
-
-    text = text.strip()
-    address, port = text, DEFAULT_PORT
-    if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"cannot read nameserver {text!r}: expected [IPv6]:PORT")
-            port = _parse_port(rest[1:], text)
-    elif text.count(":") == 1:
-        address, port_text = text.split(":")
-        port = _parse_port(port_text, text)
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        raise ValueError(f"nameserver {text!r} is not an IP address (give IP or IP:PORT)") from None
-    return Nameserver(address, port)
-
-
-def _parse_port(text: str, whole: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"nameserver {whole!r} has an invalid port {text!r}")
-    return int(text)
-
-
-def system_nameservers() -> list[Nameserver]:
-    """The resolvers of the operating system (``/etc/resolv.conf`` or the registry)."""
-    import dns.resolver  # here: it imports dns.query and with it an HTTP client (~0.5 s), which
-    # `dnsaudit checks` and the check modules never need
-
-    try:
-        resolver = dns.resolver.Resolver(configure=True)
-    except dns.resolver.NoResolverConfiguration:
-        return []
-    return [Nameserver(str(ns)) for ns in resolver.nameservers]
-
-
-@dataclass(frozen=True, slots=True)
-class MxRecord:
-    """One MX record (RFC 5321 §5.1)."""
-
-    preference: int
-    exchange: str  # lower case, no trailing dot; "" for the null MX "." (RFC 7505)
-
-
-@dataclass(frozen=True, slots=True)
-class SrvRecord:
-    """One SRV record (RFC 2782)."""
-
-    priority: int
-    weight: int
-    port: int
-    target: str  # lower case, no trailing dot; "" for "." (the service is not offered)
-    text: str  # the record in zone-file form, as published
-
-
-@dataclass(frozen=True, slots=True)
-class TxtRecord:
-    """One TXT record: its character-strings and their concatenation (RFC 7208 §3.3)."""
-
-    text: str  # the strings joined without spaces
-    strings: tuple[str, ...]  # each decoded as UTF-8 (invalid octets replaced)
-
-
-@dataclass(frozen=True, slots=True)
-class TlsaRecord:
-    """One TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, data (hex)."""
-
-    usage: int
-    selector: int
-    matching_type: int
-    data: str  # lower-case hex
-
-
-def _host(name: dns.name.Name) -> str:
-    return name.to_text().rstrip(".").lower()
-
-
-@dataclass(frozen=True, slots=True)  # a run keeps ~17 per domain: no __dict__ each
-class DnsAnswer:
-    """The classified answer to one question.
-
-    ``records`` hold the rdata of the asked type at the end of the CNAME chain, sorted by
-    their text form (``texts``, computed once: many checks read the same answer); ``chain``
-    lists the names the answer went through (the asked name first) when CNAMEs were followed.
-    """
-
-    name: str  # asked name, absolute, lower case, with trailing dot
-    rdtype: str
-    outcome: Outcome
-    records: tuple[dns.rdata.Rdata, ...] = ()
-    chain: tuple[str, ...] = ()
-    detail: str = ""  # for failures: which server said what
-    texts: tuple[str, ...] = ()  # the records' text forms; computed from records when not given
-    order: tuple[int, ...] = ()  # indexes into records in the order the server gave them, when not sorted
-    notes: tuple[str, ...] = ()  # records of the answer that could not be read and were left out
-    _line: str = field(default="", repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.texts and self.records:
-            object.__setattr__(self, "texts", tuple(r.to_text() for r in self.records))
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.ANSWER
-
-    @property
-    def exists(self) -> bool:
-        """The name exists (it has records, perhaps not of this type)."""
-        return self.outcome in (Outcome.ANSWER, Outcome.NODATA)
-
-    def as_given(self) -> tuple[dns.rdata.Rdata, ...]:
-        """The records in the order the server sent them (where order matters: RFC 7208 §5.5 PTR)."""
-        return tuple(self.records[i] for i in self.order) if self.order else self.records
-
-    @property
-    def target(self) -> str:
-        """The name the CNAME chain ends at (the asked name when there is no chain)."""
-        return self.chain[-1] if self.chain else self.name
-
-    def describe(self) -> str:
-        """One normalised evidence line: no TTLs, records sorted, chain shown."""
-        if not self._line:
-            via = "".join(f" -> {n}" for n in self.chain[1:])
-            head = f"{self.name} {self.rdtype}{(' (CNAME' + via + ')') if via else ''}"
-            line = f"{head}: {' | '.join(self.texts)}" if self.ok else f"{head}: {self.outcome.value.upper()}"
-            if self.notes:
-                line += f" ({'; '.join(self.notes)})"
-            object.__setattr__(self, "_line", line)
-        return self._line
-
-    # -- typed records: checks read these, never dnspython's rdata ---------------------
-    # Each keeps the order of ``records`` (sorted by text) and is empty unless ``ok``.
-
-    @property
-    def cname_chain(self) -> tuple[str, ...]:
-        """The names the CNAME chain went through after the asked one, without trailing dots."""
-        return tuple(n.rstrip(".") for n in self.chain[1:])
-
-    def mx(self) -> tuple[MxRecord, ...]:
-        """The MX records of an MX answer."""
-        return tuple(MxRecord(r.preference, _host(r.exchange)) for r in self._typed("MX"))
-
-    def srv(self) -> tuple[SrvRecord, ...]:
-        """The SRV records of an SRV answer."""
-        return tuple(SrvRecord(r.priority, r.weight, r.port, _host(r.target), r.to_text()) for r in self._typed("SRV"))
-
-    def txt(self) -> tuple[TxtRecord, ...]:
-        """The TXT records of a TXT answer."""
-        records = []
-        for r in self._typed("TXT"):
-            strings = tuple(s.decode("utf-8", errors="replace") for s in r.strings)
-            records.append(TxtRecord("".join(strings), strings))
-        return tuple(records)
-
-    def tlsa(self) -> tuple[TlsaRecord, ...]:
-        """The TLSA records of a TLSA answer."""
-        return tuple(TlsaRecord(r.usage, r.selector, r.mtype, r.cert.hex()) for r in self._typed("TLSA"))
-
-    def addresses(self) -> tuple[str, ...]:
-        """The addresses of an A or AAAA answer, as text."""
-        return tuple(str(r.address) for r in self._typed("A", "AAAA"))
-
-    def names(self, *, given_order: bool = False) -> tuple[str, ...]:
-        """The target names of a CNAME, PTR or NS answer: lower case, no trailing dot; with
-        ``given_order`` in the order the server sent them (RFC 7208 §5.5 takes the first ten PTRs)."""
-        self._typed("CNAME", "PTR", "NS")
-        return tuple(_host(r.target) for r in (self.as_given() if given_order else self.records))
-
-    def _typed(self, *rdtypes: str) -> tuple[Any, ...]:
-        if self.rdtype.upper() not in rdtypes:
-            raise ValueError(f"{self.rdtype} answer for {self.name} asked for {'/'.join(rdtypes)} records")
-        return self.records
+# The answer and its typed records live in net.answer (values, no client); they are
+# imported from here as they always were.
+__all__ = ["DEFAULT_PORT", "MAX_CACHED", "MAX_CNAME_HOPS", "DnsAnswer", "DnsClient", "DnsStats", "MxRecord",
+           "Nameserver", "Outcome", "SrvRecord", "TlsaRecord", "TxtRecord", "parse_nameserver", "system_nameservers"]
 
 
 @dataclass

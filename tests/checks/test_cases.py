@@ -28,11 +28,39 @@ COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscov
 
 
 @pytest.fixture(scope="module")
-def results(dns_server, all_cases):
+def client(dns_server):
+    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
+
+
+@pytest.fixture(scope="module")
+def results(client, all_cases):
     """Every case in one run through the real resolver and the ZoneServer (the public case-table
     runner of dnsaudit.testing, as a plugin author would use it)."""
-    client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
     return audit_cases(all_cases, load_checks().checks, dns=client, settings=Settings(check_timeout=10))
+
+
+def _line_before_evidence(answer) -> str:
+    """``DnsAnswer.describe()`` as it was written before answers made an ``Evidence``."""
+    via = "".join(f" -> {n}" for n in answer.chain[1:])
+    head = f"{answer.name} {answer.rdtype}{(' (CNAME' + via + ')') if via else ''}"
+    line = f"{head}: {' | '.join(answer.texts)}" if answer.ok else f"{head}: {answer.outcome.value.upper()}"
+    if answer.notes:
+        line += f" ({'; '.join(answer.notes)})"
+    return line
+
+
+def test_every_answer_of_the_cases_renders_its_evidence_as_the_old_line(results, client):
+    """``Evidence.line()`` is byte for byte the line ``describe()`` gave, for every answer the
+    whole case table received (each outcome, CNAME chains)."""
+    from dnsaudit.net.dns import DnsAnswer
+
+    answers = [a for a in client._cache.values() if isinstance(a, DnsAnswer)]
+    assert len(answers) > 500 and {a.outcome.value for a in answers} >= {
+        "answer", "nodata", "nxdomain", "servfail", "refused", "timeout"}
+    assert any(a.chain for a in answers if a.ok)
+    wrong = [(a.evidence().line(), _line_before_evidence(a)) for a in answers
+             if a.evidence().line() != _line_before_evidence(a) or a.describe() != _line_before_evidence(a)]
+    assert not wrong, wrong[:5]
 
 
 def test_case(case, results):
