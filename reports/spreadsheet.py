@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import shutil
 import tempfile
 import zipfile
@@ -39,7 +40,7 @@ COMPRESSION_LEVEL = 3
 LINE_HEIGHT = 15  # points, one line of Calibri 11
 MAX_ROW_HEIGHT = 409  # Excel's limit
 CHARS_PER_WIDTH = 1.1  # characters of running text per unit of column width, a little cautious
-MONO_CHARS_PER_WIDTH = 0.9  # Consolas 10 is wider than Calibri 11
+MONO_CHARS_PER_WIDTH = 0.87  # Consolas 10 is wider than Calibri 11; its stand-ins (Noto Sans Mono) wider still
 # Landscape Letter/A4 less 0.5" margins is ~720 pt; a width unit is ~5.25 pt of Calibri 11; at
 # the scale that keeps 11 pt text at 8 pt (0.727) that is ~188 units, less a margin for the
 # way each program rounds: wider sheets are not shrunk.
@@ -244,20 +245,30 @@ class Sheet:
 
 
 def _lines(text: str, chars: int) -> int:
-    """Lines ``text`` takes when wrapped at word boundaries ``chars`` wide (as LibreOffice and
-    Excel wrap: a word longer than the line is broken)."""
+    """Lines ``text`` takes when wrapped ``chars`` wide, as LibreOffice and Excel wrap: at
+    spaces, and a word that does not fit on the line after its hyphens (``relay-nospf-`` /
+    ``test.mail...``), a piece longer than a line broken where the line ends."""
     if len(text) <= chars:
         return 1
-    lines, used = 1, -1
+    lines, used = 1, 0  # used: characters on the current line
     for word in text.split(" "):
-        if used + 1 + len(word) <= chars:
-            used += 1 + len(word)
+        gap = 1 if used else 0
+        if used + gap + len(word) <= chars:
+            used += gap + len(word)
             continue
-        if used > 0:
-            lines += 1
-        lines += (len(word) - 1) // chars
-        used = (len(word) - 1) % chars + 1
+        for k, piece in enumerate(_HYPHENATED.findall(word) if "-" in word else (word,)):
+            gap = 1 if used and k == 0 else 0
+            if used + gap + len(piece) <= chars:
+                used += gap + len(piece)
+                continue
+            if used:
+                lines += 1
+            lines += (len(piece) - 1) // chars
+            used = (len(piece) - 1) % chars + 1
     return lines
+
+
+_HYPHENATED = re.compile(r"[^-]*-|[^-]+")  # a word's pieces, each with the hyphen that ends it
 
 
 _LETTERS = [column_letter(i) for i in range(1, 16385)]  # every column a sheet can have

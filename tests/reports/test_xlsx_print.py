@@ -78,3 +78,17 @@ def test_wrapped_cells_do_not_overlap_the_next_row(pdf):
             # another row's text overlaps by more than half a line
             half = min(a[3] - a[1], b[3] - b[1]) / 2
             assert not (overlap_x > 2 and overlap_y > half), f"page {number}: {a[4]!r} over {b[4]!r}"
+
+
+@pytest.mark.parametrize("text, chars, lines", [
+    ("short", 10, 1),
+    ("two words here", 9, 2),  # 'two words' / 'here'
+    ("x" * 65, 32, 3),  # a word longer than the line is broken where the line ends
+    # LibreOffice breaks a word that does not fit after its hyphens: 'relay-nospf-' then the rest, 4 lines
+    ("relay-nospf.test. 3600 IN MX 0 relay-nospf-test.mail.protection.outlook.com.", 32, 4),
+    ("a-b c", 3, 2),  # 'a-b' fits whole; a hyphen is a break only where needed
+])
+def test_row_heights_count_the_lines_a_spreadsheet_wraps_to(text, chars, lines):
+    from dnsaudit.reports.spreadsheet import _lines
+
+    assert _lines(text, chars) == lines
