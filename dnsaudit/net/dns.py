@@ -165,7 +165,8 @@ class DnsClient:
             return SignedAnswer(_absolute(name), rdtype, Outcome.OFFLINE,
                                 detail="offline: DNSSEC records are not in the snapshot")
         self.stats.queries_sent += 1
-        return await ask_signed(self.nameservers, name, rdtype, timeout=self.timeout, retries=self.retries)
+        return await ask_signed(self.nameservers, name, rdtype, timeout=self.timeout, retries=self.retries,
+                                pool=self._pool)
 
     async def preflight(self) -> list[tuple[Nameserver, str]]:
         """Ask every nameserver one question; return those that answered nothing at all.
@@ -265,10 +266,14 @@ class DnsClient:
 
     async def _send(self, question: Question, ns: Nameserver, edns: bool = True) -> Reply:
         self.stats.queries_sent += 1
+        return await self._pool(ns).ask(question, self.timeout, edns)
+
+    def _pool(self, ns: Nameserver) -> UdpPool:
+        """The sockets to ``ns``, opened on first use and kept for the run."""
         pool = self._pools.get(ns)
         if pool is None:
             pool = self._pools[ns] = UdpPool(ns.address, ns.port)
-        return await pool.ask(question, self.timeout, edns)
+        return pool
 
     async def aclose(self) -> None:
         """Close the sockets (the run's end; a new query would open them again)."""

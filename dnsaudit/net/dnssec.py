@@ -2,8 +2,7 @@
 
 The run's ordinary queries (``net.wire``) set no DNSSEC OK bit and read only the records
 of the asked type, which is all the other checks need. ``dnssec.zone`` needs the
-signatures too, for a handful of questions per domain (DS, DNSKEY, SOA, MX), so those go
-through dnspython's message layer here. Each query sets:
+signatures too, for a handful of questions per domain (DS, DNSKEY, SOA, MX). Each query sets:
 
 * DO (RFC 4035 §3.2.1), so that a DNSSEC-aware resolver returns RRSIG records;
 * CD (RFC 4035 §3.2.2), so that a validating resolver hands over data it considers bogus
@@ -12,25 +11,44 @@ through dnspython's message layer here. Each query sets:
 
 A resolver that knows nothing of DNSSEC returns the records without their RRSIGs; the
 caller tells that apart from an unsigned zone (see ``dnsaudit.mail.dnssec``).
+
+Why these replies are read here, byte by byte, instead of by dnspython's message layer:
+these questions went through ``dns.asyncquery.udp_with_fallback``, which opens and closes a
+socket per query and parses the whole reply into a ``dns.message.Message``; at two to four
+questions per domain that was 13.8 % of an audit's CPU on 1,000 benchmark domains (py-spy,
+``bench/run.py --workers 1 --profile``). Now they go over the run's long-lived sockets
+(``net.udp``) and ``parse_signed_reply`` reads only what ``SignedAnswer`` holds: the
+answer-section records of the asked type and the RRSIGs covering it (owner = the asked
+name, class IN; each record's data still parsed by ``dns.rdata.from_wire``, so the
+records are dnspython's and its DNSSEC code validates them), whether the authority section
+holds NSEC or NSEC3 records, and the extended rcode of the OPT record. On well-formed
+replies the result is dnspython's, record for record: ``tests/unit/test_dnssec_wire.py``
+compares the two on generated replies. A malformed reply is MalformedReply ("could not
+test"), as any reply of the run; a reply that is not ours is ignored while the wait goes on.
 """
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.exception
-import dns.flags
-import dns.message
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
 from dnsaudit.net.dns import Nameserver, Outcome
+from dnsaudit.net.udp import UdpPool
+from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_name
 
 PAYLOAD = 1232
-_DENIALS = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
+RRSIG = 46
+_DENIALS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+_RR = struct.Struct("!HHIH")
 
 
 @dataclass(frozen=True)
@@ -72,32 +90,81 @@ def _when(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def ask_signed(nameservers: list[Nameserver], name: str, rdtype: str, *, timeout: float,
-                     retries: int) -> SignedAnswer:
-    """Ask (name, rdtype) with DO and CD; failures are kept apart as in ``DnsClient``."""
-    import dns.asyncquery
+@dataclass(frozen=True, slots=True)
+class SignedReply:
+    """What a DNSSEC question's reply says: rcode (extended), TC, the asked RRset's records and
+    the RRSIGs covering it as (type, TTL, rdata) in the order they came, and whether the
+    authority section held NSEC or NSEC3 records."""
 
+    rcode: int
+    truncated: bool
+    records: tuple[tuple[int, int, dns.rdata.Rdata], ...] = ()
+    denial: bool = False
+
+
+def parse_signed_reply(wire: bytes, query_id: int, question: Question) -> SignedReply | None:
+    """Read a reply to a DO/CD ``question`` sent with ``query_id``; None when it is not one.
+
+    Raises MalformedReply when it claims to be the reply but cannot be read.
+    """
+    head = read_header(wire, query_id, question)
+    if head is None:
+        return None
+    flags, rcode, counts, offset = head
+    if flags & TC:
+        return SignedReply(rcode, True)
+    qname, wanted = question.qname, question.rdtype
+    records = []
+    denial = False
+    end = len(wire)
+    for section, count in enumerate(counts):
+        for _ in range(count):
+            owner, offset = read_name(wire, offset)
+            if offset + 10 > end:
+                raise MalformedReply("record header runs past the end of the message")
+            rdtype, rdclass, ttl, rdlength = _RR.unpack_from(wire, offset)
+            offset += 10
+            if offset + rdlength > end:
+                raise MalformedReply("record data runs past the end of the message")
+            if section == 0:
+                if rdclass == IN and owner == qname and (
+                        rdtype == wanted or (rdtype == RRSIG and rdlength >= 2
+                        and int.from_bytes(wire[offset:offset + 2], "big") == wanted)):
+                    try:
+                        records.append((rdtype, ttl, dns.rdata.from_wire(IN, rdtype, wire, offset, rdlength)))
+                    except dns.exception.DNSException as exc:  # dnspython refuses the whole message then
+                        raise MalformedReply(f"a {dns.rdatatype.to_text(rdtype)} record could not be read: {exc}") \
+                            from None
+            elif section == 1:
+                denial = denial or rdtype in _DENIALS
+            elif rdtype == OPT:
+                rcode |= (ttl >> 20) & 0xFF0  # the extended RCODE's upper bits (RFC 6891 §6.1.3)
+            offset += rdlength
+    return SignedReply(rcode, False, tuple(records), denial)
+
+
+async def ask_signed(nameservers: list[Nameserver], name: str, rdtype: str, *, timeout: float,
+                     retries: int, pool: Callable[[Nameserver], UdpPool]) -> SignedAnswer:
+    """Ask (name, rdtype) with DO and CD over ``pool(ns)``'s sockets; failures are kept apart as
+    in ``DnsClient``."""
     name = name.lower() if name.endswith(".") else name.lower() + "."
-    query = dns.message.make_query(name, rdtype, want_dnssec=True, payload=PAYLOAD)
-    query.flags |= dns.flags.CD
+    question = Question.make(name, dns.rdatatype.from_text(rdtype))
     failures: list[tuple[Outcome, str]] = []
     for _round in range(retries + 1):
         for ns in nameservers:
             try:
-                response, _tcp = await dns.asyncquery.udp_with_fallback(query, ns.address, timeout=timeout,
-                                                                        port=ns.port)
-            except dns.exception.Timeout:
+                reply = await pool(ns).ask(question, timeout, reader=parse_signed_reply, dnssec=True)
+            except (TimeoutError, dns.exception.Timeout):
                 failures.append((Outcome.TIMEOUT, f"{ns}: timeout"))
                 continue
-            except (OSError, dns.exception.DNSException) as exc:
+            except (OSError, MalformedReply) as exc:
                 failures.append((Outcome.ERROR, f"{ns}: {exc}"))
                 continue
-            rcode = response.rcode()
-            if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                return _classify(name, rdtype, response)
-            outcome = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}.get(rcode,
-                                                                                                    Outcome.ERROR)
-            failures.append((outcome, f"{ns}: {dns.rcode.to_text(rcode)}"))
+            if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return signed_answer(name, rdtype, reply)
+            outcome = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}.get(reply.rcode,
+                                                                                                      Outcome.ERROR)
+            failures.append((outcome, f"{ns}: {dns.rcode.to_text(reply.rcode)}"))
         if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
             break
     outcomes = {outcome for outcome, _ in failures}
@@ -105,19 +172,21 @@ async def ask_signed(nameservers: list[Nameserver], name: str, rdtype: str, *, t
     return SignedAnswer(name, rdtype, worst, detail="; ".join(d for _, d in failures))
 
 
-def _classify(name: str, rdtype: str, response: dns.message.Message) -> SignedAnswer:
+def signed_answer(name: str, rdtype: str, reply: SignedReply) -> SignedAnswer:
+    """The answer a NOERROR or NXDOMAIN reply gives: the RRset and its RRSIGs, or none of either."""
     qname = dns.name.from_text(name)
     wanted = dns.rdatatype.from_text(rdtype)
     rrset = rrsigs = None
-    for candidate in response.answer:
-        if candidate.name != qname or candidate.rdclass != dns.rdataclass.IN:
-            continue
-        if candidate.rdtype == wanted:
-            rrset = candidate
-        elif candidate.rdtype == dns.rdatatype.RRSIG and candidate.covers == wanted:
-            rrsigs = candidate
+    for record_type, ttl, rdata in reply.records:
+        if record_type == wanted:
+            if rrset is None:
+                rrset = dns.rrset.RRset(qname, dns.rdataclass.IN, wanted)
+            rrset.add(rdata, ttl)
+        else:
+            if rrsigs is None:
+                rrsigs = dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.RRSIG, wanted)
+            rrsigs.add(rdata, ttl)
     if rrset is not None:
         return SignedAnswer(name, rdtype, Outcome.ANSWER, rrset, rrsigs)
-    outcome = Outcome.NXDOMAIN if response.rcode() == dns.rcode.NXDOMAIN else Outcome.NODATA
-    denial = any(r.rdtype in _DENIALS for r in response.authority)
-    return SignedAnswer(name, rdtype, outcome, denial=denial)
+    outcome = Outcome.NXDOMAIN if reply.rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
+    return SignedAnswer(name, rdtype, outcome, denial=reply.denial)

@@ -17,10 +17,12 @@ import contextlib
 import random
 import secrets
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import dns.exception
 
-from dnsaudit.net.wire import MalformedReply, Question, Reply, parse_reply
+from dnsaudit.net.wire import MalformedReply, Question, parse_reply
 
 SOCKETS_PER_SERVER = 8
 RECEIVE_BUFFER = 4 * 1024 * 1024
@@ -108,9 +110,11 @@ class UdpPool:
             return await self._socket()
         return self._random.choice(alive)
 
-    async def ask(self, question: Question, timeout: float, edns: bool = True) -> Reply:
+    async def ask(self, question: Question, timeout: float, edns: bool = True, *,
+                  reader: Callable[[bytes, int, Question], Any] = parse_reply, dnssec: bool = False) -> Any:
         """Ask ``question`` (with EDNS unless told not to); raises dns.exception.Timeout,
-        MalformedReply or OSError."""
+        MalformedReply or OSError. The reply is what ``reader`` makes of it (``parse_reply``: a
+        Reply); ``dnssec`` sets the DO and CD bits (``net.dnssec``, with its own reader)."""
         payload = EDNS_PAYLOAD if edns else None
         sock = await self._socket()
         query_id = self._random.getrandbits(16)
@@ -124,7 +128,7 @@ class UdpPool:
         limit = payload or PLAIN_PAYLOAD
         unreadable: MalformedReply | None = None
         try:
-            sock.transport.sendto(question.query(query_id, payload))
+            sock.transport.sendto(question.query(query_id, payload, dnssec))
             data = await waiting.future
             while True:
                 # Not ours (another question), unreadable or larger than we allowed (a forgery,
@@ -134,7 +138,7 @@ class UdpPool:
                 try:
                     if len(data) > limit:
                         raise MalformedReply(f"a {len(data)}-byte UDP reply to a query that allowed {limit} bytes")
-                    reply = parse_reply(data, query_id, question)
+                    reply = reader(data, query_id, question)
                 except MalformedReply as exc:
                     unreadable = exc
                 if reply is not None:
@@ -156,20 +160,21 @@ class UdpPool:
         if reply.truncated:
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._ask_tcp(question, query_id, payload)
+                    return await self._ask_tcp(question, query_id, payload, reader, dnssec)
             except TimeoutError:
                 raise dns.exception.Timeout from None
         return reply
 
-    async def _ask_tcp(self, question: Question, query_id: int, payload: int | None) -> Reply:
+    async def _ask_tcp(self, question: Question, query_id: int, payload: int | None,
+                       read: Callable[[bytes, int, Question], Any], dnssec: bool) -> Any:
         """The same question over TCP (RFC 7766), for a truncated UDP reply."""
         reader, writer = await asyncio.open_connection(self.address, self.port)
         try:
-            query = question.query(query_id, payload)
+            query = question.query(query_id, payload, dnssec)
             writer.write(len(query).to_bytes(2, "big") + query)
             await writer.drain()
             length = int.from_bytes(await reader.readexactly(2), "big")
-            reply = parse_reply(await reader.readexactly(length), query_id, question)
+            reply = read(await reader.readexactly(length), query_id, question)
         except asyncio.IncompleteReadError:
             raise MalformedReply("the TCP connection closed before the reply was complete") from None
         finally:

@@ -28,6 +28,8 @@ OPT = 41
 QR = 0x8000
 RD = 0x0100
 TC = 0x0200
+CD = 0x0010
+DO = 0x8000  # in the OPT record's TTL field (RFC 6891 §6.1.4)
 # Error replies may come without the question section (dnspython's is_response allows it too).
 RCODES_WITHOUT_QUESTION = frozenset({1, 2, 4, 5})  # FORMERR, SERVFAIL, NOTIMP, REFUSED
 _HEADER = struct.Struct("!HHHHHH")
@@ -73,13 +75,14 @@ class Question:
     def qname(self) -> bytes:
         return self.wire[:-4]
 
-    def query(self, query_id: int, payload: int | None) -> bytes:
+    def query(self, query_id: int, payload: int | None, dnssec: bool = False) -> bytes:
         """A recursive query with EDNS(0) advertising ``payload`` bytes (no DNSSEC OK bit), or a
-        plain one when ``payload`` is None."""
+        plain one when ``payload`` is None. With ``dnssec``: the DNSSEC OK bit (RFC 4035 §3.2.1)
+        and checking disabled (§3.2.2), as ``net.dnssec`` asks."""
         if payload is None:
             return _HEADER.pack(query_id, RD, 1, 0, 0, 0) + self.wire
-        header = _HEADER.pack(query_id, RD, 1, 0, 0, 1)
-        return header + self.wire + b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
+        header = _HEADER.pack(query_id, RD | CD if dnssec else RD, 1, 0, 0, 1)
+        return header + self.wire + b"\x00" + struct.pack("!HHIH", OPT, payload, DO if dnssec else 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +133,13 @@ def read_name(wire: bytes, offset: int) -> tuple[bytes, int]:
     return b"".join(labels).lower() + b"\x00", (resume if resume >= 0 else offset)
 
 
-def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
-    """Read a reply to ``question`` sent with ``query_id``; None when it is not one.
-
-    Raises MalformedReply when it claims to be the reply but cannot be read.
-    """
+def read_header(wire: bytes, query_id: int, question: Question) -> tuple[int, int, tuple[int, int, int], int] | None:
+    """The header of a reply to ``question`` sent with ``query_id``, its question checked: flags,
+    rcode, the answer, authority and additional counts and the offset of the answer section;
+    None when the datagram is not that reply."""
     if len(wire) < 12:
         return None
-    reply_id, flags, qdcount, ancount, _nscount, _arcount = _HEADER.unpack_from(wire)
+    reply_id, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
     if reply_id != query_id or not flags & QR or flags & 0x7800:  # opcode must be QUERY
         return None
     rcode = flags & 0x000F
@@ -151,6 +153,18 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
         offset = end
     elif not (qdcount == 0 and rcode in RCODES_WITHOUT_QUESTION):
         return None
+    return flags, rcode, (ancount, nscount, arcount), offset
+
+
+def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
+    """Read a reply to ``question`` sent with ``query_id``; None when it is not one.
+
+    Raises MalformedReply when it claims to be the reply but cannot be read.
+    """
+    head = read_header(wire, query_id, question)
+    if head is None:
+        return None
+    flags, rcode, (ancount, _nscount, _arcount), offset = head
     if flags & TC:
         return Reply(rcode, True)
     wanted = question.rdtype
