@@ -54,7 +54,7 @@ class AutodiscoverCname(Check):
         address, cname, probe = await asyncio.gather(
             ctx.dns.query(name, "A"), ctx.dns.query(name, "CNAME"), ctx.dns.query(probe_name, "A")
         )
-        evidence = (cname.describe(), address.describe(), probe.describe())
+        evidence = (cname.evidence(), address.evidence(), probe.evidence())
         if cname.outcome.is_failure:
             return [self.could_not_test(cname, "the autodiscover record")]
         if address.outcome.is_failure and not cname.ok:
@@ -120,7 +120,7 @@ class AutodiscoverCname(Check):
         # Outlook's last DNS step is the SRV record: when it leads to a host, Outlook still finds the
         # on-premises Exchange (autodiscover.endpoints probes whether that host answers).
         srv = await ctx.dns.query(f"_autodiscover._tcp.{ctx.domain}", "SRV")
-        fields["evidence"] = (*fields["evidence"], srv.describe())
+        fields["evidence"] = (*fields["evidence"], srv.evidence())
         if srv.outcome.is_failure:
             return self.could_not_test(srv, "whether Outlook can find the on-premises Exchange by the SRV record "
                                        f"instead ({message[:-1]})", observed=fields["observed"])

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from dnsaudit.check import Check, CheckContext
 from dnsaudit.mail.autodiscover import AUTODISCOVER_PATH, MICROSOFT_REDIRECT_HOSTS, REFERENCES, outlook_srv_record
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
-from dnsaudit.model import ErrorReason, Finding, Severity
+from dnsaudit.model import ErrorReason, Evidence, Finding, Severity
 from dnsaudit.net.dns import DnsAnswer
 from dnsaudit.net.web import WebResponse
 
@@ -166,7 +166,7 @@ class AutodiscoverEndpoints(Check):
 
     def _verdicts(self, ctx: CheckContext, steps: list[Step], microsoft: bool) -> list[Finding]:
         observed = "\n".join(s.line() for s in steps)
-        fields = dict(observed=observed, evidence=tuple(s.line() for s in steps))
+        fields = dict(observed=observed, evidence=tuple(Evidence.note(s.line()) for s in steps))
         findings = []
         for step in steps:
             if step.blocked:

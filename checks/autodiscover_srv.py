@@ -40,14 +40,14 @@ class AutodiscoverSrv(Check):
             return [self.could_not_test(answer, "the autodiscover SRV record")]
         if not answer.ok:
             return [self.passed("No autodiscover SRV record (it is optional).", observed="(none)",
-                                evidence=(answer.describe(),))]
+                                evidence=(answer.evidence(),))]
         records = sorted(answer.srv(), key=lambda r: (r.priority, -r.weight, r.target))
         return list(await asyncio.gather(*(self._one(ctx, name, r, answer) for r in records)))
 
     async def _one(self, ctx: CheckContext, name: str, record: SrvRecord, answer: DnsAnswer) -> Finding:
         text, target = record.text, record.target
         delete = f"Delete or correct: {zone_record(name, 'SRV', text)}"
-        fields = dict(observed=text, evidence=(answer.describe(),))
+        fields = dict(observed=text, evidence=(answer.evidence(),))
         if not target:
             return self.fail("The SRV target is '.', which says autodiscover is not offered.", remediation=delete,
                              **fields)
@@ -55,7 +55,7 @@ class AutodiscoverSrv(Check):
             return self.fail(f"The SRV record uses port {record.port}; Outlook only uses SRV records on port 443.",
                              expected="port 443", remediation=delete, **fields)
         a, aaaa = await ctx.dns.addresses(target)
-        fields["evidence"] = (answer.describe(), a.describe(), aaaa.describe())
+        fields["evidence"] = (answer.evidence(), a.evidence(), aaaa.evidence())
         if not (a.ok or aaaa.ok):
             failed = next((x for x in (a, aaaa) if x.outcome.is_failure), None)
             if failed is not None:

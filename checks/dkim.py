@@ -70,7 +70,7 @@ class DkimMicrosoft365(Check):
             if answer.outcome.is_failure:
                 findings.append(self.could_not_test(answer, f"the {selector} DKIM record"))
                 continue
-            fields = dict(evidence=(answer.describe(),),
+            fields = dict(evidence=(answer.evidence(),),
                           expected=f"CNAME {selector}-{dashed(ctx.domain)}._domainkey.{tenant}")
             remediation = zone_record(name, "CNAME", f"{selector}-{dashed(ctx.domain)}._domainkey.{tenant}.")
             if not answer.ok:

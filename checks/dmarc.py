@@ -39,7 +39,7 @@ class DmarcRecord(Check):
         answer = await ctx.dns.query(name, "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the DMARC record")]
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         records = dmarc_records(answer)
         starter = txt_record(name, f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{ctx.domain}")
         inherited = ""
@@ -48,7 +48,7 @@ class DmarcRecord(Check):
             parent = await ctx.dns.query(f"_dmarc.{org}", "TXT")
             if parent.outcome.is_failure:
                 return [self.could_not_test(parent, f"the DMARC record of {org}")]
-            evidence += (parent.describe(),)
+            evidence += (parent.evidence(),)
             records = dmarc_records(parent)
             inherited = org if len(records) == 1 else ""
         if not records:

@@ -130,7 +130,7 @@ class MxDane(Check):
         # Only real host names: an IP literal or a single label (mx.targets fails those) has no TLSA name.
         hosts = [m for m in mail_hosts(mx_hosts(answer)) if _host_name(m.host)] if answer.ok else []
         if not hosts:
-            return [self.skip("No MX host to examine (see mx.present).", evidence=(answer.describe(),))]
+            return [self.skip("No MX host to examine (see mx.present).", evidence=(answer.evidence(),))]
         microsoft = [m for m in hosts if is_dane_mx(m.host)]
         others = [m for m in hosts if not is_dane_mx(m.host) and not _classic_microsoft(m.host)]
         findings = list(await asyncio.gather(*(self._microsoft(ctx, m) for m in microsoft)))
@@ -145,7 +145,7 @@ class MxDane(Check):
                 "No MX host publishes a TLSA record: the MX set offers"
             return [self.info(f"{what} no DANE; the DNSSEC-capable *.mx.microsoft MX does (new domains get it from "
                               "July 2026).",
-                              observed="; ".join(m.record for m in hosts), evidence=(answer.describe(),))]
+                              observed="; ".join(m.record for m in hosts), evidence=(answer.evidence(),))]
         return findings
 
     async def _microsoft(self, ctx: CheckContext, mx: MxHost) -> Finding:
@@ -153,7 +153,7 @@ class MxDane(Check):
         tlsa = await ctx.dns.query(name, "TLSA")
         if tlsa.outcome.is_failure:
             return self.could_not_test(tlsa, f"the TLSA record of {mx.host}")
-        fields = dict(observed=" | ".join(tlsa.texts) or "(none)", evidence=(tlsa.describe(),))
+        fields = dict(observed=" | ".join(tlsa.texts) or "(none)", evidence=(tlsa.evidence(),))
         if not tlsa.ok:
             return self.info(f"No TLSA record at {name}: inbound DANE is not enabled for {mx.host}.",
                              expected="a TLSA record published by Microsoft", remediation=ENABLE, **fields)
@@ -168,7 +168,7 @@ class MxDane(Check):
 
     def _mx_set(self, ctx: CheckContext, hosts: list[MxHost], microsoft: list[MxHost],
                 answer: DnsAnswer) -> Finding:
-        fields = dict(observed="; ".join(m.record for m in hosts), evidence=(answer.describe(),))
+        fields = dict(observed="; ".join(m.record for m in hosts), evidence=(answer.evidence(),))
         if hosts[0] not in microsoft or len(hosts) > 1:
             problem = ("it is not the most preferred MX" if hosts[0] not in microsoft
                        else f"there are {len(hosts) - 1} other MX hosts")
@@ -189,7 +189,7 @@ class MxDane(Check):
         if not tlsa.ok:
             return None  # no DANE for this host: nothing to say
         records = tlsa.tlsa()
-        fields = dict(observed=" | ".join(tlsa.texts), evidence=(tlsa.describe(),))
+        fields = dict(observed=" | ".join(tlsa.texts), evidence=(tlsa.evidence(),))
         comparable = [r for r in records if r.usage == 3 and r.matching_type == 1]
         if not comparable:
             return self.info(f"{mx.host} publishes TLSA records at {name} (not compared: only usage 3 with a SHA-256 "

@@ -31,7 +31,7 @@ class DomainExists(Check):
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         soa = await ctx.dns.query(ctx.domain, "SOA")
-        evidence = (soa.describe(),)
+        evidence = (soa.evidence(),)
         if soa.outcome is Outcome.NXDOMAIN:
             return [
                 self.fail(
@@ -76,7 +76,7 @@ class DomainVerification(Check):
         answer = await ctx.dns.query(ctx.domain, "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the verification TXT record")]
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         texts = [t.text for t in answer.txt()] if answer.ok else []
         found = [t for t in texts if t.strip().strip('"').lower().startswith("ms=")]
         good = [t for t in found if MS_VERIFICATION.match(t)]

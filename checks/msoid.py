@@ -48,7 +48,7 @@ class MsoidCname(Check):
         answer = await ctx.dns.query(name, "CNAME")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the msoid record")]
-        evidence = [answer.describe()]
+        evidence = [answer.evidence()]
         target = answer.names()[0] if answer.ok else ""
         required = ctx.cloud.msoid_target
         fields = dict(observed=f"CNAME {target}" if target else "(none)", evidence=tuple(evidence))
@@ -69,7 +69,7 @@ class MsoidCname(Check):
         delete = f"Delete: {zone_record(name, 'CNAME', target + '.')}"
         if not _is_microsoft_target(target):
             probe = await ctx.dns.query(f"{WILDCARD_PROBE_LABEL}.{ctx.domain}", "CNAME")
-            fields["evidence"] = (*evidence, probe.describe())
+            fields["evidence"] = (*evidence, probe.evidence())
             if probe.ok and probe.names() == answer.names():
                 return [self.warn(f"The wildcard *.{ctx.domain} gives msoid.{ctx.entry.label} a CNAME to {target}; "
                                   "Office clients that look it up get an answer they cannot use.",

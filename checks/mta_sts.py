@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext
 from dnsaudit.mail.spf_record import txt_strings
-from dnsaudit.model import Finding, Severity
+from dnsaudit.model import Evidence, Finding, Severity
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 
@@ -57,7 +57,7 @@ class MtaStsPolicy(Check):
         answer = await ctx.dns.query(f"_mta-sts.{ctx.domain}", "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the MTA-STS record")]
-        evidence = [answer.describe()]
+        evidence = [answer.evidence()]
         records = [t for t, _ in txt_strings(answer) if t.startswith("v=STSv1")] if answer.ok else []
         if not records:
             return [self.info("MTA-STS is not published (optional).", observed="(none)", evidence=tuple(evidence))]
@@ -72,8 +72,8 @@ class MtaStsPolicy(Check):
             return [self.skip("The MTA-STS policy was not fetched. " + ctx.no_probes())]
         host = f"mta-sts.{ctx.domain}"
         response = await ctx.web.get(host, POLICY_PATH)
-        evidence.append(f"GET {response.url}: " + (response.error or f"{response.status} "
-                                                   f"{response.header('content-type')}"))
+        evidence.append(Evidence.note(f"GET {response.url}: " + (response.error or f"{response.status} "
+                                                                 f"{response.header('content-type')}")))
         fields = dict(evidence=tuple(evidence), observed=response.error or f"HTTP {response.status}")
         if response.error:
             if response.reason is not None:
@@ -101,7 +101,7 @@ class MtaStsPolicy(Check):
         patterns = list(policy.get("mx", []))
         uncovered = [h for h in hosts if not mx_in_mta_sts_patterns(h, patterns)]
         mode = policy.get("mode")
-        fields["evidence"] = (*fields["evidence"], mx.describe())
+        fields["evidence"] = (*fields["evidence"], mx.evidence())
         if uncovered:
             harm = "senders will refuse to deliver to them" if mode == "enforce" else "they would fail in enforce mode"
             lines = sorted({mx_line(h) for h in uncovered})
@@ -140,7 +140,7 @@ class TlsRptRecord(Check):
         answer = await ctx.dns.query(name, "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the TLS-RPT record")]
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         records = [t for t, _ in txt_strings(answer) if t.startswith("v=TLSRPTv1")] if answer.ok else []
         if not records:
             return [self.info("TLS reporting is not published (optional).", observed="(none)", evidence=evidence)]

@@ -76,7 +76,7 @@ class MxPresent(MxCheck):
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         if answer.ok:
             return [self.passed("The domain publishes MX records.", observed=observed(hosts),
-                                evidence=(answer.describe(),))]
+                                evidence=(answer.evidence(),))]
         fallback = await ctx.dns.query(ctx.domain, "A")
         falls_to = f"; mail would fall back to A {', '.join(fallback.texts)}" if fallback.ok else ""
         remediation = recommended_mx(ctx) if ctx.entry.phase is not Phase.PRE_MIGRATION else (
@@ -88,7 +88,7 @@ class MxPresent(MxCheck):
                 observed="(none)",
                 expected="at least one MX record",
                 remediation=remediation,
-                evidence=(answer.describe(), fallback.describe()),
+                evidence=(answer.evidence(), fallback.evidence()),
             )
         ]
 
@@ -108,7 +108,7 @@ class MxNull(MxCheck):
     references = ("RFC 7505",)
 
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         if not any(not m.host for m in hosts):
             return [self.passed("No null MX record.", observed=observed(hosts), evidence=evidence)]
         delete = f"Delete: {zone_record(ctx.domain, 'MX', '0 .')}"
@@ -160,7 +160,7 @@ class MxMicrosoft365(MxCheck):
         hosts = mail_hosts(hosts)
         cloud, phase = ctx.entry.cloud, ctx.entry.phase
         expected = expected_mx(ctx.domain, cloud)
-        fields = dict(observed=observed(hosts), expected=expected, evidence=(answer.describe(),))
+        fields = dict(observed=observed(hosts), expected=expected, evidence=(answer.evidence(),))
         microsoft = [m for m in hosts if microsoft_mx_token(m.host, cloud)]
         if phase is Phase.PRE_MIGRATION:
             if microsoft:
@@ -241,7 +241,7 @@ class MxTargets(MxCheck):
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         hosts = mail_hosts(hosts)
         if not hosts:
-            return [self.skip("No MX host to examine.", evidence=(answer.describe(),))]
+            return [self.skip("No MX host to examine.", evidence=(answer.evidence(),))]
         return list(await asyncio.gather(*(self._one(ctx, m) for m in hosts)))
 
     async def _one(self, ctx: CheckContext, mx: MxHost) -> Finding:
@@ -253,7 +253,7 @@ class MxTargets(MxCheck):
             return self.fail(f"MX host {mx.host} is a single label, not a fully qualified name.", remediation=delete,
                              **fields)
         cname, (a, aaaa) = await asyncio.gather(ctx.dns.query(mx.host, "CNAME"), ctx.dns.addresses(mx.host))
-        fields["evidence"] = (cname.describe(), a.describe(), aaaa.describe())
+        fields["evidence"] = (cname.evidence(), a.evidence(), aaaa.evidence())
         if cname.ok:
             return self.fail(
                 f"MX host {mx.host} is an alias (CNAME to {cname.texts[0]}); RFC 2181 forbids that.",
@@ -289,7 +289,7 @@ class MxExtra(MxCheck):
         cloud = ctx.entry.cloud
         microsoft = [m for m in hosts if microsoft_mx_token(m.host, cloud)]
         others = [m for m in hosts if not microsoft_mx_token(m.host, cloud)]
-        fields = dict(observed=observed(hosts), evidence=(answer.describe(),))
+        fields = dict(observed=observed(hosts), evidence=(answer.evidence(),))
         if not microsoft:
             return [self.skip("No Microsoft 365 MX host to compare with (see mx.microsoft365).", **fields)]
         if not others:
@@ -323,7 +323,7 @@ class MxVerification(MxCheck):
 
     async def judge(self, ctx: CheckContext, answer: DnsAnswer, hosts: list[MxHost]) -> list[Finding]:
         leftovers = [m for m in hosts if is_verification_mx(m.host)]
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         if not leftovers:
             return [self.passed("No leftover verification MX record.", evidence=evidence)]
         return [

@@ -73,7 +73,7 @@ class PolicyExpectations(Check):
             return [self.could_not_test(answer, f"the gateway {table.gateway} that {quoted} expects")]
         hosts = mail_hosts(mx_hosts(answer) if answer.ok else [])
         fields = dict(observed=", ".join(m.record for m in hosts) or "(no MX)", expected=quoted,
-                      evidence=(answer.describe(),))
+                      evidence=(answer.evidence(),))
         if not hosts:
             return [self.fail(f"No MX host, so mail does not arrive through {table.gateway} as {quoted} "
                               "expects.", **fields)]
@@ -133,13 +133,13 @@ class PolicyExpectations(Check):
         answer = await ctx.dns.query(f"_dmarc.{ctx.domain}", "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, f"the DMARC policy that {quoted} expects")]
-        records, evidence, inherited = dmarc_records(answer), (answer.describe(),), False
+        records, evidence, inherited = dmarc_records(answer), (answer.evidence(),), False
         org = organisational_domain(ctx.domain)
         if not records and org != ctx.domain:  # RFC 7489 §6.6.3: the organisational domain's record applies
             parent = await ctx.dns.query(f"_dmarc.{org}", "TXT")
             if parent.outcome.is_failure:
                 return [self.could_not_test(parent, f"the DMARC policy of {org} that {quoted} expects")]
-            records, evidence, inherited = dmarc_records(parent), evidence + (parent.describe(),), True
+            records, evidence, inherited = dmarc_records(parent), evidence + (parent.evidence(),), True
         fields = dict(observed=" | ".join(records) or "(none)", expected=quoted, evidence=evidence)
         if len(records) != 1:
             what = "No DMARC record" if not records else f"{len(records)} DMARC records (receivers ignore them all)"

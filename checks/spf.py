@@ -38,11 +38,11 @@ class SpfCheck(Check):
             return [self.could_not_test(answer, "the SPF record")]
         texts = spf_texts(answer)
         if len(texts) != 1:
-            return [self.skip("No single SPF record to examine (see spf.record).", evidence=(answer.describe(),))]
+            return [self.skip("No single SPF record to examine (see spf.record).", evidence=(answer.evidence(),))]
         try:
             record = parse_record(texts[0][0])
         except SpfSyntaxError:
-            return [self.skip("The SPF record does not parse (see spf.record).", evidence=(answer.describe(),))]
+            return [self.skip("The SPF record does not parse (see spf.record).", evidence=(answer.evidence(),))]
         return await self.judge(ctx, record, answer)
 
     @abc.abstractmethod
@@ -74,7 +74,7 @@ class SpfRecordCheck(Check):
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the SPF record")]
         texts = spf_texts(answer)
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         include = ctx.cloud.spf_include if ctx.entry.phase is not Phase.PRE_MIGRATION else None
         if not texts:
             return [self.fail("No SPF record: receivers cannot tell which servers may send as this domain.",
@@ -208,7 +208,7 @@ class SpfPolicy(SpfCheck):
     references = (RFC + " §5.1, §5.5, §8", M365_SPF)
 
     async def judge(self, ctx, record, answer) -> list[Finding]:
-        evidence = (answer.describe(),)
+        evidence = (answer.evidence(),)
         findings = []
         all_term = record.all_term
         if all_term is not None:

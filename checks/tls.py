@@ -23,7 +23,7 @@ from dnsaudit.check import Check, CheckContext
 from dnsaudit.files import FileRefused, read_capped
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token, organisation
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
-from dnsaudit.model import Finding, Severity
+from dnsaudit.model import Evidence, Finding, Severity
 from dnsaudit.net.addresses import allowed_addresses
 from dnsaudit.net.tls import TlsOutcome
 from dnsaudit.net.web import resolve_addresses
@@ -67,7 +67,8 @@ class TlsCheck(Check):
 
 def judge(check: Check, outcome: TlsOutcome, reference: str, what: str) -> list[Finding]:
     """Names, trust and dates of one endpoint's certificate, as separate findings."""
-    evidence = (f"TLS {outcome.endpoint}: " + (outcome.cert.summary() if outcome.cert else outcome.error),)
+    evidence = (Evidence.note(f"TLS {outcome.endpoint}: "
+                              + (outcome.cert.summary() if outcome.cert else outcome.error)),)
     if outcome.starttls is False:
         return [check.fail(f"{what} does not offer STARTTLS: mail to it travels unencrypted.",
                            observed="no STARTTLS in the EHLO reply", expected="STARTTLS offered", evidence=evidence)]
@@ -225,7 +226,8 @@ class TlsRelay(TlsCheck):
             outcome = await self.reach(ctx, host, port, starttls=starttls, what=f"relay host {host}", required=True)
             if isinstance(outcome, list):
                 return outcome
-        evidence = (f"TLS {outcome.endpoint}: " + (outcome.cert.summary() if outcome.cert else outcome.error),)
+        evidence = (Evidence.note(f"TLS {outcome.endpoint}: "
+                                  + (outcome.cert.summary() if outcome.cert else outcome.error)),)
         if outcome.cert is None:
             return judge(self, outcome, host, f"relay host {host}")
         return [self._accepted_domain(ctx, outcome.cert, evidence),
@@ -243,7 +245,7 @@ class TlsRelay(TlsCheck):
         except ValueError as exc:
             return [self.fail(f"The relay certificate file {target} is not a PEM certificate ({exc}).",
                               observed=target)]
-        evidence = (f"PEM {target}: {cert.summary()}",)
+        evidence = (Evidence.note(f"PEM {target}: {cert.summary()}"),)
         return [self._accepted_domain(ctx, cert, evidence),
                 _dates(self, cert, f"relay certificate {target}", cert.summary(), evidence)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext
-from dnsaudit.model import Finding, Severity
+from dnsaudit.model import Evidence, Finding, Severity
 
 # Names that matter to the audit even when the plan leaves them out: their live records
 # would be deleted by publishing the plan as a whole zone.
@@ -49,5 +49,5 @@ class ZoneChanges(Check):
             verb = "adds" if not now else "removes" if not records else "changes"
             findings.append(self.info(f"The plan {verb} {name} {rdtype}: {before} -> {after}.", observed=after,
                                       expected=f"live today: {before}",
-                                      evidence=(live.describe(), f"{name} {rdtype} planned: {after}")))
+                                      evidence=(live.evidence(), Evidence.note(f"{name} {rdtype} planned: {after}"))))
         return findings or [self.passed("The planned zone matches what DNS answers today.")]

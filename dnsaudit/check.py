@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from dnsaudit.mail.microsoft import CloudProfile, profile
-from dnsaudit.model import DomainEntry, ErrorReason, Finding, Severity, Status
+from dnsaudit.model import DomainEntry, ErrorReason, Evidence, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer
 from dnsaudit.net.protocols import Resolver, Tls, Web
+from dnsaudit.results_json import evidence_from_line
 
 if TYPE_CHECKING:
     from dnsaudit.policy import Expectation, Waiver
@@ -152,40 +153,46 @@ class Check(abc.ABC):
     # type checker and a TypeError at the call, in the plugin author's own test.
 
     def finding(self, status: Status, message: str, *, observed: str = "", expected: str = "",
-                remediation: str = "", evidence: Sequence[str] = (), severity: Severity | None = None,
+                remediation: str = "", evidence: Sequence[Evidence | str] = (), severity: Severity | None = None,
                 reason: ErrorReason | None = None) -> Finding:
-        """A finding of this check; ``severity`` defaults to the check's."""
+        """A finding of this check; ``severity`` defaults to the check's.
+
+        ``evidence`` holds what the verdict rests on: ``answer.evidence()`` for a DNS answer,
+        ``Evidence.note(text)`` for anything else. A string (``describe()``, as plugins wrote
+        before Evidence) is read as the line it is (``results_json.evidence_from_line``)."""
         return Finding(self.id, self.area, self.severity if severity is None else severity, status, message,
-                       observed=observed, expected=expected, remediation=remediation, evidence=tuple(evidence),
+                       observed=observed, expected=expected, remediation=remediation,
+                       evidence=tuple(e if isinstance(e, Evidence) else evidence_from_line(e) for e in evidence),
                        reason=reason)
 
     def passed(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
-               evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+               evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:
         return self.finding(Status.PASS, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity)
 
     def info(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
-             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+             evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:
         return self.finding(Status.INFO, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity)
 
     def warn(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
-             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+             evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:
         return self.finding(Status.WARN, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity)
 
     def fail(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
-             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+             evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:
         return self.finding(Status.FAIL, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity)
 
     def skip(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
-             evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+             evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:
         return self.finding(Status.SKIP, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity)
 
     def error(self, message: str, reason: ErrorReason, *, observed: str = "", expected: str = "",
-              remediation: str = "", evidence: Sequence[str] = (), severity: Severity | None = None) -> Finding:
+              remediation: str = "", evidence: Sequence[Evidence | str] = (),
+              severity: Severity | None = None) -> Finding:
         """Could not test: ``reason`` says why (timeout, servfail, ...), never a pass or "missing"."""
         return self.finding(Status.ERROR, message, observed=observed, expected=expected, remediation=remediation,
                             evidence=evidence, severity=severity, reason=reason)
@@ -199,7 +206,7 @@ class Check(abc.ABC):
             f"ended in {answer.outcome.value.upper()}{detail}.",
             answer.outcome.error_reason,
             observed=observed, expected=expected, remediation=remediation,
-            evidence=(answer.describe(),),
+            evidence=(answer.evidence(),),
         )
 
 

@@ -77,6 +77,14 @@ class Evidence:
             object.__setattr__(self, "_line", line)
         return line
 
+    def answer_text(self) -> str:
+        """What the line says after ``name TYPE (CNAME ...): ``: the records joined by `` | ``
+        or the outcome, then the notes (the reports' records table shows it); a note's text."""
+        if self.outcome is None:
+            return self.text
+        text = " | ".join(self.answers) if self.outcome is Outcome.ANSWER else self.outcome.value.upper()
+        return f"{text} ({'; '.join(self.notes)})" if self.notes else text
+
     def __str__(self) -> str:
         return self.line()
 

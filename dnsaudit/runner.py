@@ -78,7 +78,7 @@ async def audit_domain(
             # A dead domain costs one bounded wait, not one per check: every other question
             # would go to the same silent or failing servers (the throughput issue's lame
             # delegations waited ~24 s each this way).
-            what = "; ".join(unanswered.evidence) or unanswered.reason.value
+            what = "; ".join(e.line() for e in unanswered.evidence) or unanswered.reason.value
             message = (f"Could not test: the domain's DNS gave no usable answer to {gate.id} ({what}), "
                        "so nothing more was asked about it.")
             findings.extend(c.error(message, unanswered.reason, evidence=unanswered.evidence) for c in mooted)

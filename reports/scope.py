@@ -25,7 +25,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 
-from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, InputIssue, RunInfo
+from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Evidence, Finding, InputIssue, RunInfo
 from dnsaudit.reports.view import ROWS_KEY, DomainRow, domain_rows
 
 REDACTED = "[another client]"
@@ -46,6 +46,19 @@ def without_paths(text: str) -> str:
     if ("/" not in text and "\\" not in text) or not _ABSOLUTE_PATH.search(text):  # most texts: no sub() at all
         return text
     return _ABSOLUTE_PATH.sub("", text)
+
+
+def _evidence_without_paths(evidence: Evidence) -> Evidence:
+    """``evidence`` with its texts through ``without_paths`` (a relay certificate's file, a TXT
+    record naming one); itself when nothing changed."""
+    if evidence.outcome is None:
+        text = without_paths(evidence.text)
+        return evidence if text == evidence.text else Evidence.note(text)
+    answers = tuple(without_paths(a) for a in evidence.answers)
+    notes = tuple(without_paths(n) for n in evidence.notes)
+    if answers == evidence.answers and notes == evidence.notes:
+        return evidence
+    return dataclasses.replace(evidence, answers=answers, notes=notes)
 
 
 def info_for_people(info: RunInfo, zones: Iterable[str] | None = None, issues: Iterable[InputIssue] | None = None
@@ -193,7 +206,7 @@ class _Foreign:
         for f in findings:
             redacted += (f.message, f.expected, f.remediation)
             kept.append(f.observed)
-            kept += f.evidence
+            kept += (e.line() for e in f.evidence)  # rendered once per answer, then cached
         text = "\n".join(redacted)
         if self.names or self.addresses:
             for token in _TOKEN.findall(text):
@@ -210,8 +223,8 @@ class _Foreign:
             cleaned = without_paths(self.redact(value) if name in _TEXT_FIELDS else value)
             if cleaned != value:
                 changes[name] = cleaned
-        evidence = tuple(without_paths(line) for line in finding.evidence)
-        if evidence != finding.evidence:
+        evidence = tuple(_evidence_without_paths(e) for e in finding.evidence)
+        if any(a is not b for a, b in zip(evidence, finding.evidence)):
             changes["evidence"] = evidence
         return dataclasses.replace(finding, **changes) if changes else finding
 

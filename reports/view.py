@@ -21,7 +21,6 @@ STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.INFO: 3,
 STATUS_LABEL = {Status.ERROR: "could not test"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CELL_LIMIT = 32000  # Excel holds 32,767 characters per cell
-_EVIDENCE = re.compile(r"^(?P<name>\S+) (?P<type>[A-Z0-9]+)(?: \(CNAME (?P<chain>[^)]*)\))?: (?P<answer>.*)$")
 
 
 def ordered_findings(domain: DomainResult) -> list[Finding]:
@@ -115,11 +114,10 @@ def records(domain: DomainResult) -> list[RecordLine]:
     """The DNS answers the domain's findings rest on, once each, in a stable order."""
     seen: dict[tuple[str, str], RecordLine] = {}
     for finding in domain.findings:
-        for line in finding.evidence:
-            match = _EVIDENCE.match(line)
-            if match and (match["name"], match["type"]) not in seen:
-                seen[(match["name"], match["type"])] = RecordLine(
-                    match["name"], match["type"], match["answer"], (match["chain"] or "").lstrip("-> ").strip())
+        for evidence in finding.evidence:
+            if evidence.is_answer and (evidence.name, evidence.type) not in seen:
+                seen[(evidence.name, evidence.type)] = RecordLine(
+                    evidence.name, evidence.type, evidence.answer_text(), " -> ".join(evidence.cname_chain))
     return sorted(seen.values(), key=lambda r: (r.name.count("."), r.name, r.type))
 
 

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from dnsaudit.evidence import Evidence
 from dnsaudit.net.dnssec import SignedAnswer
 
 UNSIGNED, ISLAND, SECURE, BOGUS, UNTESTABLE = "unsigned", "island", "secure", "bogus", "untestable"
@@ -40,7 +41,7 @@ class ZoneStatus:
 
     state: str  # unsigned | island | secure | bogus | untestable
     summary: str
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     failed: SignedAnswer | None = None  # untestable because this question got no answer
 
 
@@ -51,7 +52,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
 
     now = time.time() if now is None else now
     ds, dnskey = await asyncio.gather(resolver.query_signed(domain, "DS"), resolver.query_signed(domain, "DNSKEY"))
-    evidence = [ds.describe(), dnskey.describe()]
+    evidence = [ds.evidence(), dnskey.evidence()]
 
     def status(state: str, summary: str, failed: SignedAnswer | None = None) -> ZoneStatus:
         return ZoneStatus(state, summary, tuple(evidence), failed)
@@ -84,7 +85,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
     if problem:
         return status(BOGUS, f"the DNSKEY RRset's signature by the DS key does not validate ({problem})")
     soa, mx = await asyncio.gather(resolver.query_signed(domain, "SOA"), resolver.query_signed(domain, "MX"))
-    evidence += [soa.describe(), mx.describe()]
+    evidence += [soa.evidence(), mx.evidence()]
     expiries = [s.expiration for s in dnskey.rrsigs]
     for answer in (soa, mx):
         if answer.outcome.is_failure:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from dnsaudit.evidence import Evidence
 from dnsaudit.mail.spf_macro import SpfRequest, expand
 from dnsaudit.mail.spf_record import (
     FAIL,
@@ -67,7 +68,7 @@ class SpfResult:
     explanation: str = ""  # the exp= text on a fail, expanded
     lookups: int = 0
     voids: int = 0
-    trace: tuple[str, ...] = ()  # DNS answers used, for evidence
+    trace: tuple[Evidence, ...] = ()  # DNS answers used (and remarks), for evidence
 
     @property
     def mechanism(self) -> str:
@@ -113,7 +114,7 @@ class SpfEvaluator:
         if not _valid_domain(domain):
             return SpfResult(NONE, domain, f"'{domain}' is not a valid domain name")
         status, record, answer = await self.record(domain)
-        req.trace.append(answer.describe())
+        req.trace.append(answer.evidence())
         if status != "ok":
             return SpfResult(status, domain, record)
         try:
@@ -157,7 +158,7 @@ class SpfEvaluator:
     async def _query(self, req: SpfRequest, name: str, rdtype: str, *, void: bool = True,
                      temperror: bool = True) -> DnsAnswer:
         answer = await self.dns.query(name, rdtype)
-        req.trace.append(answer.describe())
+        req.trace.append(answer.evidence())
         if answer.outcome.is_failure and temperror:
             raise _Abort(TEMPERROR, f"the {rdtype} lookup for {name} ended in {answer.outcome.value.upper()}")
         if void:
@@ -183,7 +184,8 @@ class SpfEvaluator:
             return ip in network(term.argument, length)
         target = await self._target(req, domain, term.argument)
         if name != "include" and not _valid_domain(target):
-            req.trace.append(f"{term.text}: the target '{target}' is not a valid domain name; no lookup, no match")
+            req.trace.append(Evidence.note(f"{term.text}: the target '{target}' is not a valid domain name; "
+                                           "no lookup, no match"))
             return False
         if name == "include":
             result = await self._check(req, target, path + (term.text,))

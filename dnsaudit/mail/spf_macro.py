@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from dnsaudit.evidence import Evidence
 from dnsaudit.mail.spf_record import MAX_DOMAIN
 
 # The validated domain name of the client address, for %{p}: ``(request, domain) -> name``.
@@ -30,7 +31,7 @@ class SpfRequest:
     receiver: str = "unknown"
     lookups: int = 0
     voids: int = 0
-    trace: list[str] = field(default_factory=list)
+    trace: list[Evidence] = field(default_factory=list)
     matched_inside: tuple[str, ...] = ()  # the path to the term that made the last include pass
 
     @property

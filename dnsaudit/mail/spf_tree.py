@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dnsaudit.mail.spf import SpfEvaluator
 from dnsaudit.mail.spf_record import NONE, PERMERROR, TEMPERROR, SpfRecord, Term, network
-from dnsaudit.model import ErrorReason
+from dnsaudit.model import ErrorReason, Evidence
 from dnsaudit.net.dns import Outcome
 from dnsaudit.net.protocols import Resolver
 
@@ -48,7 +48,7 @@ class SpfNode:
     record: SpfRecord | None = None
     children: list[SpfNode] = field(default_factory=list)
     void_targets: list[str] = field(default_factory=list)  # a:/mx: targets with no answer
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
     error_reason: ErrorReason | None = None  # for temperror: why the lookup failed
 
     def walk(self):
@@ -106,7 +106,7 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
     if len(stack) >= MAX_DEPTH:
         return SpfNode(domain, via, NodeStatus.DEPTH, f"includes nested more than {MAX_DEPTH} deep")
     status, record, answer = await evaluator.record(domain)
-    node = SpfNode(domain, via, evidence=[answer.describe()])
+    node = SpfNode(domain, via, evidence=[answer.evidence()])
     if status != "ok":
         node.status, node.reason = _FROM_EVALUATOR[status], record
         if status == TEMPERROR:
@@ -129,7 +129,7 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
     return node
 
 
-async def _void_targets(dns: Resolver, domain: str, record: SpfRecord, evidence: list[str]) -> list[str]:
+async def _void_targets(dns: Resolver, domain: str, record: SpfRecord, evidence: list[Evidence]) -> list[str]:
     """a: and mx: targets that answer nothing: each is a void lookup for every sender."""
     checks = []
     for term in record.directives:
@@ -141,6 +141,6 @@ async def _void_targets(dns: Resolver, domain: str, record: SpfRecord, evidence:
     voids = []
     for (term, _), answer in zip(checks, answers):
         if answer.outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
-            evidence.append(answer.describe())
+            evidence.append(answer.evidence())
             voids.append(term.text)
     return voids

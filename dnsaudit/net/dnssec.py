@@ -41,6 +41,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from dnsaudit.evidence import Evidence
 from dnsaudit.net.dns import Nameserver, Outcome
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_name
@@ -66,6 +67,11 @@ class SignedAnswer:
     @property
     def signed(self) -> bool:
         return self.rrsigs is not None and len(self.rrsigs) > 0
+
+    def evidence(self) -> Evidence:
+        """This RRset and its signatures as a finding's evidence: a note (``describe()``), as no
+        report reads its parts."""
+        return Evidence.note(self.describe())
 
     def describe(self) -> str:
         """One evidence line: the records (keys by tag, flags and algorithm) and the signatures."""

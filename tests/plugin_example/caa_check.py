@@ -34,6 +34,6 @@ class CaaPresent(Check):
             return [self.warn("No CAA record: any public CA may issue certificates for the domain.",
                               observed="(none)", expected="at least one CAA issue record",
                               remediation=zone_record(ctx.domain, "CAA", '0 issue "letsencrypt.org"'),
-                              evidence=(answer.describe(),))]
+                              evidence=(answer.evidence(),))]
         return [self.passed(f"{len(answer.texts)} CAA record(s) restrict who may issue certificates.",
-                            observed=" | ".join(answer.texts), evidence=(answer.describe(),))]
+                            observed=" | ".join(answer.texts), evidence=(answer.evidence(),))]

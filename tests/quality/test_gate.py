@@ -30,6 +30,7 @@ PLUGINS = ("dnsaudit.checks", "dnsaudit.reports")
 CHECK_API = ("dnsaudit.check", "dnsaudit.runner", "dnsaudit.registry")
 # The typed public API and the example plugin: what a plugin author programs against.
 STRICT = ["dnsaudit/check.py", "dnsaudit/model.py", "dnsaudit/vocabulary.py", "dnsaudit/evidence.py",
+          "dnsaudit/findings.py", "dnsaudit/results_json.py",
           "dnsaudit/net/protocols.py", "dnsaudit/net/outcome.py", "dnsaudit/net/answer.py", "dnsaudit/net/nameserver.py",
           "dnsaudit/testing",
           "tests/plugin_example"]
