@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dnsaudit.check import Check, CheckContext, zone_record
+from dnsaudit.check import Check, CheckContext, ExpectedFields, zone_record
 from dnsaudit.mail.autodiscover import REFERENCES, outlook_srv_record
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
 from dnsaudit.model import Finding, Phase, Severity
@@ -63,7 +63,7 @@ class AutodiscoverCname(Check):
         recommended = zone_record(name, "CNAME", expected_host + ".")
         chain = address.cname_chain or ((cname.texts[0].rstrip("."),) if cname.ok else ())
         shown = " -> ".join(chain) if chain else ", ".join(address.texts) or "(none)"
-        fields = dict(observed=shown, evidence=evidence)
+        fields: ExpectedFields = dict(observed=shown, evidence=evidence)
         wildcard = _same_answer(address, probe)
         at_microsoft = expected_host in chain
         other_cloud = next((h for h in chain if h in ALL_AUTODISCOVER_HOSTS and h != expected_host), None)
@@ -94,8 +94,8 @@ class AutodiscoverCname(Check):
         return [self.fail(f"autodiscover still points at {shown}, not at Microsoft 365.",
                           remediation=recommended, **fields)]
 
-    async def _on_premises_expected(self, ctx, address: DnsAnswer, at_microsoft: bool, wildcard: bool,
-                                    fields) -> Finding:
+    async def _on_premises_expected(self, ctx: CheckContext, address: DnsAnswer, at_microsoft: bool, wildcard: bool,
+                                    fields: ExpectedFields) -> Finding:
         phase = ctx.entry.phase.value
         fields["expected"] = "the on-premises Exchange autodiscover host"
         if at_microsoft:
@@ -136,7 +136,7 @@ class AutodiscoverCname(Check):
         return finding(message, remediation=remediation, **fields)
 
 
-    async def _srv_fallback(self, ctx, srv: DnsAnswer) -> tuple[str, DnsAnswer | None]:
+    async def _srv_fallback(self, ctx: CheckContext, srv: DnsAnswer) -> tuple[str, DnsAnswer | None]:
         """The SRV target Outlook would use (as autodiscover.endpoints takes it) when it resolves;
         else "", with the answer that failed when that is unknown."""
         first = outlook_srv_record(srv)

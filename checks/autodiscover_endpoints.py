@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from dnsaudit.check import Check, CheckContext
+from dnsaudit.check import Check, CheckContext, Fields, Web
 from dnsaudit.mail.autodiscover import AUTODISCOVER_PATH, MICROSOFT_REDIRECT_HOSTS, REFERENCES, outlook_srv_record
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
 from dnsaudit.model import ErrorReason, Evidence, Finding, Severity
@@ -115,20 +115,21 @@ class AutodiscoverEndpoints(Check):
         address, srv = await asyncio.gather(ctx.dns.query(name, "A"),
                                             ctx.dns.query(f"_autodiscover._tcp.{ctx.domain}", "SRV"))
         microsoft = bool({n.rstrip(".") for n in address.chain} & ALL_AUTODISCOVER_HOSTS)
-        steps = [classify(1, await ctx.web.get(ctx.domain, AUTODISCOVER_PATH, "https", verify=False))]
+        web = ctx.web
+        steps = [classify(1, await web.get(ctx.domain, AUTODISCOVER_PATH, "https", verify=False))]
         if microsoft:
             steps.append(Step(2, f"https://{name}{AUTODISCOVER_PATH}", StepKind.MICROSOFT,
                               "Microsoft 365's host; its certificate names Microsoft, as expected; not probed"))
             steps.append(Step(3, f"http://{name}{AUTODISCOVER_PATH}", StepKind.MICROSOFT,
                               "redirects to https://autodiscover-s.outlook.com (Microsoft 365); not probed"))
         else:
-            steps.append(await self._https(ctx, 2, name))
-            steps.append(await self._http_redirect(ctx, name))
-        steps.append(await self._srv(ctx, srv))
+            steps.append(await self._https(web, 2, name))
+            steps.append(await self._http_redirect(web, name))
+        steps.append(await self._srv(ctx, web, srv))
         return self._verdicts(ctx, steps, microsoft)
 
-    async def _http_redirect(self, ctx: CheckContext, name: str) -> Step:
-        step = classify(3, await ctx.web.get(name, AUTODISCOVER_PATH, "http"))
+    async def _http_redirect(self, web: Web, name: str) -> Step:
+        step = classify(3, await web.get(name, AUTODISCOVER_PATH, "http"))
         if step.kind is StepKind.ENDPOINT and step.status == 200:
             return Step(3, step.url, StepKind.WEBSITE, "autodiscover XML over plain http, which Outlook ignores",
                         status=step.status)
@@ -139,34 +140,34 @@ class AutodiscoverEndpoints(Check):
         if host in MICROSOFT_REDIRECT_HOSTS:
             return Step(3, step.url, StepKind.MICROSOFT, f"{step.detail} (Microsoft 365)", status=step.status,
                         location=step.location)
-        followed = classify(3, await ctx.web.get(host, target.path or "/", "https"))
+        followed = classify(3, await web.get(host, target.path or "/", "https"))
         kind = StepKind.REDIRECT if followed.kind is StepKind.ENDPOINT else followed.kind
         return Step(3, step.url, kind, f"{step.detail}; there: {followed.kind.value} ({followed.detail})",
                     followed.blocked, status=step.status, location=step.location,
                     plain_http_redirect=followed.plain_http_redirect)
 
-    async def _srv(self, ctx: CheckContext, srv: DnsAnswer) -> Step:
+    async def _srv(self, ctx: CheckContext, web: Web, srv: DnsAnswer) -> Step:
         first = outlook_srv_record(srv)
         if first is None:
             return Step(4, f"_autodiscover._tcp.{ctx.domain} SRV", StepKind.NOTHING, "no SRV record on port 443")
         target = first.target
         if target in MICROSOFT_REDIRECT_HOSTS:
             return Step(4, f"https://{target}{AUTODISCOVER_PATH}", StepKind.MICROSOFT, "Microsoft 365; not probed")
-        return await self._https(ctx, 4, target)
+        return await self._https(web, 4, target)
 
-    async def _https(self, ctx: CheckContext, number: int, host: str) -> Step:
+    async def _https(self, web: Web, number: int, host: str) -> Step:
         """A step where Outlook shows certificate problems to the user instead of stopping."""
-        response = await ctx.web.get(host, AUTODISCOVER_PATH, "https")
+        response = await web.get(host, AUTODISCOVER_PATH, "https")
         if response.failure is None or not response.failure.certificate:
             return classify(number, response)
-        step = classify(number, await ctx.web.get(host, AUTODISCOVER_PATH, "https", verify=False))
+        step = classify(number, await web.get(host, AUTODISCOVER_PATH, "https", verify=False))
         return Step(number, step.url, step.kind, f"{step.detail}, behind a certificate warning users must accept "
                     "(see tls.autodiscover)", step.blocked, step.reason, step.status, step.location,
                     step.plain_http_redirect, certificate_warning=True)
 
     def _verdicts(self, ctx: CheckContext, steps: list[Step], microsoft: bool) -> list[Finding]:
         observed = "\n".join(s.line() for s in steps)
-        fields = dict(observed=observed, evidence=tuple(Evidence.note(s.line()) for s in steps))
+        fields: Fields = dict(observed=observed, evidence=tuple(Evidence.note(s.line()) for s in steps))
         findings = []
         for step in steps:
             if step.blocked:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dnsaudit.check import Check, CheckContext, zone_record
+from dnsaudit.check import Check, CheckContext, Fields, zone_record
 from dnsaudit.mail.autodiscover import MICROSOFT_SRV_TARGETS, REFERENCES
 from dnsaudit.model import Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer, SrvRecord
@@ -47,7 +47,7 @@ class AutodiscoverSrv(Check):
     async def _one(self, ctx: CheckContext, name: str, record: SrvRecord, answer: DnsAnswer) -> Finding:
         text, target = record.text, record.target
         delete = f"Delete or correct: {zone_record(name, 'SRV', text)}"
-        fields = dict(observed=text, evidence=(answer.evidence(),))
+        fields: Fields = dict(observed=text, evidence=(answer.evidence(),))
         if not target:
             return self.fail("The SRV target is '.', which says autodiscover is not offered.", remediation=delete,
                              **fields)

@@ -29,7 +29,7 @@ def points_at_microsoft(target: str, selector: str, domain: str, tenant: str) ->
 
 
 @functools.lru_cache(maxsize=4096)
-def _tenant_patterns(tenant: str) -> tuple[re.Pattern, re.Pattern]:
+def _tenant_patterns(tenant: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """What may follow ``._domainkey.`` for this tenant (any tenant when empty), compiled once."""
     if tenant:
         classic = re.escape(tenant)
@@ -70,19 +70,20 @@ class DkimMicrosoft365(Check):
             if answer.outcome.is_failure:
                 findings.append(self.could_not_test(answer, f"the {selector} DKIM record"))
                 continue
-            fields = dict(evidence=(answer.evidence(),),
-                          expected=f"CNAME {selector}-{dashed(ctx.domain)}._domainkey.{tenant}")
+            evidence, expected = (answer.evidence(),), f"CNAME {selector}-{dashed(ctx.domain)}._domainkey.{tenant}"
             remediation = zone_record(name, "CNAME", f"{selector}-{dashed(ctx.domain)}._domainkey.{tenant}.")
             if not answer.ok:
                 finding = self.info if ctx.entry.phase is Phase.PRE_MIGRATION else self.warn
                 findings.append(finding(f"{name} is not published: Microsoft 365 cannot sign with the domain's own "
-                                        "DKIM key.", observed="(none)", remediation=remediation, **fields))
+                                        "DKIM key.", observed="(none)", remediation=remediation, expected=expected,
+                                        evidence=evidence))
                 continue
             target = answer.texts[0].rstrip(".").lower()
             if points_at_microsoft(target, selector, ctx.domain, ctx.entry.tenant):
                 findings.append(self.passed(f"{selector} points at Microsoft 365 ({target}).", observed=target,
-                                            **fields))
+                                            expected=expected, evidence=evidence))
             else:
                 findings.append(self.warn(f"{selector} points at {target}, not at this tenant's Microsoft 365 key.",
-                                          observed=target, remediation=remediation, **fields))
+                                          observed=target, remediation=remediation, expected=expected,
+                                          evidence=evidence))
         return findings

@@ -10,7 +10,7 @@ import re
 
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.mail.dmarc import POLICIES, STRENGTH, dmarc_records, organisational_domain, parse_dmarc
-from dnsaudit.model import Finding, Severity
+from dnsaudit.model import Evidence, Finding, Severity
 
 M365_DMARC = "https://learn.microsoft.com/defender-office-365/email-authentication-dmarc-configure"
 
@@ -39,7 +39,7 @@ class DmarcRecord(Check):
         answer = await ctx.dns.query(name, "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, "the DMARC record")]
-        evidence = (answer.evidence(),)
+        evidence: tuple[Evidence, ...] = (answer.evidence(),)
         records = dmarc_records(answer)
         starter = txt_record(name, f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{ctx.domain}")
         inherited = ""

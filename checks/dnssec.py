@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dnsaudit.check import Check, CheckContext, zone_record
+from dnsaudit.check import Check, CheckContext, Fields, zone_record
 from dnsaudit.mail.dnssec import BOGUS, SECURE, UNTESTABLE, SignedResolver, ZoneStatus, zone_status
 from dnsaudit.mail.mx import MxHost, mail_hosts, mx_hosts
 from dnsaudit.model import ErrorReason, Finding, Severity
@@ -78,7 +78,7 @@ class DnssecZone(Check):
         status, mx = await asyncio.gather(shared_zone_status(ctx), ctx.dns.query(ctx.domain, "MX"))
         if status is None:
             return [self.skip("This run's resolver cannot ask for DNSSEC records.")]
-        fields = dict(observed=status.summary, evidence=status.evidence)
+        fields: Fields = dict(observed=status.summary, evidence=status.evidence)
         summary = status.summary[0].upper() + status.summary[1:]
         if status.state == UNTESTABLE:
             reason = status.failed.outcome.error_reason if status.failed else ErrorReason.DNS_ERROR
@@ -153,7 +153,7 @@ class MxDane(Check):
         tlsa = await ctx.dns.query(name, "TLSA")
         if tlsa.outcome.is_failure:
             return self.could_not_test(tlsa, f"the TLSA record of {mx.host}")
-        fields = dict(observed=" | ".join(tlsa.texts) or "(none)", evidence=(tlsa.evidence(),))
+        fields: Fields = dict(observed=" | ".join(tlsa.texts) or "(none)", evidence=(tlsa.evidence(),))
         if not tlsa.ok:
             return self.info(f"No TLSA record at {name}: inbound DANE is not enabled for {mx.host}.",
                              expected="a TLSA record published by Microsoft", remediation=ENABLE, **fields)
@@ -168,7 +168,7 @@ class MxDane(Check):
 
     def _mx_set(self, ctx: CheckContext, hosts: list[MxHost], microsoft: list[MxHost],
                 answer: DnsAnswer) -> Finding:
-        fields = dict(observed="; ".join(m.record for m in hosts), evidence=(answer.evidence(),))
+        fields: Fields = dict(observed="; ".join(m.record for m in hosts), evidence=(answer.evidence(),))
         if hosts[0] not in microsoft or len(hosts) > 1:
             problem = ("it is not the most preferred MX" if hosts[0] not in microsoft
                        else f"there are {len(hosts) - 1} other MX hosts")
@@ -189,7 +189,7 @@ class MxDane(Check):
         if not tlsa.ok:
             return None  # no DANE for this host: nothing to say
         records = tlsa.tlsa()
-        fields = dict(observed=" | ".join(tlsa.texts), evidence=(tlsa.evidence(),))
+        fields: Fields = dict(observed=" | ".join(tlsa.texts), evidence=(tlsa.evidence(),))
         comparable = [r for r in records if r.usage == 3 and r.matching_type == 1]
         if not comparable:
             return self.info(f"{mx.host} publishes TLSA records at {name} (not compared: only usage 3 with a SHA-256 "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dnsaudit.check import Check, CheckContext, zone_record
+from dnsaudit.check import Check, CheckContext, ExpectedFields, zone_record
 from dnsaudit.model import Finding, Severity
 
 # A label nobody publishes: when it has the same CNAME, a wildcard answers for msoid too.
@@ -51,7 +51,7 @@ class MsoidCname(Check):
         evidence = [answer.evidence()]
         target = answer.names()[0] if answer.ok else ""
         required = ctx.cloud.msoid_target
-        fields = dict(observed=f"CNAME {target}" if target else "(none)", evidence=tuple(evidence))
+        fields: ExpectedFields = dict(observed=f"CNAME {target}" if target else "(none)", evidence=tuple(evidence))
         if required is not None:
             fields["expected"] = f"CNAME {required}"
             recommended = zone_record(name, "CNAME", required + ".")

@@ -10,7 +10,7 @@ network helpers are not used, so DNS and HTTPS go through the run's shared clien
 
 from __future__ import annotations
 
-from dnsaudit.check import Check, CheckContext
+from dnsaudit.check import Check, CheckContext, Fields
 from dnsaudit.mail.spf_record import txt_strings
 from dnsaudit.model import Evidence, Finding, Severity
 
@@ -74,7 +74,7 @@ class MtaStsPolicy(Check):
         response = await ctx.web.get(host, POLICY_PATH)
         evidence.append(Evidence.note(f"GET {response.url}: " + (response.error or f"{response.status} "
                                                                  f"{response.header('content-type')}")))
-        fields = dict(evidence=tuple(evidence), observed=response.error or f"HTTP {response.status}")
+        fields: Fields = dict(evidence=tuple(evidence), observed=response.error or f"HTTP {response.status}")
         if response.error:
             if response.reason is not None:
                 return [self.error(f"Could not fetch the MTA-STS policy: {response.error}", response.reason,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import abc
 import asyncio
 import ipaddress
+from typing import ClassVar
 
-from dnsaudit.check import Check, CheckContext, zone_record
+from dnsaudit.check import Check, CheckContext, ExpectedFields, Fields, zone_record
 from dnsaudit.mail.microsoft import (
     dashed,
     expected_mx,
@@ -44,7 +45,7 @@ class MxCheck(Check):
     """Base of the MX checks: fetch the MX records once, then judge them."""
 
     area = "mx"
-    references = REFERENCES_M365
+    references: ClassVar[tuple[str, ...]] = REFERENCES_M365
 
     async def run(self, ctx: CheckContext) -> list[Finding]:
         answer = await ctx.dns.query(ctx.domain, "MX")
@@ -160,7 +161,7 @@ class MxMicrosoft365(MxCheck):
         hosts = mail_hosts(hosts)
         cloud, phase = ctx.entry.cloud, ctx.entry.phase
         expected = expected_mx(ctx.domain, cloud)
-        fields = dict(observed=observed(hosts), expected=expected, evidence=(answer.evidence(),))
+        fields: ExpectedFields = dict(observed=observed(hosts), expected=expected, evidence=(answer.evidence(),))
         microsoft = [m for m in hosts if microsoft_mx_token(m.host, cloud)]
         if phase is Phase.PRE_MIGRATION:
             if microsoft:
@@ -190,11 +191,11 @@ class MxMicrosoft365(MxCheck):
             ]
         return [self.passed(f"MX points at Microsoft 365 ({first[0].host}).", **fields)]
 
-    def _not_microsoft(self, ctx: CheckContext, hosts: list[MxHost], fields: dict) -> Finding:
+    def _not_microsoft(self, ctx: CheckContext, hosts: list[MxHost], fields: ExpectedFields) -> Finding:
         cloud, phase = ctx.entry.cloud, ctx.entry.phase
         if not hosts:
             return self.fail("No MX host receives mail for the domain.", remediation=recommended_mx(ctx), **fields)
-        other_cloud = {microsoft_mx_cloud(m.host) for m in hosts} - {None}
+        other_cloud = {c for m in hosts if (c := microsoft_mx_cloud(m.host)) is not None}
         if other_cloud:
             names = ", ".join(sorted(c.value for c in other_cloud))
             return self.fail(
@@ -202,9 +203,9 @@ class MxMicrosoft365(MxCheck):
                 remediation=recommended_mx(ctx) + f"\n(or correct the 'cloud' column to {names})",
                 **fields,
             )
-        gateways = {gateway_name(m.host, ctx.entry.gateway) for m in hosts}
-        if None not in gateways:
-            names = ", ".join(sorted(gateways))
+        gateways = [gateway_name(m.host, ctx.entry.gateway) for m in hosts]
+        if all(gateways):
+            names = ", ".join(sorted({g for g in gateways if g}))
             if phase is Phase.HYBRID or ctx.entry.gateway:
                 return self.passed(f"Mail arrives through the gateway {names}, as declared.", **fields)
             return self.warn(
@@ -245,7 +246,7 @@ class MxTargets(MxCheck):
         return list(await asyncio.gather(*(self._one(ctx, m) for m in hosts)))
 
     async def _one(self, ctx: CheckContext, mx: MxHost) -> Finding:
-        fields = dict(observed=mx.record)
+        fields: Fields = dict(observed=mx.record)
         delete = f"Delete or correct: {zone_record(ctx.domain, 'MX', mx.record)}"
         if _looks_like_ip(mx.host):
             return self.fail(f"MX host {mx.host} is an IP address, not a host name.", remediation=delete, **fields)
@@ -289,7 +290,7 @@ class MxExtra(MxCheck):
         cloud = ctx.entry.cloud
         microsoft = [m for m in hosts if microsoft_mx_token(m.host, cloud)]
         others = [m for m in hosts if not microsoft_mx_token(m.host, cloud)]
-        fields = dict(observed=observed(hosts), evidence=(answer.evidence(),))
+        fields: Fields = dict(observed=observed(hosts), evidence=(answer.evidence(),))
         if not microsoft:
             return [self.skip("No Microsoft 365 MX host to compare with (see mx.microsoft365).", **fields)]
         if not others:

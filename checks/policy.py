@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from fnmatch import fnmatchcase
 
-from dnsaudit.check import Check, CheckContext
+from dnsaudit.check import Check, CheckContext, ExpectedFields
 from dnsaudit.mail.dmarc import POLICIES, STRENGTH, dmarc_records, organisational_domain, parse_dmarc
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
 from dnsaudit.mail.spf_tree import SpfNode, build_tree, tree_key
-from dnsaudit.model import ErrorReason, Finding, Severity
+from dnsaudit.model import ErrorReason, Evidence, Finding, Severity
 from dnsaudit.policy.expectations import Expectation, applicable
 
 
@@ -72,7 +72,7 @@ class PolicyExpectations(Check):
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, f"the gateway {table.gateway} that {quoted} expects")]
         hosts = mail_hosts(mx_hosts(answer) if answer.ok else [])
-        fields = dict(observed=", ".join(m.record for m in hosts) or "(no MX)", expected=quoted,
+        fields: ExpectedFields = dict(observed=", ".join(m.record for m in hosts) or "(no MX)", expected=quoted,
                       evidence=(answer.evidence(),))
         if not hosts:
             return [self.fail(f"No MX host, so mail does not arrive through {table.gateway} as {quoted} "
@@ -95,7 +95,8 @@ class PolicyExpectations(Check):
         included = [n.domain for n in tree.walk() if n is not tree]
         unread = [n.domain for n in tree.walk() if n.status == "temperror" and n is not tree]
         evidence = tuple(line for n in tree.walk() for line in n.evidence)
-        fields = dict(observed=", ".join(included) or "(no include)", expected=quoted, evidence=evidence)
+        fields: ExpectedFields = dict(observed=", ".join(included) or "(no include)", expected=quoted,
+                                      evidence=evidence)
         if tree.status == "none" and table.spf_include:
             return [self.fail(f"No SPF record, so none of {', '.join(table.spf_include)} is included as "
                               f"{quoted} requires.", **fields)]
@@ -133,20 +134,21 @@ class PolicyExpectations(Check):
         answer = await ctx.dns.query(f"_dmarc.{ctx.domain}", "TXT")
         if answer.outcome.is_failure:
             return [self.could_not_test(answer, f"the DMARC policy that {quoted} expects")]
-        records, evidence, inherited = dmarc_records(answer), (answer.evidence(),), False
+        evidence: tuple[Evidence, ...] = (answer.evidence(),)
+        records, inherited = dmarc_records(answer), False
         org = organisational_domain(ctx.domain)
         if not records and org != ctx.domain:  # RFC 7489 §6.6.3: the organisational domain's record applies
             parent = await ctx.dns.query(f"_dmarc.{org}", "TXT")
             if parent.outcome.is_failure:
                 return [self.could_not_test(parent, f"the DMARC policy of {org} that {quoted} expects")]
             records, evidence, inherited = dmarc_records(parent), evidence + (parent.evidence(),), True
-        fields = dict(observed=" | ".join(records) or "(none)", expected=quoted, evidence=evidence)
+        fields: ExpectedFields = dict(observed=" | ".join(records) or "(none)", expected=quoted, evidence=evidence)
         if len(records) != 1:
             what = "No DMARC record" if not records else f"{len(records)} DMARC records (receivers ignore them all)"
             return [self.fail(f"{what}: the policy is weaker than p={minimum}, which {quoted} requires.",
                               **fields)]
         tags, _ = parse_dmarc(records[0])
-        policy = (tags.get("sp") if inherited and tags.get("sp") else tags.get("p", "")).lower()
+        policy = (tags.get("sp", "") if inherited and tags.get("sp") else tags.get("p", "")).lower()
         if policy not in POLICIES:
             return [self.fail(f"The DMARC record has no valid policy (p={tags.get('p', '')}); {quoted} "
                               f"requires at least p={minimum}.", **fields)]

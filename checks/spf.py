@@ -10,13 +10,14 @@ from __future__ import annotations
 import abc
 import ipaddress
 import re
+from collections.abc import Sequence
 
 from dnsaudit.check import Check, CheckContext, txt_record
 from dnsaudit.mail.spf import SpfEvaluator
 from dnsaudit.mail.spf_record import LOOKUP_LIMIT, PASS, VOID_LIMIT, SpfRecord, SpfSyntaxError, parse_record
 from dnsaudit.mail.spf_text import spf_texts, with_terms
 from dnsaudit.mail.spf_tree import NodeStatus, SpfNode, build_tree, tree_key
-from dnsaudit.model import ErrorReason, Finding, Phase, Severity
+from dnsaudit.model import ErrorReason, Evidence, Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer
 
 RFC = "RFC 7208"
@@ -101,7 +102,8 @@ class SpfRecordCheck(Check):
                                       "answers fit one UDP packet.", observed=text, evidence=evidence))
         return findings or [self.passed("One valid SPF record is published.", observed=text, evidence=evidence)]
 
-    def _string_boundaries(self, ctx: CheckContext, parts: tuple[str, ...], evidence) -> list[Finding]:
+    def _string_boundaries(self, ctx: CheckContext, parts: tuple[str, ...],
+                           evidence: Sequence[Evidence]) -> list[Finding]:
         """Warn where a string starts a new term but DNS joins it to the previous one without a space."""
         findings = []
         for i in range(1, len(parts)):
@@ -119,7 +121,8 @@ class SpfRecordCheck(Check):
 
 def _merge(records: list[str]) -> str:
     """One record with every term of several (first 'all' and redirect kept last)."""
-    terms, endings = [], []
+    terms: list[str] = []
+    endings: list[str] = []
     for record in records:
         for term in record.split()[1:]:
             bare = term.lstrip("+-~?").lower()
@@ -148,7 +151,7 @@ class SpfLimits(SpfCheck):
     severity = Severity.MEDIUM
     references = (RFC + " §4.6.4", M365_SPF)
 
-    async def judge(self, ctx, record, answer) -> list[Finding]:
+    async def judge(self, ctx: CheckContext, record: SpfRecord, answer: DnsAnswer) -> list[Finding]:
         tree = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         evidence = tuple(e for node in tree.walk() for e in node.evidence)
         findings = []
@@ -207,7 +210,7 @@ class SpfPolicy(SpfCheck):
     severity = Severity.MEDIUM
     references = (RFC + " §5.1, §5.5, §8", M365_SPF)
 
-    async def judge(self, ctx, record, answer) -> list[Finding]:
+    async def judge(self, ctx: CheckContext, record: SpfRecord, answer: DnsAnswer) -> list[Finding]:
         evidence = (answer.evidence(),)
         findings = []
         all_term = record.all_term
@@ -234,8 +237,9 @@ class SpfPolicy(SpfCheck):
             if term.name == "ptr":
                 findings.append(self.warn(f"'{term.text}' uses the deprecated ptr mechanism.", observed=term.text,
                                           evidence=evidence))
-            elif term.qualifier == "+" and ((term.name == "ip4" and term.cidr4 < BROAD_IPV4)
-                                            or (term.name == "ip6" and term.cidr6 < BROAD_IPV6)):
+            elif term.qualifier == "+" and (
+                    (term.name == "ip4" and term.cidr4 is not None and term.cidr4 < BROAD_IPV4)
+                    or (term.name == "ip6" and term.cidr6 is not None and term.cidr6 < BROAD_IPV6)):
                 findings.append(self.warn(f"'{term.text}' authorises a very large address range.",
                                           observed=term.text, evidence=evidence))
         return findings or [self.passed("The record ends with -all and uses no risky terms.", observed=record.text,
@@ -270,7 +274,7 @@ class SpfMicrosoft365(SpfCheck):
     references = (RFC, M365_SPF)
     SAMPLES = 6
 
-    async def judge(self, ctx, record, answer) -> list[Finding]:
+    async def judge(self, ctx: CheckContext, record: SpfRecord, answer: DnsAnswer) -> list[Finding]:
         include = ctx.cloud.spf_include
         tree = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
         evidence = tuple(e for node in tree.walk() for e in node.evidence)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from dnsaudit.certs import EXPIRY_WARNING_DAYS, CertFacts, cn_only_match, days_left, names_host, parse_pem
-from dnsaudit.check import Check, CheckContext
+from dnsaudit.check import Check, CheckContext, ExpectedFields, Fields
 from dnsaudit.files import FileRefused, read_capped
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS, microsoft_mx_token, organisation
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
@@ -37,7 +39,7 @@ class TlsCheck(Check):
     """Base of the TLS checks: resolve, guard private addresses, probe, judge."""
 
     area = "tls"
-    references = (RFC_9525, "RFC 5280")
+    references: ClassVar[tuple[str, ...]] = (RFC_9525, "RFC 5280")
 
     async def endpoint(self, ctx: CheckContext, host: str, port: int, *, starttls: bool = False,
                        what: str = "") -> list[Finding]:
@@ -50,6 +52,8 @@ class TlsCheck(Check):
                     required: bool = False) -> TlsOutcome | list[Finding]:
         """Resolve ``host`` with the run's resolver, keep non-public answers unprobed, probe the first allowed
         address; or the findings that say why there is nothing to judge (``required``: no address is a fail)."""
+        if ctx.tls is None:  # the callers skip before this; a subclass might not
+            return [self.skip(ctx.no_probes())]
         resolved = await resolve_addresses(ctx.dns, host)
         addresses = resolved.addresses
         if resolved.reason is not None:
@@ -78,12 +82,13 @@ def judge(check: Check, outcome: TlsOutcome, reference: str, what: str) -> list[
         return [check.fail(f"{what}: {outcome.error}.", observed=outcome.error, evidence=evidence)]
     cert = outcome.cert
     shown = cert.summary()
-    return [_names(check, cert, reference, what, shown, evidence), _trust(check, outcome, what, shown, evidence),
+    return [_names(check, cert, reference, what, shown, evidence), _trust(check, outcome, cert, what, shown, evidence),
             _dates(check, cert, what, shown, evidence)]
 
 
-def _names(check, cert: CertFacts, reference: str, what: str, shown: str, evidence) -> Finding:
-    fields = dict(observed=shown, expected=f"a subjectAltName matching {reference}", evidence=evidence)
+def _names(check: Check, cert: CertFacts, reference: str, what: str, shown: str,
+           evidence: Sequence[Evidence]) -> Finding:
+    fields: ExpectedFields = dict(observed=shown, expected=f"a subjectAltName matching {reference}", evidence=evidence)
     if names_host(cert, reference):
         return check.passed(f"The certificate of {what} names {reference}.", **fields)
     if cn_only_match(cert, reference):
@@ -93,18 +98,20 @@ def _names(check, cert: CertFacts, reference: str, what: str, shown: str, eviden
                       f"{', '.join(cert.dns_names) or 'no subjectAltName'}).", **fields)
 
 
-def _trust(check, outcome: TlsOutcome, what: str, shown: str, evidence) -> Finding:
-    fields = dict(observed=shown, evidence=evidence)
+def _trust(check: Check, outcome: TlsOutcome, cert: CertFacts, what: str, shown: str,
+           evidence: Sequence[Evidence]) -> Finding:
+    """Trust of the certificate ``outcome`` presented (``cert``, read even when untrusted)."""
+    fields: Fields = dict(observed=shown, evidence=evidence)
     if outcome.trusted:
-        return check.passed(f"The certificate of {what} chains to a trusted root ({outcome.cert.issuer}).", **fields)
-    kind = "self-signed" if outcome.cert.self_signed else f"issued by {outcome.cert.issuer}"
+        return check.passed(f"The certificate of {what} chains to a trusted root ({cert.issuer}).", **fields)
+    kind = "self-signed" if cert.self_signed else f"issued by {cert.issuer}"
     return check.fail(f"The certificate of {what} is not trusted ({kind}: {outcome.trust_error}).",
                       expected="a certificate from a publicly trusted CA", **fields)
 
 
-def _dates(check, cert: CertFacts, what: str, shown: str, evidence) -> Finding:
+def _dates(check: Check, cert: CertFacts, what: str, shown: str, evidence: Sequence[Evidence]) -> Finding:
     left = days_left(cert)
-    fields = dict(observed=f"valid until {cert.not_after:%Y-%m-%d %H:%M} UTC", evidence=evidence)
+    fields: Fields = dict(observed=f"valid until {cert.not_after:%Y-%m-%d %H:%M} UTC", evidence=evidence)
     if left < 0:
         return check.fail(f"The certificate of {what} expired on {cert.not_after:%Y-%m-%d}.", **fields)
     if left < EXPIRY_WARNING_DAYS:
@@ -220,18 +227,19 @@ class TlsRelay(TlsCheck):
             return [self.skip(ctx.no_probes())]
         host, port = _host_port(target)
         starttls = port in (25, 587)
+        outcome: TlsOutcome | list[Finding]
         if _is_address(host):
             outcome = await ctx.tls.probe(host, port, host, starttls=starttls)  # the user gave the address
         else:
             outcome = await self.reach(ctx, host, port, starttls=starttls, what=f"relay host {host}", required=True)
-            if isinstance(outcome, list):
-                return outcome
+        if isinstance(outcome, list):
+            return outcome
         evidence = (Evidence.note(f"TLS {outcome.endpoint}: "
                                   + (outcome.cert.summary() if outcome.cert else outcome.error)),)
         if outcome.cert is None:
             return judge(self, outcome, host, f"relay host {host}")
         return [self._accepted_domain(ctx, outcome.cert, evidence),
-                _trust(self, outcome, f"relay host {host}", outcome.cert.summary(), evidence),
+                _trust(self, outcome, outcome.cert, f"relay host {host}", outcome.cert.summary(), evidence),
                 _dates(self, outcome.cert, f"relay host {host}", outcome.cert.summary(), evidence)]
 
     async def _from_file(self, ctx: CheckContext, target: str) -> list[Finding]:
@@ -249,12 +257,12 @@ class TlsRelay(TlsCheck):
         return [self._accepted_domain(ctx, cert, evidence),
                 _dates(self, cert, f"relay certificate {target}", cert.summary(), evidence)]
 
-    def _accepted_domain(self, ctx: CheckContext, cert: CertFacts, evidence) -> Finding:
+    def _accepted_domain(self, ctx: CheckContext, cert: CertFacts, evidence: Sequence[Evidence]) -> Finding:
         domains = _organisation_domains(ctx)
         in_san = sorted({n for n in cert.dns_names for d in domains if _under(n, d)})
         cn = cert.subject_cn.lower()
         in_cn = bool(cn) and any(_under(cn, d) for d in domains)
-        fields = dict(observed=cert.summary(), expected="a subjectAltName (or CN) under one of: "
+        fields: ExpectedFields = dict(observed=cert.summary(), expected="a subjectAltName (or CN) under one of: "
                       + ", ".join(sorted(domains)), evidence=evidence)
         if in_san:
             return self.passed(f"The relay certificate names {', '.join(in_san)}, under an accepted domain of this "

@@ -30,7 +30,7 @@ import datetime as dt
 import inspect
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
 from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Evidence, Finding, Severity, Status
@@ -41,7 +41,8 @@ from dnsaudit.results_json import evidence_from_line
 if TYPE_CHECKING:
     from dnsaudit.policy import Expectation, Waiver
 
-__all__ = ["Check", "CheckContext", "Resolver", "Settings", "Tls", "Web", "txt_record", "txt_value", "zone_record"]
+__all__ = ["Check", "CheckContext", "ExpectedFields", "Fields", "Resolver", "Settings", "Tls", "Web", "txt_record",
+           "txt_value", "zone_record"]
 
 T = TypeVar("T")
 
@@ -106,6 +107,22 @@ class CheckContext:
     @property
     def cloud(self) -> CloudProfile:
         return profile(self.entry.cloud)
+
+
+class Fields(TypedDict, total=False):
+    """What several findings of one check share, built once and handed on as ``**fields``:
+    ``fields: Fields = dict(observed=..., evidence=...)``. A misspelt key is a type error
+    there, as a misspelt keyword is at the call; ``expected`` and ``remediation`` stay
+    keywords of each call (a type checker refuses a key that a call could get twice)."""
+
+    observed: str
+    evidence: Sequence[Evidence | str]
+
+
+class ExpectedFields(Fields, total=False):
+    """``Fields`` with the ``expected`` value too, when every finding of the check expects the same."""
+
+    expected: str
 
 
 # What a run can opt in to, for checks that run only then (``Check.opt_in``).
