@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from dnsaudit.mail.spf_record import txt_strings
 from dnsaudit.net.dns import DnsAnswer
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 POLICIES = ("none", "quarantine", "reject")
 STRENGTH = {"none": 0, "quarantine": 1, "reject": 2}
 
 
 @functools.lru_cache(maxsize=1)
-def _public_suffixes():
+def _public_suffixes() -> PublicSuffixList:
     from publicsuffixlist import PublicSuffixList  # checkdmarc's dependency; loaded once
 
     return PublicSuffixList()

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from dnsaudit.evidence import Evidence
 from dnsaudit.net.dnssec import SignedAnswer
+
+if TYPE_CHECKING:
+    import dns.name
+    import dns.node
+    import dns.rdataset
+    import dns.rrset
+    from dns.rdtypes.ANY.DNSKEY import DNSKEY
+    from dns.rdtypes.ANY.DS import DS
+
+    KeySets = dict[dns.name.Name, dns.node.Node | dns.rdataset.Rdataset]  # dnspython's validate_rrsig keys
 
 UNSIGNED, ISLAND, SECURE, BOGUS, UNTESTABLE = "unsigned", "island", "secure", "bogus", "untestable"
 
@@ -49,6 +60,8 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
     """The DNSSEC status of ``domain``'s zone (see the module docstring)."""
     import dns.dnssec
     import dns.name
+    from dns.rdtypes.ANY.DNSKEY import DNSKEY
+    from dns.rdtypes.ANY.DS import DS
 
     now = time.time() if now is None else now
     ds, dnskey = await asyncio.gather(resolver.query_signed(domain, "DS"), resolver.query_signed(domain, "DNSKEY"))
@@ -75,10 +88,12 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
                           "use a DNSSEC-aware resolver (--nameserver)")
         return status(BOGUS, "the zone's DNSKEY RRset carries no signature")
     origin = dns.name.from_text(domain)
-    matched = [key for key in dnskey.rrset for record in ds.rrset if _ds_matches(origin, key, record)]
+    dnskeys = [key for key in dnskey.rrset if isinstance(key, DNSKEY)]
+    digests = [record for record in ds.rrset if isinstance(record, DS)]
+    matched = [key for key in dnskeys for record in digests if _ds_matches(origin, key, record)]
     if not matched:
-        tags = ", ".join(sorted({str(d.key_tag) for d in ds.rrset}))
-        keys = ", ".join(sorted({str(dns.dnssec.key_id(k)) for k in dnskey.rrset}))
+        tags = ", ".join(sorted({str(d.key_tag) for d in digests}))
+        keys = ", ".join(sorted({str(dns.dnssec.key_id(k)) for k in dnskeys}))
         return status(BOGUS, f"no DNSKEY of the zone (key tags {keys}) matches the DS at the parent "
                       f"(key tag {tags}): validating resolvers reject every answer")
     problem = _invalid(dnskey, {origin: _rrset_of(origin, matched)}, now)
@@ -86,7 +101,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
         return status(BOGUS, f"the DNSKEY RRset's signature by the DS key does not validate ({problem})")
     soa, mx = await asyncio.gather(resolver.query_signed(domain, "SOA"), resolver.query_signed(domain, "MX"))
     evidence += [soa.evidence(), mx.evidence()]
-    expiries = [s.expiration for s in dnskey.rrsigs]
+    expiries = [s.expiration for s in dnskey.rrsigs or ()]  # signed: there are some
     for answer in (soa, mx):
         if answer.outcome.is_failure:
             return status(UNTESTABLE, f"the DNSSEC query for {answer.name} {answer.rdtype} ended in "
@@ -98,7 +113,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
         problem = _invalid(answer, {origin: dnskey.rrset}, now)
         if problem:
             return status(BOGUS, f"the {answer.rdtype} RRset's signature does not validate ({problem})")
-        expiries += [s.expiration for s in answer.rrsigs]
+        expiries += [s.expiration for s in answer.rrsigs or ()]
     import datetime as dt
 
     until = dt.datetime.fromtimestamp(min(expiries), dt.UTC).strftime("%Y-%m-%d")
@@ -107,18 +122,19 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
                   f"DNSKEY, SOA and MX signatures are valid (the first expires {until})")
 
 
-def _ds_matches(origin, key, record) -> bool:
+def _ds_matches(origin: dns.name.Name, key: DNSKEY, record: DS) -> bool:
     import dns.dnssec
+    import dns.exception
 
     if key.algorithm != record.algorithm or dns.dnssec.key_id(key) != record.key_tag:
         return False
     try:
-        return dns.dnssec.make_ds(origin, key, record.digest_type) == record
-    except (dns.dnssec.UnsupportedAlgorithm, ValueError):
+        return bool(dns.dnssec.make_ds(origin, key, record.digest_type) == record)
+    except (dns.exception.UnsupportedAlgorithm, ValueError):
         return False
 
 
-def _rrset_of(origin, keys):
+def _rrset_of(origin: dns.name.Name, keys: Iterable[DNSKEY]) -> dns.rrset.RRset:
     import dns.rdataclass
     import dns.rdatatype
     import dns.rrset
@@ -129,17 +145,23 @@ def _rrset_of(origin, keys):
     return rrset
 
 
-def _invalid(answer: SignedAnswer, keys, now: float) -> str:
+def _invalid(answer: SignedAnswer, keys: KeySets, now: float) -> str:
     """Why no RRSIG over the answer validates ("" when one does): expired, not yet valid, ..."""
     import dns.dnssec
+    import dns.exception
+    from dns.rdtypes.ANY.RRSIG import RRSIG
 
+    if answer.rrset is None:
+        return "no records to validate"
     reasons = []
     for rrsig in answer.rrsigs or ():
+        if not isinstance(rrsig, RRSIG):
+            continue
         try:
             dns.dnssec.validate_rrsig(answer.rrset, rrsig, keys, now=now)
             return ""
-        except dns.dnssec.UnsupportedAlgorithm as exc:
+        except dns.exception.UnsupportedAlgorithm as exc:
             reasons.append(f"key {rrsig.key_tag}: unsupported algorithm ({exc})")
-        except dns.dnssec.ValidationFailure as exc:
+        except dns.exception.ValidationFailure as exc:
             reasons.append(f"RRSIG by key {rrsig.key_tag}: {exc}")
     return "; ".join(reasons) or "no signature"

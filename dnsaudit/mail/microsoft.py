@@ -11,9 +11,10 @@ sovereign cloud changes one table and not every check.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dnsaudit.model import Cloud
+from dnsaudit.model import Cloud, DomainEntry
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def organisation(tenant: str, client: str) -> str:
     return f"tenant:{tenant}" if tenant else f"client:{client}" if client else ""
 
 
-def accepted_domains(entries) -> dict[str, frozenset[str]]:
+def accepted_domains(entries: Iterable[DomainEntry]) -> dict[str, frozenset[str]]:
     """The audited domains of each organisation (see ``organisation``), from the input's rows;
     a domain with both a tenant and a client also counts among its client's domains (for the
     client's rows that name no tenant)."""

@@ -75,26 +75,38 @@ class SpfResult:
         return " > ".join(self.decided_by) if self.decided_by else "(no term matched: default)"
 
 
+@dataclass(frozen=True)
+class RecordLookup:
+    """A domain's SPF record (§4.5), or why there is none: ``status`` is "ok" with ``record``
+    set, else none/permerror/temperror with ``reason``."""
+
+    status: str
+    answer: DnsAnswer  # the TXT answer it came from
+    record: SpfRecord | None = None
+    reason: str = ""
+
+
 class SpfEvaluator:
     """check_host() on the run's DnsClient. One instance can serve many evaluations."""
 
     def __init__(self, dns: Resolver) -> None:
         self.dns = dns
 
-    async def record(self, domain: str) -> tuple[str, SpfRecord | str, DnsAnswer]:
-        """The domain's SPF record: ("ok", record) or (result, reason) for none/permerror/temperror."""
+    async def record(self, domain: str) -> RecordLookup:
+        """The domain's SPF record, or why there is none (none, permerror, temperror)."""
         answer = await self.dns.query(domain, "TXT")
         if answer.outcome.is_failure:
-            return TEMPERROR, f"the TXT lookup for {domain} ended in {answer.outcome.value.upper()}", answer
+            return RecordLookup(TEMPERROR, answer,
+                                reason=f"the TXT lookup for {domain} ended in {answer.outcome.value.upper()}")
         texts = [text for text, _ in txt_strings(answer) if is_spf(text)] if answer.ok else []
         if not texts:
-            return NONE, f"{domain} has no SPF record", answer
+            return RecordLookup(NONE, answer, reason=f"{domain} has no SPF record")
         if len(texts) > 1:
-            return PERMERROR, f"{domain} has {len(texts)} SPF records", answer
+            return RecordLookup(PERMERROR, answer, reason=f"{domain} has {len(texts)} SPF records")
         try:
-            return "ok", parse_record(texts[0]), answer
+            return RecordLookup("ok", answer, parse_record(texts[0]))
         except SpfSyntaxError as exc:
-            return PERMERROR, f"syntax error in the SPF record of {domain}: {exc}", answer
+            return RecordLookup(PERMERROR, answer, reason=f"syntax error in the SPF record of {domain}: {exc}")
 
     async def check_host(self, ip: str, domain: str, sender: str | None = None, helo: str | None = None) -> SpfResult:
         """§4: the SPF result for a message from ``ip`` with MAIL FROM ``sender`` for ``domain``."""
@@ -113,12 +125,12 @@ class SpfEvaluator:
     async def _check(self, req: SpfRequest, domain: str, path: tuple[str, ...]) -> SpfResult:
         if not _valid_domain(domain):
             return SpfResult(NONE, domain, f"'{domain}' is not a valid domain name")
-        status, record, answer = await self.record(domain)
-        req.trace.append(answer.evidence())
-        if status != "ok":
-            return SpfResult(status, domain, record)
+        found = await self.record(domain)
+        req.trace.append(found.answer.evidence())
+        if found.record is None:
+            return SpfResult(found.status, domain, found.reason)
         try:
-            return await self._evaluate(req, domain, record, path)
+            return await self._evaluate(req, domain, found.record, path)
         except _Abort as abort:
             return SpfResult(abort.result, domain, abort.reason, path)
 
@@ -128,20 +140,20 @@ class SpfEvaluator:
                 self._count(req, term)
             if await self._matches(req, domain, term, path):
                 result = QUALIFIERS[term.qualifier]
-                explanation = ""
-                if result == FAIL and record.modifier("exp") is not None:
-                    explanation = await self._explanation(req, domain, record.modifier("exp"))
+                explanation, exp = "", record.modifier("exp")
+                if result == FAIL and exp is not None:
+                    explanation = await self._explanation(req, domain, exp)
                 decided = req.matched_inside if term.name == "include" else path + (term.text,)
                 return SpfResult(result, domain, "", decided, explanation)
         redirect = record.modifier("redirect")
         if redirect is not None and record.all_term is None:  # §6.1: ignored when "all" is present
             self._count(req, redirect)
             target = await self._target(req, domain, redirect.argument)
-            result = await self._check(req, target, path + (redirect.text,))
-            if result.result == NONE:  # §6.1: a redirect to a domain without SPF is permerror
+            redirected = await self._check(req, target, path + (redirect.text,))
+            if redirected.result == NONE:  # §6.1: a redirect to a domain without SPF is permerror
                 return SpfResult(PERMERROR, domain, f"redirect to {target}, which has no SPF record",
                                  path + (redirect.text,))
-            return result
+            return redirected
         return SpfResult(NEUTRAL, domain, "no term matched", path)
 
     def _count(self, req: SpfRequest, term: Term) -> None:

@@ -43,7 +43,7 @@ class SpfRequest:
         return self.sender.rsplit("@", 1)[1] if "@" in self.sender else self.sender
 
 
-def _ip_macro(ip) -> str:
+def _ip_macro(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if ip.version == 4:
         return str(ip)
     return ".".join(ip.exploded.replace(":", ""))

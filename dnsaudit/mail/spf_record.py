@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dnsaudit.net.dns import DnsAnswer
@@ -31,6 +32,10 @@ EXP_ONLY_LETTERS = frozenset("crt")
 DELIMITERS = frozenset(".-+,/_=")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9\-_.]*$")
 _TOPLABEL = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*$|^[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9]$")
+
+
+# How a syntax check builds the exception it raises (the parser's carries the term's position).
+MakeError = Callable[[str], Exception]
 
 
 class SpfSyntaxError(ValueError):
@@ -167,7 +172,7 @@ def _parse_term(token: str, position: int, record: str) -> Term:
     return Term(token, position, name, qualifier, argument, cidr4, cidr6)
 
 
-def _split_dual_cidr(rest: str, error) -> tuple[str, int | None, int | None]:
+def _split_dual_cidr(rest: str, error: MakeError) -> tuple[str, int | None, int | None]:
     cidr4 = cidr6 = None
     match = re.search(r"(?:/(\d+))?(?://(\d+))?$", rest)
     if match and match.group(0):
@@ -180,7 +185,7 @@ def _split_dual_cidr(rest: str, error) -> tuple[str, int | None, int | None]:
     return rest, cidr4, cidr6
 
 
-def _parse_ip(token, position, name, qualifier, rest, error) -> Term:
+def _parse_ip(token: str, position: int, name: str, qualifier: str, rest: str, error: MakeError) -> Term:
     if not rest.startswith(":") or len(rest) < 2:
         raise error(f"'{name}' needs an address")
     address, _, length = rest[1:].partition("/")
@@ -197,7 +202,7 @@ def _parse_ip(token, position, name, qualifier, rest, error) -> Term:
     return Term(token, position, name, qualifier, str(parsed), cidr6=cidr)
 
 
-def check_macro_string(value: str, error, allow_exp_letters: bool = False) -> None:
+def check_macro_string(value: str, error: MakeError, allow_exp_letters: bool = False) -> None:
     """§7.1 macro-string syntax: literals %x21-7E except '%', and well-formed expands."""
     i = 0
     while i < len(value):
@@ -224,7 +229,7 @@ def check_macro_string(value: str, error, allow_exp_letters: bool = False) -> No
         i += 1
 
 
-def _check_domain_spec(value: str, error) -> None:
+def _check_domain_spec(value: str, error: MakeError) -> None:
     """§7.1 domain-end: the last label is a valid top label or ends with a macro."""
     if value.endswith("}"):
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dnsaudit.mail.spf import SpfEvaluator
@@ -51,7 +52,7 @@ class SpfNode:
     evidence: list[Evidence] = field(default_factory=list)
     error_reason: ErrorReason | None = None  # for temperror: why the lookup failed
 
-    def walk(self):
+    def walk(self) -> Iterator[SpfNode]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -79,8 +80,8 @@ class SpfNode:
         nets = []
         for node in self.walk():
             for term in node.record.directives if node.record else ():
-                if term.name in ("ip4", "ip6"):
-                    length = term.cidr4 if term.name == "ip4" else term.cidr6
+                length = term.cidr4 if term.name == "ip4" else term.cidr6 if term.name == "ip6" else None
+                if term.argument is not None and length is not None:  # the parser sets both for ip4/ip6
                     nets.append(network(term.argument, length))
         return nets
 
@@ -105,12 +106,13 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
         return SpfNode(domain, via, NodeStatus.LOOP, f"{domain} includes itself through {' > '.join(stack)}")
     if len(stack) >= MAX_DEPTH:
         return SpfNode(domain, via, NodeStatus.DEPTH, f"includes nested more than {MAX_DEPTH} deep")
-    status, record, answer = await evaluator.record(domain)
-    node = SpfNode(domain, via, evidence=[answer.evidence()])
-    if status != "ok":
-        node.status, node.reason = _FROM_EVALUATOR[status], record
-        if status == TEMPERROR:
-            node.error_reason = answer.outcome.error_reason
+    found = await evaluator.record(domain)
+    node = SpfNode(domain, via, evidence=[found.answer.evidence()])
+    record = found.record
+    if record is None:
+        node.status, node.reason = _FROM_EVALUATOR[found.status], found.reason
+        if found.status == TEMPERROR:
+            node.error_reason = found.answer.outcome.error_reason
         return node
     node.record = record
     follow: list[Term] = [t for t in record.directives if t.name == "include"]
@@ -122,7 +124,7 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
         if "%" in (term.argument or ""):
             return SpfNode(term.argument or "", term.text, NodeStatus.MACRO,
                            "target depends on the sender (macro); not followed")
-        return await _node(evaluator, dns, term.argument.rstrip(".").lower(), term.text, stack + (domain,))
+        return await _node(evaluator, dns, (term.argument or "").rstrip(".").lower(), term.text, stack + (domain,))
 
     node.children = list(await asyncio.gather(*(child(t) for t in follow)))
     node.void_targets = await _void_targets(dns, domain, record, node.evidence)
