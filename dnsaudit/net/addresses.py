@@ -103,8 +103,8 @@ def why_not_public(address: str | Address) -> str:
                     if inner:
                         return f"{why} form of {extract(ip)}, {inner}"
                 return ""
-    for network, why in _SPECIAL:
-        if ip.version == network.version and ip in network:
+    for special, why in _SPECIAL:
+        if ip.version == special.version and ip in special:
             return why
     if not ip.is_global or ip.is_multicast:  # the interpreter's tables as a second opinion
         return "not globally reachable"

@@ -137,7 +137,8 @@ def parse_signed_reply(wire: bytes, query_id: int, question: Question) -> Signed
                         rdtype == wanted or (rdtype == RRSIG and rdlength >= 2
                         and int.from_bytes(wire[offset:offset + 2], "big") == wanted)):
                     try:
-                        records.append((rdtype, ttl, dns.rdata.from_wire(IN, rdtype, wire, offset, rdlength)))
+                        rdata = dns.rdata.from_wire(dns.rdataclass.IN, rdtype, wire, offset, rdlength)
+                        records.append((rdtype, ttl, rdata))
                     except dns.exception.DNSException as exc:  # dnspython refuses the whole message then
                         raise MalformedReply(f"a {dns.rdatatype.to_text(rdtype)} record could not be read: {exc}") \
                             from None

@@ -14,6 +14,7 @@ a cap on every line and a timeout on every step.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ class TlsProber:
         self.reading = ssl.create_default_context()
         self.reading.check_hostname = False
         self.reading.verify_mode = ssl.CERT_NONE
-        self._cache: dict[tuple, asyncio.Future[TlsOutcome]] = {}
+        self._cache: dict[tuple[str, int, str, bool], asyncio.Future[TlsOutcome]] = {}
         self._per_address: dict[str, asyncio.Semaphore] = {}
 
     async def probe(self, address: str, port: int, server_name: str, starttls: bool = False) -> TlsOutcome:
@@ -77,32 +78,33 @@ class TlsProber:
             return await self._probe(address, port, server_name, starttls)
 
     async def _probe(self, address: str, port: int, server_name: str, starttls: bool) -> TlsOutcome:
-        base = dict(server_name=server_name, address=address, port=port)
+        outcome = functools.partial(TlsOutcome, server_name, address, port)
         banner = ""
         try:
             try:
                 der, banner = await asyncio.wait_for(
                     self._handshake(address, port, server_name, starttls, self.verifying), self.timeout)
-                return TlsOutcome(**base, cert=parse_certificate(der), trusted=True, banner=banner,
+                return outcome(cert=parse_certificate(der), trusted=True, banner=banner,
                                   starttls=True if starttls else None)
             except ssl.SSLCertVerificationError as exc:
                 trust_error = exc.verify_message or str(exc)
             der, banner = await asyncio.wait_for(
                 self._handshake(address, port, server_name, starttls, self.reading), self.timeout)
-            return TlsOutcome(**base, cert=parse_certificate(der), trusted=False, trust_error=trust_error,
+            return outcome(cert=parse_certificate(der), trusted=False, trust_error=trust_error,
                               banner=banner, starttls=True if starttls else None)
         except _NotOffered as exc:
-            return TlsOutcome(**base, error="STARTTLS is not offered", starttls=False, banner=str(exc))
+            return outcome(error="STARTTLS is not offered", starttls=False, banner=str(exc))
         except TimeoutError:
-            return TlsOutcome(**base, error=f"no answer within {self.timeout:g}s", reason=ErrorReason.TIMEOUT)
+            return outcome(error=f"no answer within {self.timeout:g}s", reason=ErrorReason.TIMEOUT)
         except ssl.SSLError as exc:
-            return TlsOutcome(**base, error=f"TLS handshake failed ({exc.reason or exc})", banner=banner)
+            return outcome(error=f"TLS handshake failed ({exc.reason or exc})", banner=banner)
         except ConnectionRefusedError:
-            return TlsOutcome(**base, error="connection refused", reason=ErrorReason.NETWORK)
+            return outcome(error="connection refused", reason=ErrorReason.NETWORK)
         except (OSError, EOFError, ValueError) as exc:
-            return TlsOutcome(**base, error=f"connection failed ({exc})", reason=ErrorReason.NETWORK)
+            return outcome(error=f"connection failed ({exc})", reason=ErrorReason.NETWORK)
 
-    async def _handshake(self, address, port, server_name, starttls, context) -> tuple[bytes, str]:
+    async def _handshake(self, address: str, port: int, server_name: str, starttls: bool,
+                         context: ssl.SSLContext) -> tuple[bytes, str]:
         if not starttls:
             reader, writer = await asyncio.open_connection(address, port, ssl=context, server_hostname=server_name)
             try:

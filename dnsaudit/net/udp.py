@@ -18,7 +18,7 @@ import random
 import secrets
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import dns.exception
 
@@ -50,13 +50,15 @@ class _Socket(asyncio.DatagramProtocol):
         self.pending: dict[int, _Waiting] = {}
         self.error: Exception | None = None
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # create_datagram_endpoint hands a datagram transport (sendto), though CPython's selector
+        # transport does not subclass asyncio.DatagramTransport: an isinstance check would refuse it.
+        self.transport = cast(asyncio.DatagramTransport, transport)
         sock = transport.get_extra_info("socket")
         with contextlib.suppress(OSError):  # a burst of answers while the loop is busy must not be dropped
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: object) -> None:
         if len(data) >= 2:
             waiting = self.pending.get(int.from_bytes(data[:2], "big"))
             if waiting is None:
@@ -71,7 +73,7 @@ class _Socket(asyncio.DatagramProtocol):
             if not waiting.future.done():
                 waiting.future.set_exception(exc)
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
 
 
@@ -117,6 +119,9 @@ class UdpPool:
         Reply); ``dnssec`` sets the DO and CD bits (``net.dnssec``, with its own reader)."""
         payload = EDNS_PAYLOAD if edns else None
         sock = await self._socket()
+        transport = sock.transport
+        if transport is None:  # closed since _socket() chose it
+            raise OSError(f"the UDP socket to {self.address} port {self.port} was closed")
         query_id = self._random.getrandbits(16)
         while query_id in sock.pending:
             query_id = self._random.getrandbits(16)
@@ -128,7 +133,7 @@ class UdpPool:
         limit = payload or PLAIN_PAYLOAD
         unreadable: MalformedReply | None = None
         try:
-            sock.transport.sendto(question.query(query_id, payload, dnssec))
+            transport.sendto(question.query(query_id, payload, dnssec))
             data = await waiting.future
             while True:
                 # Not ours (another question), unreadable or larger than we allowed (a forgery,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import errno
+import functools
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -150,7 +151,7 @@ class WebClient:
         # without verification serves those requests only.
         self._lenient = httpx.AsyncClient(
             verify=False, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits, trust_env=False)
-        self._cache: dict[tuple, asyncio.Future[WebResponse]] = {}
+        self._cache: dict[tuple[str, str, str, bool], asyncio.Future[WebResponse]] = {}
         self._per_host: dict[str, asyncio.Semaphore] = {}
 
     async def aclose(self) -> None:
@@ -189,13 +190,14 @@ class WebClient:
                 break
         return last
 
-    async def _fetch(self, url, scheme, host, path, address, blocked, verify) -> WebResponse:
+    async def _fetch(self, url: str, scheme: str, host: str, path: str, address: str, blocked: tuple[str, ...],
+                     verify: bool) -> WebResponse:
         literal = f"[{address}]" if ":" in address else address
         target = f"{scheme}://{literal}:{self.ports[scheme]}{path}"
         extensions = {"sni_hostname": host} if scheme == "https" else {}
         import httpx
 
-        base = dict(url=url, address=address, blocked=blocked)
+        answer = functools.partial(WebResponse, url, address, blocked=blocked)
         try:
             client = self._client if verify else self._lenient
             request = client.build_request("GET", target, headers={"Host": host, "User-Agent": "dnsaudit"},
@@ -206,19 +208,19 @@ class WebClient:
             finally:
                 await response.aclose()
         except httpx.TimeoutException:
-            return WebResponse(**base, error=f"{url}: timed out", reason=ErrorReason.TIMEOUT,
+            return answer(error=f"{url}: timed out", reason=ErrorReason.TIMEOUT,
                                failure=WebFailure.TIMEOUT)
         except httpx.ConnectError as exc:
             failure = _failure(exc)
             tls = failure is WebFailure.TLS or failure.certificate  # the server's fault, as a real client sees it
-            return WebResponse(**base, error=f"{url}: {_describe(exc, failure)}",
+            return answer(error=f"{url}: {_describe(exc, failure)}",
                                reason=None if tls else ErrorReason.NETWORK, failure=failure)
         except httpx.HTTPError as exc:
             failure = _failure(exc)
-            return WebResponse(**base, error=f"{url}: {_describe(exc, failure)}", reason=ErrorReason.NETWORK,
+            return answer(error=f"{url}: {_describe(exc, failure)}", reason=ErrorReason.NETWORK,
                                failure=failure)
         headers = tuple((k.lower(), v) for k, v in response.headers.items())
-        return WebResponse(**base, status=response.status_code, headers=headers, body=body, truncated=truncated)
+        return answer(status=response.status_code, headers=headers, body=body, truncated=truncated)
 
 
 async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import dns.exception
 import dns.name
 import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 
 IN = 1
+_IN_CLASS = dns.rdataclass.RdataClass.IN  # the same class, as dnspython's parsers want it
 CNAME = 5
 OPT = 41
 QR = 0x8000
@@ -56,7 +58,7 @@ def encode_name(name: str) -> bytes:
             wire = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
             if len(wire) <= 255:
                 return wire
-    return dns.name.from_text(name).canonicalize().to_wire()
+    return dns.name.from_text(name).to_digestable()  # canonical (lower-case) uncompressed wire form
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
         return Reply(rcode, True)
     wanted = question.rdtype
     records = []
-    notes = []
+    notes: list[str] = []
     end = len(wire)
     for _ in range(ancount):
         owner, offset = read_name(wire, offset)
@@ -183,7 +185,7 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
             # One record whose data cannot be read (a TXT RR with rdlength 0, seen in the wild)
             # is skipped and noted: its length still frames the rest, which stays usable.
             try:
-                records.append((owner, rdtype, dns.rdata.from_wire(IN, rdtype, wire, offset, rdlength)))
+                records.append((owner, rdtype, dns.rdata.from_wire(_IN_CLASS, rdtype, wire, offset, rdlength)))
             except dns.exception.DNSException as exc:
                 if len(notes) < MAX_NOTES:  # a hostile reply may hold many: a few say enough
                     notes.append(f"a {dns.rdatatype.to_text(rdtype)} record with rdlength {rdlength} "
