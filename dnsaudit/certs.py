@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # cryptography is imported when a certificate is read: the check modules import
     from cryptography import x509  # this one, and `dnsaudit checks` only lists them
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -45,7 +46,7 @@ class CertFacts:
                 f"{self.not_after:%Y-%m-%d}")
 
 
-def _attribute(name: x509.Name, oid) -> str:
+def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
     values = name.get_attributes_for_oid(oid)
     return str(values[0].value) if values else ""
 
@@ -64,10 +65,10 @@ def parse_pem(data: bytes) -> CertFacts:
 
 def facts(cert: x509.Certificate) -> CertFacts:
     from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
+    from cryptography.x509.oid import NameOID
 
     try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         dns_names = tuple(n.lower() for n in san.get_values_for_type(x509.DNSName))
         ip_names = tuple(str(a) for a in san.get_values_for_type(x509.IPAddress))
     except x509.ExtensionNotFound:
@@ -87,13 +88,13 @@ def facts(cert: x509.Certificate) -> CertFacts:
     )
 
 
-def _der():
+def _der() -> Encoding:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
 
 
-def _spki():
+def _spki() -> PublicFormat:
     from cryptography.hazmat.primitives.serialization import PublicFormat
 
     return PublicFormat.SubjectPublicKeyInfo

@@ -17,11 +17,15 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import idna
 
 from dnsaudit.mail.microsoft import TENANT_SUFFIXES
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -103,7 +107,7 @@ def registrable_domain(name: str) -> str:
 
 
 @cache
-def _public_suffixes():
+def _public_suffixes() -> PublicSuffixList:
     from publicsuffixlist import PublicSuffixList  # loads the list (~0.2 s): only when a URL is given
 
     return PublicSuffixList()

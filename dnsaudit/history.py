@@ -21,8 +21,10 @@ import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 from dnsaudit.history_file import (
     MIGRATIONS,
@@ -65,7 +67,7 @@ class History:
         self.path = Path(path)
         self._want_lock = lock
         self._wait = wait  # seconds to wait for another run's lock
-        self._lock_file = None
+        self._lock_file: TextIO | None = None
         self.db: sqlite3.Connection | None = None
         self._pending: list[tuple[int, str, bytes]] = []  # domains not yet committed
         self.current_run: int | None = None  # the run this process began
@@ -93,7 +95,7 @@ class History:
             raise HistoryError(f"{self.path} is not a usable dnsaudit history: {exc}") from None
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.db is not None:
             with contextlib.suppress(sqlite3.Error, HistoryError):  # an interrupted run keeps what it finished
                 self.flush()
@@ -105,34 +107,41 @@ class History:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def _open(self) -> sqlite3.Connection:
+        """The connection, for the methods that need the history open (inside ``with History(...)``)."""
+        if self.db is None:
+            raise HistoryError(f"the history {self.path} is not open")
+        return self.db
+
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        version = self._open.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer dnsaudit (schema {version}); upgrade dnsaudit")
         for step in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
                 for statement in filter(str.strip, MIGRATIONS[step].split(";")):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {step}")
+                    self._open.execute(statement)
+                self._open.execute(f"PRAGMA user_version = {step}")
 
     def _recover(self) -> None:
         """Runs left 'running' by a killed process: we hold the lock, so nobody is writing them."""
         with self._transaction():
-            self.db.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running'")
+            self._open.execute("UPDATE runs SET status = 'incomplete' WHERE status = 'running'")
 
     @contextlib.contextmanager
-    def _transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
+    def _transaction(self) -> Iterator[None]:
+        self._open.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself (a full disk)
-                self.db.execute("ROLLBACK")
+                self._open.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        self._open.execute("COMMIT")
 
     @contextlib.contextmanager
-    def _writing(self, what: str):
+    def _writing(self, what: str) -> Iterator[None]:
         """A failed write (a full disk, a read-only file, an I/O error) as one HistoryError line."""
         try:
             yield
@@ -145,11 +154,13 @@ class History:
 
     def begin(self, info: RunInfo) -> int:
         with self._writing("the new run"), self._transaction():
-            cursor = self.db.execute(
+            cursor = self._open.execute(
                 "INSERT INTO runs (started, status, input_file, tool_version, info_json) "
                 "VALUES (?, 'running', ?, ?, ?)",
                 (info.started, info.input_file, info.tool_version, json.dumps(info.to_dict())))
-        self.current_run = int(cursor.lastrowid)
+        if cursor.lastrowid is None:  # sqlite3 sets it after every INSERT
+            raise HistoryError(f"the history {self.path} gave the new run no id")
+        self.current_run = cursor.lastrowid
         return self.current_run
 
     def add_domain(self, run_id: int, domain: str, result_json: str) -> None:
@@ -169,7 +180,7 @@ class History:
         """Commit the domains added so far."""
         if self._pending:
             with self._writing("the finished domains"), self._transaction():
-                self.db.executemany("INSERT OR REPLACE INTO domains (run_id, domain, result_json) VALUES (?, ?, ?)",
+                self._open.executemany("INSERT OR REPLACE INTO domains (run_id, domain, result_json) VALUES (?, ?, ?)",
                                     self._pending)
             self._pending.clear()
         self._committed_at = time.monotonic()
@@ -183,22 +194,22 @@ class History:
     def finish(self, run_id: int, info: RunInfo) -> None:
         self.flush()
         with self._writing("the run's end"), self._transaction():
-            self.db.execute("UPDATE runs SET status = 'complete', finished = ?, info_json = ? WHERE id = ?",
+            self._open.execute("UPDATE runs SET status = 'complete', finished = ?, info_json = ? WHERE id = ?",
                             (info.finished, json.dumps(info.to_dict()), run_id))
 
     def keep(self, newest: int) -> int:
         """Delete all but the newest ``newest`` runs (the baseline is always kept); return how many went."""
         with self._writing("the removal of old runs"):
             with self._transaction():
-                doomed = [row[0] for row in self.db.execute(
+                doomed = [row[0] for row in self._open.execute(
                     "SELECT id FROM runs WHERE baseline = 0 AND id NOT IN "
                     "(SELECT id FROM runs ORDER BY id DESC LIMIT ?)", (newest,))]
-                self.db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in doomed])
+                self._open.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in doomed])
             if doomed:
                 # executescript steps to the end (execute() stops after the first page freed);
                 # a file made before schema 3 has no auto_vacuum: compact() turns it on
-                self.db.executescript("PRAGMA incremental_vacuum;")
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._open.executescript("PRAGMA incremental_vacuum;")
+                self._open.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return len(doomed)
 
     def compact(self) -> tuple[int, int]:
@@ -210,20 +221,20 @@ class History:
         before = self.size()
         self.flush()
         self._pack_old_rows()
-        self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._open.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        self._open.execute("VACUUM")
+        self._open.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return before, self.size()
 
     def _pack_old_rows(self) -> None:
         """Rows stored as JSON text before schema 3 are stored packed, a batch per transaction."""
         while True:
-            batch = self.db.execute("SELECT rowid, result_json FROM domains WHERE typeof(result_json) = 'text' "
+            batch = self._open.execute("SELECT rowid, result_json FROM domains WHERE typeof(result_json) = 'text' "
                                     "LIMIT ?", (COMMIT_BATCH,)).fetchall()
             if not batch:
                 return
             with self._transaction():
-                self.db.executemany("UPDATE domains SET result_json = ? WHERE rowid = ?",
+                self._open.executemany("UPDATE domains SET result_json = ? WHERE rowid = ?",
                                     [(pack_result(text), rowid) for rowid, text in batch])
 
     def size(self) -> int:
@@ -234,10 +245,10 @@ class History:
     # -- reading -----------------------------------------------------------------------------
 
     def runs(self) -> list[RunRow]:
-        rows = self.db.execute(
+        rows = self._open.execute(
             "SELECT r.id, r.started, r.finished, r.status, r.input_file, r.tool_version, r.baseline, "
             "(SELECT COUNT(*) FROM domains d WHERE d.run_id = r.id) FROM runs r ORDER BY r.id")
-        return [RunRow(*row[:6], bool(row[6]), row[7]) for row in rows]
+        return [RunRow(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7]) for row in rows]
 
     def run(self, run_id: int) -> RunRow:
         row = next((r for r in self.runs() if r.id == run_id), None)
@@ -264,15 +275,15 @@ class History:
         if row.status != "complete":
             raise UnknownRun(f"run {run_id} is {row.status}; only a complete run can be the baseline")
         with self._transaction():
-            self.db.execute("UPDATE runs SET baseline = (id = ?)", (run_id,))
+            self._open.execute("UPDATE runs SET baseline = (id = ?)", (run_id,))
 
     def load(self, run_id: int) -> AuditRun:
-        info_json = self.db.execute("SELECT info_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+        info_json = self._open.execute("SELECT info_json FROM runs WHERE id = ?", (run_id,)).fetchone()
         if info_json is None:
             raise HistoryError(f"there is no run {run_id} in {self.path}")
         try:
             info = RunInfo.from_dict(_object(json.loads(info_json[0])))
-            domains = [DomainResult.from_dict(_object(json.loads(unpack_result(row[0])))) for row in self.db.execute(
+            domains = [DomainResult.from_dict(_object(json.loads(unpack_result(row[0])))) for row in self._open.execute(
                 "SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))]
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # a row changed by hand
             raise HistoryError(f"run {run_id} in {self.path} cannot be read: a stored row is damaged "
@@ -280,7 +291,7 @@ class History:
         return AuditRun(info, tuple(domains))
 
 
-def _object(value: object) -> dict:
+def _object(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"a JSON object was expected, not {type(value).__name__}")
     return value

@@ -18,6 +18,7 @@ in place, one step at a time, inside a transaction.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import zlib
 from functools import cache
@@ -100,16 +101,17 @@ class HistoryLocked(HistoryError):
 class UnknownRun(HistoryError):
     """The user named a run that does not exist or cannot be compared (a usage error)."""
 
+
 def _lock_exclusively(handle: TextIO) -> None:
     """Take an exclusive lock on an open file without waiting (raises if another process holds it)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":  # no flock: lock the first byte
         import msvcrt
 
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         return
+    import fcntl
+
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 

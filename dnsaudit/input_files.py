@@ -18,7 +18,7 @@ from pathlib import Path
 from dnsaudit.files import FileMissing, FileRefused, read_capped
 from dnsaudit.input_rows import InputError, RawInput, Row
 from dnsaudit.input_workbook import xlsx_rows
-from dnsaudit.model import InputIssue
+from dnsaudit.model import InputIssue, IssueLevel
 
 MAX_INPUT_BYTES = 100_000_000  # --max-input-mb
 XLSX_EXPANSION = 8  # a workbook's parts may unpack to this many times the input limit
@@ -168,7 +168,7 @@ def csv_rows(text: str) -> RawInput:
             except csv.Error as exc:
                 if "field larger than field limit" not in str(exc):
                     raise InputError(f"cannot parse the CSV near line {start}: {exc}") from None
-                result.issues.append(InputIssue(start, "error", _oversized(lines, start, first_line)))
+                result.issues.append(InputIssue(start, IssueLevel.ERROR, _oversized(lines, start, first_line)))
                 continue
             result.rows.append((start, cells))
     finally:

@@ -6,12 +6,17 @@ is reported with its row while the rest of the row is still audited.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 
 from dnsaudit.domains import DomainError, normalise_domain
 from dnsaudit.mail.microsoft import TENANT_SUFFIXES
-from dnsaudit.model import Cloud, InputIssue, Phase
+from dnsaudit.model import Cloud, InputIssue, IssueLevel, Phase
+
+E = TypeVar("E", bound=enum.Enum)
 
 CLOUDS = {
     Cloud.WORLDWIDE: ("", "worldwide", "commercial", "global", "ww", "gcc", "gccmoderate", "public"),
@@ -26,7 +31,8 @@ PHASES = {
 }
 
 
-def choice(value: str, table: dict) -> object | None:
+def choice(value: str, table: Mapping[E, tuple[str, ...]]) -> E | None:
+    """The member of ``table`` whose spellings include ``value`` (case, spaces and punctuation ignored)."""
     key = re.sub(r"[^a-z0-9]", "", value.lower())
     return next((member for member, spellings in table.items() if key in spellings), None)
 
@@ -38,7 +44,7 @@ def relay_ips(row: int, text: str, issues: list[InputIssue]) -> tuple[str, ...]:
             address = ipaddress.ip_address(token.strip("[]"))
         except ValueError:
             hint = " (give single addresses, not ranges)" if "/" in token else ""
-            issues.append(InputIssue(row, "error", f"relay IP {token!r} is not an IPv4 or IPv6 address{hint}; "
+            issues.append(InputIssue(row, IssueLevel.ERROR, f"relay IP {token!r} is not an IPv4 or IPv6 address{hint}; "
                                      "that value is left out", token))
             continue
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
@@ -61,12 +67,14 @@ def cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
             address = ""
         if not address or (rest and not rest.startswith(":")) or (port and not (port.isdigit() and
                                                                                0 < int(port) < 65536)):
-            issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} is not [IPv6]:PORT; left out", text))
+            issues.append(InputIssue(row, IssueLevel.ERROR,
+                                     f"relay_cert_host {text!r} is not [IPv6]:PORT; left out", text))
             return ""
         return text
     host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
-        issues.append(InputIssue(row, "error", f"relay_cert_host {text!r} has an invalid port; left out", text))
+        issues.append(InputIssue(row, IssueLevel.ERROR,
+                                 f"relay_cert_host {text!r} has an invalid port; left out", text))
         return ""
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -76,7 +84,7 @@ def cert_host(row: int, text: str, issues: list[InputIssue]) -> str:
     try:
         normalised = normalise_domain(host).ascii
     except DomainError as exc:
-        issues.append(InputIssue(row, "error", f"relay_cert_host: {exc}; left out", text))
+        issues.append(InputIssue(row, IssueLevel.ERROR, f"relay_cert_host: {exc}; left out", text))
         return ""
     return f"{normalised}:{port}" if port else normalised
 
@@ -86,14 +94,14 @@ def tenant(row: int, text: str, issues: list[InputIssue]) -> str:
     if not text:
         return ""
     if "." not in text:
-        issues.append(InputIssue(row, "warning", f"tenant {text!r} taken as {text}.onmicrosoft.com", text))
+        issues.append(InputIssue(row, IssueLevel.WARNING, f"tenant {text!r} taken as {text}.onmicrosoft.com", text))
         text += ".onmicrosoft.com"
     try:
         tenant = normalise_domain(text).ascii
     except DomainError as exc:
-        issues.append(InputIssue(row, "error", f"tenant: {exc}; left out", text))
+        issues.append(InputIssue(row, IssueLevel.ERROR, f"tenant: {exc}; left out", text))
         return ""
     if not tenant.endswith(TENANT_SUFFIXES):
-        issues.append(InputIssue(row, "warning", f"tenant {tenant!r} does not end in "
+        issues.append(InputIssue(row, IssueLevel.WARNING, f"tenant {tenant!r} does not end in "
                                  f"{' / '.join(TENANT_SUFFIXES)}", text))
     return tenant

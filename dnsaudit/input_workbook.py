@@ -13,9 +13,10 @@ import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from dnsaudit.input_rows import FormulaCell, InputError, RawInput, Row
-from dnsaudit.model import InputIssue
+from dnsaudit.model import InputIssue, IssueLevel
 
 PROBE_ROWS = 100  # rows read from the other sheets to see whether one has a domain column
 
@@ -53,7 +54,7 @@ def xlsx_rows(data: bytes, path: Path, sheet: str | None, has_domains: Callable[
                              f"{listed} have one: choose with --sheet")
         if not others:
             return RawInput(rows)  # the first sheet's own "no domain column" error says the rest
-        issue = InputIssue(0, "warning", f"the first sheet {names[0]!r} has no domain column; "
+        issue = InputIssue(0, IssueLevel.WARNING, f"the first sheet {names[0]!r} has no domain column; "
                            f"reading sheet {others[0]!r} (choose another with --sheet)")
         return RawInput(_sheet_rows(book, data, others[0]), [issue])
     finally:
@@ -83,7 +84,7 @@ def _named(names: list[str], wanted: str, path: Path) -> str:
     raise InputError(f"{path} has no sheet {wanted!r} (sheets: {', '.join(names)})")
 
 
-def _sheet_rows(book, data: bytes, name: str, limit: int | None = None) -> list[Row]:
+def _sheet_rows(book: Any, data: bytes, name: str, limit: int | None = None) -> list[Row]:  # Any: see pyproject
     """Every row of one sheet as text; formula cells by their saved values (a second read)."""
     rows: list[Row] = []
     formulas: dict[tuple[int, int], str] = {}

@@ -117,7 +117,8 @@ def parse_rows(rows: list[Row], issues: Iterable[InputIssue] = (), defaults: Def
         meaningful = meaningful[index:]
         above = f"row {titles[0][0]}" if len(titles) == 1 else f"rows {titles[0][0]}-{titles[-1][0]}"
         title = next(c.strip() for c in titles[0][1] if c.strip())[:80]
-        result.issues.append(InputIssue(meaningful[0][0], "warning", f"header taken from row {meaningful[0][0]}, "
+        result.issues.append(InputIssue(meaningful[0][0], IssueLevel.WARNING,
+                                        f"header taken from row {meaningful[0][0]}, "
                                         f"the first with a domain column; {above} above it read as a title "
                                         f"({title!r}), not as domains"))
     header_row, header = meaningful[0]
@@ -161,14 +162,15 @@ def _header_mapping(header: list[str], row: int, result: InputResult) -> dict[in
             if name.strip():
                 unknown.append(name.strip())
         elif canonical in mapping.values():
-            result.issues.append(InputIssue(row, "warning", f"column {name.strip()!r} repeats the {canonical} "
+            result.issues.append(InputIssue(row, IssueLevel.WARNING, f"column {name.strip()!r} repeats the {canonical} "
                                             "column; only the first is used", name.strip()))
         else:
             mapping[i] = canonical
             result.columns[canonical] = name.strip()
     if "domain" in mapping.values():
         if unknown:
-            result.issues.append(InputIssue(row, "warning", "columns not used by dnsaudit (kept as extra data): "
+            result.issues.append(InputIssue(row, IssueLevel.WARNING,
+                                            "columns not used by dnsaudit (kept as extra data): "
                                             + ", ".join(unknown)))
         return mapping
     if not mapping and _headerless(header):
@@ -188,31 +190,33 @@ def _formulas_known(row: int, cells: list[str], mapping: dict[int, str], names: 
         column = names[i] if i < len(names) and names[i] else f"column {i + 1}"
         formula = cell.formula[:200]
         if i in mapping:
-            result.issues.append(InputIssue(row, "error", f"the {column} cell is a formula ({formula}) with no saved "
+            result.issues.append(InputIssue(row, IssueLevel.ERROR,
+                                            f"the {column} cell is a formula ({formula}) with no saved "
                                             "value; row not audited (open and save the file in Excel, or paste "
                                             "values)", formula))
             ok = False
         else:
-            result.issues.append(InputIssue(row, "warning", f"the {column} cell is a formula ({formula}) with no "
+            result.issues.append(InputIssue(row, IssueLevel.WARNING,
+                                            f"the {column} cell is a formula ({formula}) with no "
                                             "saved value; left out", formula))
     return ok
 
 
-def _entry(row: int, values: dict[str, str], extra, result: InputResult,
+def _entry(row: int, values: dict[str, str], extra: tuple[tuple[str, str], ...], result: InputResult,
            defaults: Defaults | None = None) -> DomainEntry | None:
     """One row as a DomainEntry, or None (with an error issue) when it cannot be audited."""
     issues = result.issues
     raw = values.get("domain", "")
     if not raw:
-        issues.append(InputIssue(row, "error", "no domain in this row; row not audited"))
+        issues.append(InputIssue(row, IssueLevel.ERROR, "no domain in this row; row not audited"))
         return None
     try:
         name = normalise_domain(raw)
     except DomainError as exc:
-        issues.append(InputIssue(row, "error", f"{exc}; row not audited", raw))
+        issues.append(InputIssue(row, IssueLevel.ERROR, f"{exc}; row not audited", raw))
         return None
     if name.note:
-        issues.append(InputIssue(row, "warning", name.note, raw))
+        issues.append(InputIssue(row, IssueLevel.WARNING, name.note, raw))
     if defaults is not None:
         for column, value in defaults(name.ascii, name.unicode, values.get("client", "")).items():
             if not values.get(column):
@@ -223,9 +227,12 @@ def _entry(row: int, values: dict[str, str], extra, result: InputResult,
                                            ("phase", values.get("phase", ""), phase, PHASES)):
         if parsed is None:
             allowed = " | ".join(c.value for c in choices)
-            issues.append(InputIssue(row, "error", f"{column} {value!r} is not one of {allowed}; row not audited "
+            issues.append(InputIssue(row, IssueLevel.ERROR,
+                                     f"{column} {value!r} is not one of {allowed}; row not audited "
                                      "(its expectations would be wrong)", value))
             return None
+    if cloud is None or phase is None:  # each was reported and returned above
+        return None
     return DomainEntry(
         domain=name.ascii,
         row=row,
@@ -244,22 +251,28 @@ def _entry(row: int, values: dict[str, str], extra, result: InputResult,
 
 def _merge(first: DomainEntry, later: DomainEntry, result: InputResult) -> DomainEntry:
     """Fold a duplicate row into the first one: lists are joined, blanks filled, conflicts kept first."""
-    changes: dict[str, object] = {}
-    conflicts = []
-    for name in ("relay_cert_host", "tenant", "client", "notes", "gateway"):
-        mine, theirs = getattr(first, name), getattr(later, name)
-        if not mine and theirs:
-            changes[name] = theirs
-        elif mine and theirs and mine != theirs:
+    conflicts: list[str] = []
+
+    def kept(name: str, mine: str, theirs: str) -> str:
+        """The first row's value, the later row's where the first is blank; a difference noted."""
+        if mine and theirs and mine != theirs:
             conflicts.append(f"{name} {theirs!r} (kept {mine!r})")
+        return mine or theirs
+
+    texts = {"relay_cert_host": kept("relay_cert_host", first.relay_cert_host, later.relay_cert_host),
+             "tenant": kept("tenant", first.tenant, later.tenant),
+             "client": kept("client", first.client, later.client),
+             "notes": kept("notes", first.notes, later.notes),
+             "gateway": kept("gateway", first.gateway, later.gateway)}
     for name in ("cloud", "phase"):
         mine, theirs = getattr(first, name), getattr(later, name)
         if mine != theirs:
             conflicts.append(f"{name} {theirs.value!r} (kept {mine.value!r})")
-    changes["relay_ips"] = tuple(dict.fromkeys(first.relay_ips + later.relay_ips))
-    changes["merged_rows"] = first.merged_rows + (later.row,)
-    changes["extra"] = first.extra + tuple(e for e in later.extra if e not in first.extra)
     detail = "; differing values: " + ", ".join(conflicts) if conflicts else ""
-    result.issues.append(InputIssue(later.row, "warning", f"duplicate of row {first.row} ({first.label}); "
+    result.issues.append(InputIssue(later.row, IssueLevel.WARNING, f"duplicate of row {first.row} ({first.label}); "
                                     f"merged into it{detail}", later.domain))
-    return replace(first, **changes)
+    return replace(first, relay_cert_host=texts["relay_cert_host"], tenant=texts["tenant"], client=texts["client"],
+                   notes=texts["notes"], gateway=texts["gateway"],
+                   relay_ips=tuple(dict.fromkeys(first.relay_ips + later.relay_ips)),
+                   merged_rows=first.merged_rows + (later.row,),
+                   extra=first.extra + tuple(e for e in later.extra if e not in first.extra))

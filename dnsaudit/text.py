@@ -35,7 +35,7 @@ _SHOWN = re.compile(f"[{BIDI}]")
 FIELD_LIMIT = 10_000  # characters of one value in report.html and findings.csv
 
 
-def _code(match: re.Match) -> str:
+def _code(match: re.Match[str]) -> str:
     return f"<U+{ord(match.group()):04X}>"
 
 

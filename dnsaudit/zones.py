@@ -10,12 +10,15 @@ so planned zones and served zones get the same verdicts by construction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dns.exception
 import dns.name
+import dns.node
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
@@ -121,6 +124,8 @@ class ZoneSet:
         self.add(zone_from_text(text, origin), source)
 
     def add(self, zone: dns.zone.Zone, source: str) -> None:
+        if zone.origin is None:
+            raise ZoneError(f"{source}: the zone has no origin")
         origin = zone.origin.to_text(omit_final_dot=True).lower()
         if zone.origin in self.zones and self.sources.get(origin) != source:
             raise ZoneError(f"{source}: the zone {origin} is also given in {self.sources[origin]}")
@@ -133,11 +138,11 @@ class ZoneSet:
     def zone_for(self, name: dns.name.Name, rdtype: int = 0) -> dns.zone.Zone | None:
         """The zone that answers for ``name``; a DS at a zone's apex is the parent's (RFC 4035
         §3.1.4.1), when the parent is loaded too."""
-        best = None
+        best, best_origin = None, dns.name.root
         for origin, zone in self.zones.items():
-            if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
-                best = zone
-        if best is not None and rdtype == dns.rdatatype.DS and name == best.origin and len(name) > 1:
+            if name.is_subdomain(origin) and (best is None or len(origin) > len(best_origin)):
+                best, best_origin = zone, origin
+        if best is not None and rdtype == dns.rdatatype.DS and name == best_origin and len(name) > 1:
             return self.zone_for(name.parent()) or best
         return best
 
@@ -153,7 +158,7 @@ class ZoneSet:
 
     def lookup(self, qname: str | dns.name.Name, rdtype: str | int) -> ZoneAnswer:
         """Answer from the zones; the first name must be under one of them (see ``covers``)."""
-        rdtype = dns.rdatatype.from_text(rdtype) if isinstance(rdtype, str) else rdtype
+        rdtype = dns.rdatatype.RdataType.make(rdtype)
         current = _name(qname)
         answer: list[dns.rrset.RRset] = []
         for _hop in range(MAX_HOPS):
@@ -176,7 +181,7 @@ class ZoneSet:
             current = cname[0].target
         return ZoneAnswer("SERVFAIL", tuple(answer))
 
-    def rrsets(self, origin: str):
+    def rrsets(self, origin: str) -> Iterator[tuple[dns.name.Name, dns.rdataset.Rdataset]]:
         """Every (name, type, rdatas) of one zone, for comparing a plan with live DNS."""
         zone = self.zones[_name(origin)]
         for name, node in sorted(zone.nodes.items()):
@@ -199,13 +204,21 @@ def _name(value: str | dns.name.Name) -> dns.name.Name:
     return value if isinstance(value, dns.name.Name) else dns.name.from_text(value)
 
 
-def _wildcard(zone: dns.zone.Zone, name: dns.name.Name):
+def _origin(zone: dns.zone.Zone) -> dns.name.Name:
+    """The origin of a zone of the set (``ZoneSet.add`` refuses a zone without one)."""
+    if zone.origin is None:
+        raise ZoneError("a zone without an origin")
+    return zone.origin
+
+
+def _wildcard(zone: dns.zone.Zone, name: dns.name.Name) -> dns.node.Node | None:
     """RFC 4592: a wildcard at the closest encloser answers for a name that does not exist."""
     encloser = name.parent()
-    while encloser.is_subdomain(zone.origin):
+    origin = _origin(zone)
+    while encloser.is_subdomain(origin):
         if zone.get_node(encloser) is not None or _is_empty_non_terminal(zone, encloser):
             return zone.get_node(dns.name.Name((b"*",) + encloser.labels))
-        if encloser == zone.origin:
+        if encloser == origin:
             return None
         encloser = encloser.parent()
     return None
@@ -216,11 +229,12 @@ def _is_empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
 
 
 def _soa(zone: dns.zone.Zone) -> dns.rrset.RRset | None:
-    soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-    return _rrset(zone.origin, soa) if soa is not None else None
+    origin = _origin(zone)
+    soa = zone.get_rdataset(origin, dns.rdatatype.SOA)
+    return _rrset(origin, soa) if soa is not None else None
 
 
-def _rrset(owner: dns.name.Name, rdataset) -> dns.rrset.RRset:
+def _rrset(owner: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
     rrset = dns.rrset.RRset(owner, rdataset.rdclass, rdataset.rdtype)
-    rrset.update(rdataset)
+    rrset.update(rdataset)  # type: ignore[no-untyped-call]  # dnspython's Set.update has no annotations
     return rrset
