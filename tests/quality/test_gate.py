@@ -1,5 +1,6 @@
 """The quality gate, as tests so that the one test command runs it: ruff on the tree,
-``mypy --strict`` on the plugin API, and the import graph (no cycle, no upward import).
+``mypy --strict`` on the package and the checks (but a shrinking list of modules not yet
+typed), and the import graph (no cycle, no upward import).
 
 The layers, top to bottom (an arrow may only point down, or sideways inside a layer):
 
@@ -13,6 +14,7 @@ The layers, top to bottom (an arrow may only point down, or sideways inside a la
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -28,12 +30,21 @@ APP = ("dnsaudit.cli", "dnsaudit.__main__", "dnsaudit.pipeline", "dnsaudit.prefl
        "dnsaudit.progress", "dnsaudit.notify")  # dnsaudit.config is plain values: core
 PLUGINS = ("dnsaudit.checks", "dnsaudit.reports")
 CHECK_API = ("dnsaudit.check", "dnsaudit.runner", "dnsaudit.registry")
-# The typed public API and the example plugin: what a plugin author programs against.
-STRICT = ["dnsaudit/check.py", "dnsaudit/model.py", "dnsaudit/vocabulary.py", "dnsaudit/evidence.py",
-          "dnsaudit/findings.py", "dnsaudit/results_json.py",
-          "dnsaudit/net/protocols.py", "dnsaudit/net/outcome.py", "dnsaudit/net/answer.py", "dnsaudit/net/nameserver.py",
-          "dnsaudit/testing",
-          "tests/plugin_example"]
+# mypy --strict covers the package, the built-in checks and the example plugin (what a plugin
+# author programs against is in it: check.py, model.py, net/protocols.py, testing/).
+STRICT = ["dnsaudit", "checks", "tests/plugin_example"]
+# Not yet typed to --strict, each to leave this list when its errors are fixed (a module that
+# passes must not stay here: test_the_not_yet_strict_list_only_holds_modules_that_fail).
+# net/dns.py waits for its split into answer/outcome/nameserver modules.
+NOT_YET_STRICT = ["dnsaudit/cli/", "dnsaudit/drift.py", "dnsaudit/net/dns.py", "dnsaudit/notify.py",
+                  "dnsaudit/output.py", "dnsaudit/pipeline.py", "dnsaudit/policy/", "dnsaudit/preflight.py",
+                  "dnsaudit/progress.py", "dnsaudit/registry.py", "dnsaudit/run_history.py", "dnsaudit/runner.py",
+                  "dnsaudit/spool.py", "dnsaudit/workers.py"]
+
+
+def _mypy_args(paths: list[str], leave_out: list[str]) -> list[str]:
+    excludes = [f"^{re.escape(p)}" + ("" if p.endswith("/") else "$") for p in leave_out]
+    return [_tool("mypy"), *(a for e in excludes for a in ("--exclude", e)), *paths]
 
 
 def _tool(name: str) -> str:
@@ -48,9 +59,20 @@ def test_ruff_finds_nothing_on_the_tree():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_mypy_strict_on_the_plugin_api_and_the_example_plugin():
-    proc = subprocess.run([_tool("mypy"), *STRICT], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def test_mypy_strict_on_the_package_the_checks_and_the_example_plugin():
+    proc = subprocess.run(_mypy_args(STRICT, NOT_YET_STRICT), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    checked = re.search(r"in (\d+) source files", proc.stdout)
+    assert checked and int(checked.group(1)) > 60, proc.stdout  # the exclusions did not swallow the tree
+
+
+def test_the_not_yet_strict_list_only_holds_modules_that_fail():
+    """Typing one of them to --strict takes it off the list: the exclusions shrink, never go stale."""
+    proc = subprocess.run([_tool("mypy"), *[p.rstrip("/") for p in NOT_YET_STRICT]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    failing = {line.split(":")[0] for line in proc.stdout.splitlines() if ": error:" in line}
+    stale = [p for p in NOT_YET_STRICT if not any(f == p or f.startswith(p) for f in failing)]
+    assert not stale, f"these pass mypy --strict now: take them off NOT_YET_STRICT: {stale}"
 
 
 def test_mypy_catches_a_misspelt_finding_field(tmp_path):
