@@ -6,7 +6,12 @@ Compared per domain and check (each check folded to its worst status, as scoring
 * ``untested``: the check could not test this time (a timeout is news, not a regression);
 * ``recovered``: it could not test last time and passes now;
 * ``observed``: same status, but what was observed changed (an MX or SPF edit is news
-  to an MSP even when it is still correct);
+  to an MSP even when it is still correct). What the check observed is display text, so
+  it counts as changed only when the evidence under it changed in value too: the DNS
+  answers compared as values (name, type, outcome, the *set* of records, the CNAME
+  chain), a note (an HTTP step, a certificate) as its text. A check that words or orders
+  its observed text differently, or a line rendered another way, is no change; a check
+  with no evidence in either run is compared by its observed values alone;
 * ``added`` / ``removed`` checks, and domains added to or removed from the input;
 * ``waived``: a problem is now accepted by a waiver of the policy file. It is not
   ``better`` (DNS did not improve); when the waiver expires or is removed the problem
@@ -22,7 +27,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from dnsaudit.model import AuditRun, DomainResult, Status
+from dnsaudit.model import AuditRun, DomainResult, Evidence, Status
 from dnsaudit.scoring import per_check
 from dnsaudit.text import printable
 
@@ -182,7 +187,7 @@ def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: di
             continue
         s_old, s_new = before[check][0], after[check][0]
         o_old, o_new = seen_before.get(check, ()), seen_after.get(check, ())
-        kind = _kind(s_old, s_new, o_old != o_new)
+        kind = _kind(s_old, s_new, o_old != o_new and _values_changed(old, new, check))
         if kind is ChangeKind.BETTER and check in waived_after:
             kind = ChangeKind.WAIVED
         shown_old = "waived" if check in waived_before else s_old.value
@@ -221,6 +226,25 @@ def _observed(result: DomainResult) -> dict[str, tuple[str, ...]]:
         if finding.observed:
             grouped.setdefault(finding.check_id, []).append(finding.observed)
     return {check: tuple(sorted(values)) for check, values in grouped.items()}
+
+
+def _values_changed(old: DomainResult, new: DomainResult, check: str) -> bool:
+    """Whether the evidence of ``check`` differs in value between the runs (asked only when
+    its observed text differs: rare, so not computed for every check of every domain)."""
+    before, after = _facts(old, check), _facts(new, check)
+    return before != after or not (before or after)
+
+
+def _facts(result: DomainResult, check: str) -> frozenset[tuple]:
+    """What the check's findings rest on, as values (see the module docstring)."""
+    return frozenset(_value(e) for f in result.findings if f.check_id == check for e in f.evidence)
+
+
+def _value(evidence: Evidence) -> tuple:
+    if evidence.outcome is None:
+        return ("note", evidence.text)
+    return (evidence.name, evidence.type, evidence.outcome, frozenset(evidence.answers), evidence.cname_chain,
+            frozenset(evidence.notes))
 
 
 def _points(points: int) -> int | None:

@@ -11,7 +11,9 @@ from dnsaudit.model import (
     DomainEntry,
     DomainResult,
     ErrorReason,
+    Evidence,
     Finding,
+    Outcome,
     RunInfo,
     Severity,
     Status,
@@ -19,9 +21,9 @@ from dnsaudit.model import (
 from dnsaudit.scoring import score
 
 
-def finding(check: str, status: str, observed: str = "") -> Finding:
+def finding(check: str, status: str, observed: str = "", evidence: tuple[Evidence, ...] = ()) -> Finding:
     st = Status(status)
-    return Finding(check, check.split(".")[0], Severity.HIGH, st, "m", observed=observed,
+    return Finding(check, check.split(".")[0], Severity.HIGH, st, "m", observed=observed, evidence=evidence,
                    reason=ErrorReason.TIMEOUT if st is Status.ERROR else None)
 
 
@@ -98,6 +100,30 @@ def test_observed_values_are_compared_as_values_not_as_their_joined_text():
     (change,) = compare(before, after, 1, 2).changes
     assert change.kind is ChangeKind.OBSERVED
     assert (change.before_observed, change.after_observed) == ("a | b", "a | b")  # shown as before
+
+
+def _mx(*records: str) -> tuple[Evidence, ...]:
+    return (Evidence("a.test.", "MX", records, (), Outcome.ANSWER),
+            Evidence.note("GET https://mta-sts.a.test/.well-known/mta-sts.txt: 200 text/plain"))
+
+
+def test_drift_compares_the_evidence_values_not_how_they_were_written():
+    """Only display differs (the observed text in another order, a stored line of an older
+    version listing the records otherwise): no change. A record changes: a change."""
+    from dnsaudit.results_json import evidence_from_line
+
+    before = run({"a.test": [finding("mx.present", "pass", "10 a. | 20 b.", _mx("10 a.", "20 b."))]})
+    reordered = run({"a.test": [finding("mx.present", "pass", "20 b. | 10 a.", _mx("20 b.", "10 a."))]})
+    assert compare(before, reordered, 1, 2).changes == ()
+    stored = (evidence_from_line("a.test. MX: 20 b. | 10 a."), *_mx()[1:])  # a row of the history, read back
+    assert compare(before, run({"a.test": [finding("mx.present", "pass", "20 b. | 10 a.", stored)]}), 1, 2).changes == ()
+    changed = run({"a.test": [finding("mx.present", "pass", "10 a. | 30 c.", _mx("10 a.", "30 c."))]})
+    (change,) = compare(before, changed, 1, 2).changes
+    assert change.kind is ChangeKind.OBSERVED and (change.before_observed, change.after_observed) == (
+        "10 a. | 20 b.", "10 a. | 30 c.")
+    note_changed = run({"a.test": [finding("mx.present", "pass", "20 b. | 10 a.", (
+        _mx("10 a.", "20 b.")[0], Evidence.note("GET https://mta-sts.a.test/.well-known/mta-sts.txt: 404 text/html")))]})
+    assert [c.kind for c in compare(before, note_changed, 1, 2).changes] == [ChangeKind.OBSERVED]
 
 
 def test_change_kinds_are_an_enum_and_survive_drift_json():
