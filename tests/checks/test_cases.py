@@ -29,7 +29,7 @@ COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscov
 
 @pytest.fixture(scope="module")
 def client(dns_server):
-    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.5, retries=0)
+    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=3, retries=0)
 
 
 @pytest.fixture(scope="module")
