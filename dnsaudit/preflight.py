@@ -57,7 +57,10 @@ class Plan:
         else:
             source = ", ".join(map(str, self.resolver.nameservers))
         zones = self.resolver.zones
-        return source + (f"; planned zones: {', '.join(sorted(zones.sources))}" if zones else "")
+        return source + (f"{ZONES_SAID}{', '.join(sorted(zones.sources))}" if zones else "")
+
+
+ZONES_SAID = "; planned zones: "  # in Plan.source(): where a terminal shortens the list of zones
 
 
 def preflight(config: AuditConfig, heard: Listener) -> Plan:

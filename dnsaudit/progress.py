@@ -86,11 +86,15 @@ class PhaseClock:
         }
 
 
+BAR = 30  # characters of the bar at most
+
+
 class Progress:
     """A one-line progress bar on a terminal: done, rate, time left. Silent otherwise."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, width: int | None = None) -> None:
         self.total, self.enabled = total, enabled
+        self.width = width or 80  # the terminal's columns: the bar shrinks (or goes) so the line never wraps
         self.count = 0
         self.start = self.shown = time.monotonic()
         self.drawn = False  # the cursor is at the end of the bar
@@ -102,11 +106,12 @@ class Progress:
             self.shown = now
             rate = self.count / max(now - self.start, 1e-6)
             left = (self.total - self.count) / rate if rate else 0
-            width = 30
-            filled = int(width * self.count / max(self.total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            print(f"\r[{bar}] {self.count}/{self.total} domains  {rate:6.1f}/s  {int(left) // 60}:{int(left) % 60:02d} "
-                  "left", end="", file=sys.stderr, flush=True)
+            text = f"{self.count}/{self.total} domains  {rate:6.1f}/s  {int(left) // 60}:{int(left) % 60:02d} left"
+            width = min(BAR, self.width - len(text) - 4)  # "[", "] " and a column free: no wrap, no scroll
+            if width >= 5:
+                filled = int(width * self.count / max(self.total, 1))
+                text = f"[{'#' * filled}{'-' * (width - filled)}] {text}"
+            print(f"\r{text[:self.width - 1]}", end="", file=sys.stderr, flush=True)
             self.drawn = True
 
     def done(self) -> None:

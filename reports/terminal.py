@@ -3,7 +3,9 @@
 On a terminal the table is as wide as the window (``shutil.get_terminal_size``): Score and
 Verdict keep their width, Grade is left out when the window is narrow (the score says it),
 Domain and Client give up space down to a minimum, and "First problem" gets the rest, cut
-with "…". Anything that is not a terminal (a pipe, a
+with "…". A domain longer than its column wraps after a dot onto the next lines, never cut:
+two long names that differ in the middle (``shop1.eu.contoso.com``, ``shop2.eu.…``) must stay
+two names people can tell apart. Anything that is not a terminal (a pipe, a
 file, cron's mail) gets every column at full length, because nothing will wrap it.
 ``COLUMNS`` (as shells set it, or a user) names the width in either case.
 """
@@ -23,8 +25,9 @@ from dnsaudit.text import plural, printable
 GAP = "  "
 DROPPABLE = ("Grade",)  # left out when the last column would get less than ROOMY
 ROOMY = 40
-SHRINKABLE_MIN = {"Client": 8, "Domain": 12}  # cut (Client first) only when the last column would
+SHRINKABLE_MIN = {"Client": 8, "Domain": 12}  # narrowed (Client first) only when the last column would
 LAST_MIN = 20  # get less than LAST_MIN, and to no less than this; past that the table overflows
+WRAPPED = ("Domain",)  # a cell too long for these columns goes on over the next lines instead of being cut
 
 
 def terminal_width(stream=None) -> int | None:
@@ -36,9 +39,9 @@ def terminal_width(stream=None) -> int | None:
     try:
         if not stream.isatty():
             return None
-    except (AttributeError, ValueError):  # a closed or unusual stream
+        return os.get_terminal_size(stream.fileno()).columns or shutil.get_terminal_size().columns
+    except (AttributeError, ValueError, OSError):  # a closed or unusual stream
         return None
-    return shutil.get_terminal_size().columns
 
 
 def summary(run: AuditRun, width: int | str | None = "auto") -> str:
@@ -72,8 +75,33 @@ def table(headers: list[str], rows: list[list[str]], width: int | None, right: s
                 rows = [r[:i] + r[i + 1:] for r in rows]
         widths = _fit(headers, widths, width)
     lines = [_line(headers, widths, headers, right), GAP.join("-" * w for w in widths)]
-    lines += [_line(row, widths, headers, right) for row in rows]
+    wrapped = {i for i, h in enumerate(headers) if h in WRAPPED and i < len(headers) - 1}
+    for row in rows:
+        rest = {i: wrap_name(row[i], widths[i]) for i in wrapped if display_width(row[i]) > widths[i]}
+        lines.append(_line([rest[i][0] if i in rest else cell for i, cell in enumerate(row)], widths, headers, right))
+        for n in range(1, max(map(len, rest.values()), default=0)):  # the rest of a long name, under it
+            lines.append(_line([rest[i][n] if i in rest and n < len(rest[i]) else "" for i in range(len(row))],
+                               widths, headers, set()))
     return "\n".join(lines)
+
+
+def wrap_name(name: str, width: int) -> list[str]:
+    """``name`` in lines of at most ``width`` columns, broken after a dot where it can be
+    (``autodiscover.`` / ``contoso.com``), inside a label only when one is wider than the line."""
+    lines, line = [], ""
+    for label in name.replace(".", ".\0").split("\0"):
+        while display_width(label) > width:  # a label wider than the line: broken where it must
+            if line:
+                lines.append(line)
+                line = ""
+            head = cut(label, width + 1)[:-1]  # the most that fits, without the "…"
+            lines.append(head)
+            label = label[len(head):]
+        if display_width(line + label) > width:
+            lines.append(line)
+            line = ""
+        line += label
+    return [*lines, line] if line else lines or [""]
 
 
 def _room(widths: list[int], width: int) -> int:

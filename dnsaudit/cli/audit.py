@@ -97,11 +97,13 @@ class Printer(Listener):
 
     def starting(self, domains: int, checks: int, source: str) -> None:
         from dnsaudit.progress import Progress
+        from dnsaudit.reports.terminal import terminal_width
 
+        width = terminal_width(sys.stderr)
         if not self.quiet:
-            print(f"Auditing {plural(domains, 'domain')} with {plural(checks, 'check')} (DNS: {source})",
+            print(start_line(f"Auditing {plural(domains, 'domain')} with {plural(checks, 'check')}", source, width),
                   file=sys.stderr)
-        self.progress = Progress(domains, enabled=not self.quiet and sys.stderr.isatty())
+        self.progress = Progress(domains, enabled=not self.quiet and sys.stderr.isatty(), width=width)
 
     def domain_done(self, done: int, total: int) -> None:
         self.freeze()
@@ -109,6 +111,33 @@ class Printer(Listener):
 
     def audit_done(self) -> None:
         self.progress.done()
+
+
+def start_line(what: str, source: str, width: int | None) -> str:
+    """"Auditing … (DNS: …; planned zones: …)" fitted to a ``width``-column terminal: when it
+    is too long, the planned zones go on a line of their own, those beyond what fits counted
+    ("and 4 more"), and a line is cut only as a last resort; in full where nothing wraps it
+    (a pipe, a file, cron's mail)."""
+    from dnsaudit.preflight import ZONES_SAID
+    from dnsaudit.reports.terminal import cut, display_width
+
+    line = f"{what} (DNS: {source})"
+    if width is None or display_width(line) <= width:
+        return line
+    head, _, listed = source.partition(ZONES_SAID)
+    lines = [f"{what} (DNS: {head})"]
+    if listed:
+        zones = listed.split(", ")
+        shown = len(zones)
+        while shown > 1 and display_width(_zones_line(zones, shown)) > width:
+            shown -= 1
+        lines.append(_zones_line(zones, shown))
+    return "\n".join(cut(line, width - 1) for line in lines)  # the last column free: no terminal wraps there
+
+
+def _zones_line(zones: list[str], shown: int) -> str:
+    more = f" and {len(zones) - shown} more" if shown < len(zones) else ""
+    return f"  planned zones: {', '.join(zones[:shown])}{more}"
 
 
 def cmd_audit(args, policy=None) -> int:
@@ -143,9 +172,20 @@ def cmd_audit(args, policy=None) -> int:
         from dnsaudit.reports.terminal import summary
 
         print(summary(outcome.run))
+        from dnsaudit.reports.terminal import display_width, terminal_width
+
         names = ", ".join(p.name for p in outcome.written if p.parent == outcome.out_dir)
-        print(f"\nReports in {outcome.out_dir}: {names}"
-              f"{' (and per client under clients/)' if args.split_by else ''}")
+        names += " (and per client under clients/)" if args.split_by else ""
+        where = f"Reports in {outcome.out_dir}:"
+        width = terminal_width()
+        fits = width is None or display_width(f"{where} {names}") < width
+        if fits:
+            print(f"\n{where} {names}")
+        else:  # the folder on a line of its own (never cut: people copy it), the files wrapped under it
+            import textwrap
+
+            print(f"\n{where}\n" + textwrap.fill(names, width - 1, initial_indent="  ", subsequent_indent="  ",
+                                                  break_long_words=False, break_on_hyphens=False))
         stored = f"; stored as run {outcome.run_id}" if outcome.run_id is not None else ""
         print(f"{outcome.dns_questions} DNS questions, {outcome.dns_queries_sent} queries sent{stored}")
     if drift is not None and (drift.changed or not args.quiet):

@@ -21,13 +21,14 @@ OFFLINE = ["--zone", str(ROOT / "examples" / "zones"), "--offline", "--no-histor
 CRON_ENV = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp"}
 
 
-def in_terminal(args: list[str], columns: int, cwd: Path) -> str:
-    """Run dnsaudit with stdout on a pseudo-terminal ``columns`` wide; what it printed there."""
+def in_terminal(args: list[str], columns: int, cwd: Path, stderr_too: bool = False) -> str:
+    """Run dnsaudit with stdout (and with ``stderr_too`` stderr) on a pseudo-terminal
+    ``columns`` wide; what it printed there."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {**CRON_ENV, "TERM": "xterm"}
-    proc = subprocess.Popen([DNSAUDIT, *args], stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            cwd=cwd, env=env)
+    proc = subprocess.Popen([DNSAUDIT, *args], stdout=slave, stderr=slave if stderr_too else subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, cwd=cwd, env=env)
     os.close(slave)
     chunks = []
     while True:
@@ -40,7 +41,7 @@ def in_terminal(args: list[str], columns: int, cwd: Path) -> str:
         chunks.append(chunk)
     os.close(master)
     proc.wait(timeout=120)
-    assert proc.returncode in (0, 1), proc.stderr.read()
+    assert proc.returncode in (0, 1), proc.stderr and proc.stderr.read()
     return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
@@ -94,3 +95,46 @@ def test_one_domain_is_one_domain(tmp_path):
                           capture_output=True, text=True, env=CRON_ENV, cwd=tmp_path, timeout=120, check=False)
     assert "\n1 domain: 1 ready\n" in proc.stdout, proc.stdout
     assert "Auditing 1 domain with" in proc.stderr
+
+
+LONG = ["shop1.eu.marketing.contoso-holdings.example", "shop2.eu.marketing.contoso-holdings.example"]
+
+
+def long_input(tmp_path: Path) -> Path:
+    rows = (ROOT / "domains.example.csv").read_text(encoding="utf-8")
+    path = tmp_path / "long.csv"
+    path.write_text(rows + "".join(f"{d},Contoso Ltd,,,,,,,\n" for d in LONG), encoding="utf-8")
+    return path
+
+
+def test_nothing_wraps_in_an_80_column_terminal_and_long_domains_stay_whole(tmp_path):
+    """The start line, the progress bar, the table and the reports line each fit 80 columns
+    (a terminal would wrap them mid-word); a domain too long for its column goes on over the
+    next lines, broken after a dot, so two that differ in the middle stay two names."""
+    output = in_terminal(["audit", str(long_input(tmp_path)), *OFFLINE[:-2], "--out", str(tmp_path / "o")], 80,
+                         tmp_path, stderr_too=True)
+    lines = [part for line in output.split("\n") for part in line.split("\r")]  # each redraw of the bar too
+    assert max(map(display_width, lines)) <= 80, [line for line in lines if display_width(line) > 80]
+    assert "  planned zones: contoso.com, fabrikam.com" in output and " more\n" in output
+    assert any(line.startswith("[#") and "8/8 domains" in line for line in lines)
+    table = table_lines(output)
+    domain_width = len(table[1].split("  ")[0])
+    for name in LONG:
+        first = next(i for i, line in enumerate(table) if line.startswith(name[:9]))
+        pieces = [table[first][:domain_width].rstrip()]
+        pieces += [line.strip() for line in table[first + 1:first + 4] if line[:1] != " " and "  " not in line.strip()]
+        assert "".join(pieces).startswith(name) and all(p.endswith(".") for p in pieces[:-1]), pieces
+    assert "contoso.com " in output  # short names are as they were, one line
+
+
+def test_under_cron_no_terminal_controls_and_no_progress(tmp_path):
+    """cron: an empty environment, stdin from /dev/null, stdout and stderr into one file."""
+    log = tmp_path / "o.log"
+    with open(log, "wb") as handle:
+        subprocess.run([DNSAUDIT, "audit", str(long_input(tmp_path)), *OFFLINE, "--out", str(tmp_path / "o")],
+                       stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, env=CRON_ENV, cwd=tmp_path,
+                       timeout=120, check=False)
+    text = log.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\r" not in text and "[#" not in text, text
+    assert "planned zones: contoso.com, fabrikam.com, northwind.example, tailspin.example, wingtip.example" in text
+    assert all(f"\n{name}  " in text for name in LONG)  # in full, on one line: nothing will wrap a file
