@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from dnsaudit.model import AuditRun, DomainResult, Evidence, Status
 from dnsaudit.scoring import per_check
-from dnsaudit.text import printable
+from dnsaudit.text import printable, readable_time
 
 EXIT_NO_CHANGE, EXIT_CHANGED, EXIT_REGRESSED = 0, 4, 5
 LEVEL = {Status.SKIP: 0, Status.PASS: 0, Status.INFO: 0, Status.WARN: 1, Status.FAIL: 2}
@@ -123,7 +123,7 @@ class Drift:
 
     def lines(self) -> list[str]:
         """The comparison for a terminal: one line each, every remote value through ``printable``."""
-        out = [f"Compared with run {self.before_run} ({self.before_started}): {self.verdict}."]
+        out = [f"Compared with run {self.before_run} ({readable_time(self.before_started)}): {self.verdict}."]
         out += [f"  + domain added: {d}" for d in self.added]
         out += [f"  - domain removed: {d}" for d in self.removed]
         out += [("  ! " if c.regression else "    ") + c.line() for c in self.changes]

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dnsaudit.model import AuditRun
 from dnsaudit.scoring import reaches
+from dnsaudit.text import readable_time
 
 MAX_DOMAINS = 10  # named in the text; the rest are counted
 MAX_DRIFT_LINES = 12
@@ -54,7 +55,7 @@ def build_message(run: AuditRun, *, fail_on: str, reports: str, drift=None) -> M
         domains = list(dict.fromkeys(c.domain for c in worse))
         checks = sorted({c.check_id for c in worse})
         head = (f"{len(worse)} result{_s(worse)} got worse since run {drift.before_run} "
-                f"({drift.before_started}), on {len(domains)} domain{_s(domains)}.")
+                f"({readable_time(drift.before_started)}), on {len(domains)} domain{_s(domains)}.")
         lines = drift.lines()[1:]
         title = f"dnsaudit: {source} regressed ({len(domains)} domain{_s(domains)})"
     else:

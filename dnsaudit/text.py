@@ -18,10 +18,14 @@ a person sees it:
   (``cap``) with the cut marked.
 
 HTML escaping and spreadsheet-formula neutralisation stay with their report writers.
+
+``readable_time`` is how people see a run's time (``2 Dec 2026 01:23 UTC``) in the page, the
+workbook and on the terminal; results.json, drift.json and the CSV files keep ISO 8601.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
@@ -66,3 +70,19 @@ def report_text(text: str, limit: int = FIELD_LIMIT, *, shown: str = "<U+{:04X}>
 def plural(count: int, noun: str) -> str:
     """``1 domain``, ``2 domains``: a count with its noun, for lines people read."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def readable_time(iso: str) -> str:
+    """An ISO 8601 time as people read it, in UTC: ``2026-12-02T01:23:45.123456+00:00`` ->
+    ``2 Dec 2026 01:23 UTC`` (English month names, whatever the locale: the reports are in
+    English). Text that is not such a time is returned as it is."""
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year} {when.hour:02d}:{when.minute:02d} UTC"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -33,7 +33,7 @@ from dnsaudit.reports.view import (
     totals,
     waiver_lines,
 )
-from dnsaudit.text import report_text
+from dnsaudit.text import readable_time, report_text
 
 CHART_HEIGHT = 120
 CHART_TOP = 16  # room for the count above the tallest bar
@@ -101,6 +101,7 @@ def _page():
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, finalize=finalize)
     env.filters["doc_html"] = lambda doc: Markup(doc_html(doc))  # a check's docstring: <p>, <code>, <em>
+    env.filters["when"] = readable_time  # "2 Dec 2026 01:23 UTC", not ISO 8601
     return env.from_string(_template("report.html.j2")), css, script_markup, digest
 
 

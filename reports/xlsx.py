@@ -25,6 +25,7 @@ from dnsaudit.reports.digest import CELL, executive, fix_advice, untestable
 from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
 from dnsaudit.reports.spreadsheet_chart import BarChart
 from dnsaudit.reports.view import domain_rows, finding_label, ordered_findings, records, status_label, waiver_lines
+from dnsaudit.text import readable_time
 
 VERDICT_FILL = {
     Verdict.READY: "C6EFCE",
@@ -76,7 +77,8 @@ class XlsxReport(ReportWriter):
         fixes = {c.id: fix_advice(c.doc) for c in run.info.checks}
         ws = book.sheet("Overview", [58, 10, 22, 90], wrap=True)
         ws.append([title], style=TITLE, span=4, height=22)
-        ws.append([f"{summary.domains} domains audited {run.info.started} with dnsaudit {run.info.tool_version}"],
+        ws.append([f"{summary.domains} domains audited {readable_time(run.info.started)} with dnsaudit "
+                   f"{run.info.tool_version}"],
                   span=4)
         ws.append([])
         for sentence in summary.sentences():
@@ -188,8 +190,8 @@ class XlsxReport(ReportWriter):
         info = run.info
         totals = executive(run)
         facts = [
-            ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", info.started),
-            ("Finished", info.finished), ("Input file", info.input_file),
+            ("Report", title), ("Tool", f"dnsaudit {info.tool_version}"), ("Started", readable_time(info.started)),
+            ("Finished", readable_time(info.finished)), ("Input file", info.input_file),
             ("DNS servers asked", ", ".join(info.nameservers) or "none (offline)"),
             ("DNS queries sent", info.dns_queries),
             *((f"Zone {zone} answered from", file) for zone, file in info.zone_files),
@@ -199,7 +201,8 @@ class XlsxReport(ReportWriter):
             *((f"Domains {v}", n) for v, n in totals.verdicts.items()),
             *((f"Setting {k.replace('_', ' ')}", _for_people(v)) for k, v in info.settings),
             ("Check versions", ", ".join(f"{c.id} v{c.version}" for c in info.checks)),
-            *((("Compared with", f"run {run.drift.before_run} ({run.drift.before_started}): {run.drift.verdict}"),)
+            *((("Compared with", f"run {run.drift.before_run} ({readable_time(run.drift.before_started)}): "
+                                  f"{run.drift.verdict}"),)
               if run.drift is not None else ()),
         ]
         ws = book.sheet("Run", [34, 100, 10, 36], wrap=True)

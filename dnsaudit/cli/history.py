@@ -9,7 +9,7 @@ from tabulate import tabulate
 from dnsaudit.cli.exits import EXIT_HISTORY, EXIT_OK, EXIT_USAGE, err
 from dnsaudit.drift import compare
 from dnsaudit.history import History, HistoryError, UnknownRun, default_path
-from dnsaudit.text import plural, printable
+from dnsaudit.text import plural, printable, readable_time
 
 
 def run_command(args) -> int:
@@ -35,8 +35,8 @@ def _runs(args, history: History) -> int:
         before, after = history.compact()
         print(f"removed {plural(removed, 'run')}; {history.path} went from {_mb(before)} to {_mb(after)}")
         return EXIT_OK
-    rows = [[r.id, printable(r.started, 40), printable(r.finished or "", 40), r.status, r.domains,
-             "yes" if r.baseline else "", printable(r.input_file, 200)]  # a stored path is text like any other
+    rows = [[r.id, printable(readable_time(r.started), 40), printable(readable_time(r.finished or ""), 40), r.status,
+             r.domains, "yes" if r.baseline else "", printable(r.input_file, 200)]  # a stored path: text like any
             for r in history.runs()]
     print(tabulate(rows, headers=["Run", "Started", "Finished", "Status", "Domains", "Baseline", "Input"]))
     return EXIT_OK
@@ -72,5 +72,5 @@ def _baseline(args, history: History) -> int:
         print(f"run {args.run_id} is now the baseline")
         return EXIT_OK
     current = history.resolve("baseline")
-    print(f"baseline: run {current.id} ({current.started})" if current else "no baseline set")
+    print(f"baseline: run {current.id} ({readable_time(current.started)})" if current else "no baseline set")
     return EXIT_OK

@@ -40,6 +40,10 @@ def world(tmp_path):
         yield server
 
 
+READABLE = r"\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d \d\d:\d\d UTC"  # 2 Dec 2026 01:23 UTC
+ISO_TIME = r"20\d\d-\d\d-\d\dT\d\d:\d\d"
+
+
 def audit(tmp_path, server, domains, *extra, out=None) -> tuple[int, dict | None]:
     csv = tmp_path / "domains.csv"
     csv.write_text("domain\n" + "\n".join(domains) + "\n")
@@ -96,11 +100,12 @@ def test_three_runs_with_changes_between_them(tmp_path, world, capsys):
     assert code == 5 and drift["before_run"] == 1
     capsys.readouterr()
     assert main(["diff", "1", "2", *history]) == 5
-    assert "Compared with run 1" in capsys.readouterr().out
+    assert re.search(rf"Compared with run 1 \({READABLE}\)", capsys.readouterr().out)
     assert main(["diff", *history]) == 0  # the last two runs: 4 and 5 compare as no change
     assert main(["runs", *history]) == 0
     listing = capsys.readouterr().out
-    assert len(re.findall(r"^\s*\d+\s+20\d\d-", listing, re.M)) == 5 and "yes" in listing
+    assert len(re.findall(rf"^\s*\d+\s+{READABLE}", listing, re.M)) == 5 and "yes" in listing
+    assert not re.search(ISO_TIME, listing)  # people read the listing: no 2026-12-02T01:23:45.123456+00:00
     assert main(["diff", "99", *history]) == 2
     assert main(["baseline", "set", "99", *history]) == 2
 
@@ -120,6 +125,10 @@ def test_reports_show_the_changes(tmp_path, world):
     assert ("Yes", "d1.test", "mx.microsoft365", "worse") in [r[:4] for r in rows]
     html = (out / "report.html").read_text()
     assert 'id="changes"' in html and "regressed" in html
+    assert re.search(rf"Since run 1 \({READABLE}\)", html) and not re.search(ISO_TIME, html)
+    run_sheet = dict(row[:2] for row in book["Run"].iter_rows(values_only=True) if row[0])
+    assert re.fullmatch(READABLE, run_sheet["Started"]) and re.match(rf"run 1 \({READABLE}\)", run_sheet["Compared with"])
+    assert re.fullmatch(ISO_TIME + r".*", json.loads((out / "drift.json").read_text())["before_started"])  # for machines
 
 
 def test_keep_retains_the_newest_runs_and_the_baseline(tmp_path, world):

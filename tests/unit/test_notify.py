@@ -73,7 +73,7 @@ def test_a_regression_names_what_got_worse_where_and_the_reports():
     message = notify.build_message(after, fail_on="fail", reports="/srv/audit/runs/x", drift=drift)
     assert message.title == "dnsaudit: clients.csv regressed (1 domain)"
     assert message.body.splitlines()[:3] == [
-        "1 result got worse since run 7 (2026-12-02T01:00:00+00:00), on 1 domain.",
+        "1 result got worse since run 7 (2 Dec 2026 01:00 UTC), on 1 domain.",
         "Checks: mx.microsoft365", "Domains: contoso.test"]
     assert "contoso.test  mx.microsoft365  pass -> fail (10 a. -> 10 b.)" in message.body
     assert message.body.endswith("Reports: /srv/audit/runs/x")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dnsaudit.text import FIELD_LIMIT, cap, printable, report_text
+from dnsaudit.text import FIELD_LIMIT, cap, printable, readable_time, report_text
 
 
 def test_printable_shows_every_control_and_bidi_character_as_a_code():
@@ -24,3 +24,9 @@ def test_cap_marks_the_cut_with_the_original_length():
     cut = report_text("x" * 1_048_576)
     assert cut.startswith("x" * FIELD_LIMIT) and cut.endswith("… 1,048,576 characters, cut")
     assert len(cut) < FIELD_LIMIT + 40
+
+
+def test_times_read_as_people_write_them_in_utc():
+    assert readable_time("2026-12-02T01:23:45.123456+00:00") == "2 Dec 2026 01:23 UTC"
+    assert readable_time("2026-12-02T01:23:45+02:00") == "1 Dec 2026 23:23 UTC"  # another offset: converted
+    assert readable_time("not a time") == "not a time" and readable_time("") == ""
