@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu, wall = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            views = output.prepare_views(fresh, out, args.split_by, title)
+            views = output.prepare_views(fresh, out, args.split_by, title, args.processes)
             if profiler:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -89,7 +90,7 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     copies of this process, which inherit the results instead of receiving them. A run whose
     domains are packed (``PackedResults``) is read one domain at a time by every writer.
     """
-    views = prepare_views(run, out_dir, split_by, title)
+    views = prepare_views(run, out_dir, split_by, title, processes)
     tasks = [functools.partial(_write_format, w, run, views, out_dir, title) for w in writers]
     if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
         written = _in_forked_processes(tasks, [w.cost for w in writers], processes)
@@ -117,13 +118,17 @@ class Views:
     verdicts: list  # each domain's verdict, in the run's order (for clients/index.csv)
 
 
-def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str) -> Views:
-    """The views of ``run`` the report writers render, with the client folders created."""
+def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str, processes: int = 1) -> Views:
+    """The views of ``run`` the report writers render, with the client folders created; the
+    one pass over the domains this takes (``reports.scope.survey``) runs in ``processes``
+    forked processes."""
     from dnsaudit.reports.digest import executive
-    from dnsaudit.reports.scope import run_for_client, run_for_people
+    from dnsaudit.reports.scope import run_for_client, run_for_people, survey
     from dnsaudit.reports.split import plan_folders, unicode_names_work
     from dnsaudit.reports.view import domain_rows
 
+    mapper = functools.partial(_forked_map, processes=processes) if processes > 1 and hasattr(os, "fork") else None
+    survey(run, mapper, tokens=split_by == "client")
     people = run_for_people(run)
     parts, folders, verdicts = [], [], []
     if split_by == "client":
@@ -139,6 +144,15 @@ def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str
     for view in (people, *(part for part, _, _ in parts)):
         executive(view)
     return Views(people, parts, folders, verdicts)
+
+
+def _forked_map(function, count: int, processes: int) -> list:
+    """``[function(start, stop), ...]`` over ``processes`` consecutive ranges of ``range(count)``,
+    each called in a forked process (which inherits what it reads); the results come back pickled."""
+    bounds = [count * n // processes for n in range(processes + 1)]
+    calls = [functools.partial(function, start, stop) for start, stop in itertools.pairwise(bounds)]
+    results, _ = _forked(calls, [[n] for n in range(len(calls))])
+    return [results[n] for n in range(len(calls))]
 
 
 class Written(list):
@@ -161,15 +175,25 @@ def _write_format(writer, run: AuditRun, views: Views, out_dir: Path, title: str
 def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Written:
     """Run the tasks in ``processes`` forked children, in groups of about equal cost, and
     wait for them. Output order is the tasks' order; a failure in any child is raised here."""
+    groups: list[list[int]] = [[] for _ in range(min(processes, len(tasks)))]
+    for index in sorted(range(len(tasks)), key=lambda i: -costs[i]):
+        min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
+    done, private_memory = _forked(tasks, groups)
+    written = Written(path for i in range(len(tasks)) for path in done[i])
+    written.child_private_mb = tuple(private_memory)
+    return written
+
+
+def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
+    """Call ``calls`` in one forked child per group (indexes into ``calls``) and wait for them:
+    each call's result by index, and the memory of its own each child held. A failure in any
+    child is raised here."""
     import pickle
     import traceback
 
     from dnsaudit.gctune import freeze_forked_child
     from dnsaudit.progress import private_mb
 
-    groups: list[list[int]] = [[] for _ in range(min(processes, len(tasks)))]
-    for index in sorted(range(len(tasks)), key=lambda i: -costs[i]):
-        min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
     children = []
     for group in groups:
         read_end, write_end = os.pipe()
@@ -178,13 +202,13 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Writt
             freeze_forked_child()  # the collector would otherwise touch, and so copy, every shared page
             os.close(read_end)
             try:
-                payload = ("ok", {i: tasks[i]() for i in group}, private_mb())
+                payload = ("ok", {i: calls[i]() for i in group}, private_mb())
             except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
                 payload = ("interrupted", "", 0.0)
             except BaseException:  # noqa: BLE001 - the child reports any failure to the parent, then exits
                 payload = ("error", traceback.format_exc(), 0.0)
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(pickle.dumps(payload))
+                pipe.write(pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
             os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
@@ -205,6 +229,4 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Writt
         raise KeyboardInterrupt
     if failures:
         raise RuntimeError("writing a report failed:\n" + "\n".join(failures))
-    written = Written(path for i in range(len(tasks)) for path in done[i])
-    written.child_private_mb = tuple(private_memory)
-    return written
+    return done, private_memory

@@ -21,15 +21,17 @@ local paths of the machine that ran the audit; ``results.json`` keeps the paths.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Evidence, Finding, InputIssue, RunInfo
-from dnsaudit.reports.view import ROWS_KEY, DomainRow, domain_rows
+from dnsaudit.reports.view import ROWS_KEY, DomainRow, domain_rows, row_parts, rows_from_parts
 
 REDACTED = "[another client]"
 _TOKEN = re.compile(r"[0-9A-Za-z\u00a1-\uffff_*-]+(?:\.[0-9A-Za-z\u00a1-\uffff_-]+)+\.?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+")
+_RUNS = re.compile(r"[0-9A-Za-z\u00a1-\uffff_*.:-]+")  # what a _TOKEN match can hold, and more
 _RUN_OF_REDACTIONS = re.compile(re.escape(REDACTED) + r"(?:, " + re.escape(REDACTED) + r")+")
 # An absolute path: POSIX (after a space, quote or bracket, so no URL path matches) or Windows.
 _ABSOLUTE_PATH = re.compile(r"(?:(?<=[\s(\"'=])|^)(?:/[^\s/\"'()]+)+/(?=[^\s/\"'()]+)|[A-Za-z]:\\(?:[^\s\\\"'()]+\\)+")
@@ -75,14 +77,17 @@ def info_for_people(info: RunInfo, zones: Iterable[str] | None = None, issues: I
 
 
 class ScopedDomains(Sequence):
-    """Some of a run's domains (by index), each passed through ``clean`` when read.
+    """Some of a run's domains (by index), each passed through ``clean`` when read (with
+    ``dirty``, only those of these indexes into the source: the others are known to read
+    the same cleaned).
 
     The run's domains may be packed (``PackedResults``): nothing is decoded until a writer
     reads a domain, so a per-client report of a large run keeps one domain in memory at a time.
     """
 
-    def __init__(self, source: Sequence[DomainResult], indices: Sequence[int] | None, clean) -> None:
-        self._source, self._indices, self._clean = source, indices, clean
+    def __init__(self, source: Sequence[DomainResult], indices: Sequence[int] | None, clean,
+                 dirty: Collection[int] | None = None) -> None:
+        self._source, self._indices, self._clean, self._dirty = source, indices, clean, dirty
 
     def __len__(self) -> int:
         return len(self._source) if self._indices is None else len(self._indices)
@@ -90,7 +95,12 @@ class ScopedDomains(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
-        return self._clean(self._source[index if self._indices is None else self._indices[index]])
+        if self._indices is not None:
+            index = self._indices[index]
+        elif index < 0:
+            index += len(self)
+        domain = self._source[index]
+        return domain if self._dirty is not None and index not in self._dirty else self._clean(domain)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -102,8 +112,10 @@ def run_for_people(run: AuditRun) -> AuditRun:
     Its report rows are ``run``'s (computed once there) with their findings cleaned: cleaning
     changes text only, never a status, a severity or a waiver, so the order, the counts and
     each row's first problem are the same as if they were computed again from the cleaned
-    domains."""
-    people = AuditRun(info_for_people(run.info), ScopedDomains(run.domains, None, _NOTHING_FOREIGN.clean), run.drift)
+    domains. Only the domains ``survey`` found a path in are cleaned when read."""
+    found = survey(run)
+    people = AuditRun(info_for_people(run.info),
+                      ScopedDomains(run.domains, None, _NOTHING_FOREIGN.clean, found.paths), run.drift)
     _give_rows(people, domain_rows(run), None, _NOTHING_FOREIGN)
     return people
 
@@ -113,15 +125,13 @@ def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: 
     of every domain of the run, in the same order), safe to hand to that client.
 
     What names each client is gathered once per run (kept in ``run.derived``), so cutting
-    a run for each of its clients costs one pass over the entries, not one per client."""
-    clients = run.derived.get(_CLIENTS)
-    if clients is None or clients[0] is not entries:
-        clients = (entries, _Clients(entries))
-        run.derived[_CLIENTS] = clients
-    every = clients[1]
+    a run for each of its clients costs one pass over the entries, not one per client; only
+    the domains ``survey`` found a path or another client's name in are cleaned when read."""
+    every = _clients_of(run, entries)
+    found = survey(run, tokens=True)
     own = [entries[i] for i in indices]
     own_rows = {row for e in own for row in (e.row, *e.merged_rows)}
-    foreign = every.foreign(client, own)
+    foreign = every.foreign(client)
     other_rows = every.rows_but(client)
     issues = [dataclasses.replace(i, message=foreign.names_out(i.message), value=foreign.names_out(i.value))
               for i in run.info.input_issues
@@ -130,12 +140,111 @@ def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: 
              if any(zone == e.domain or e.domain.endswith("." + zone) or zone.endswith("." + e.domain) for e in own)}
     info = info_for_people(run.info, zones, issues)
     drift = None  # the comparison with an earlier run covers every client's domains
-    part = AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean), drift)
+    naming = {i for i in indices if any(foreign.is_foreign(t) for t in found.tokens.get(i, ()))}
+    part = AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean, found.paths | naming), drift)
     _give_rows(part, domain_rows(run), indices, foreign)
     return part
 
 
+def _clients_of(run: AuditRun, entries: Sequence[DomainEntry]) -> _Clients:
+    clients = run.derived.get(_CLIENTS)
+    if clients is None or clients[0] is not entries:
+        clients = (entries, _Clients(entries))
+        run.derived[_CLIENTS] = clients
+    return clients[1]
+
+
 _CLIENTS = "reports.scope.clients"  # the key of what names each client, in AuditRun.derived
+_SURVEY = "reports.scope.survey"  # the key of the survey of the run's domains
+
+
+@dataclasses.dataclass
+class Survey:
+    """What a cut of a run must clean: ``paths``, the domains with a local path in a text;
+    ``tokens``, per domain the tokens of its redacted texts that may name a domain or an
+    address (collected when asked for: a client's cut looks them up among the names of the
+    other clients)."""
+
+    paths: set[int]
+    tokens: dict[int, tuple[str, ...]] | None
+
+
+def survey(run: AuditRun, mapper=None, *, tokens: bool = False) -> Survey:
+    """One pass over the domains that finds what each cut must clean, and computes the run's
+    report rows on the way (kept by the run, like the survey). ``mapper(function, count)``
+    returns ``[function(start, stop), ...]`` for consecutive ranges that cover
+    ``range(count)`` in order (``dnsaudit.output`` calls them in forked processes, a range
+    per core); by default one range, in this process."""
+    found = run.derived.get(_SURVEY)
+    if found is not None and (found.tokens is not None or not tokens):
+        return found
+    rows = ROWS_KEY not in run.derived
+    count = len(run.domains)
+    work = functools.partial(_survey_slice, run, rows, tokens)
+    slices = [work(0, count)] if mapper is None else mapper(work, count)
+    if rows:
+        rows_from_parts(run, (part for parts, _, _ in slices for part in parts))
+    found = Survey({i for _, paths, _ in slices for i in paths},
+                   {i: t for _, _, found_tokens in slices for i, t in found_tokens} if tokens else None)
+    run.derived[_SURVEY] = found
+    return found
+
+
+def _survey_slice(run: AuditRun, rows: bool, tokens: bool, start: int, stop: int) -> tuple:
+    parts, paths, found_tokens = [], [], []
+    for index in range(start, stop):
+        domain = run.domains[index]
+        if rows:
+            parts.append((index, row_parts(domain)))
+        redacted, kept = _texts(domain.findings)
+        if _may_hold_path(redacted + "\n" + kept):
+            paths.append(index)
+        if tokens:
+            found = _tokens(redacted)
+            if found:
+                found_tokens.append((index, found))
+    return parts, paths, found_tokens
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    """The distinct ``_TOKEN`` matches of ``text``, those ``_Foreign.redact`` looks up.
+
+    ``_TOKEN`` is applied to each run of the characters a token can hold that holds a dot or
+    a colon (every token does), not to the whole text: a token never spans two runs, so the
+    tokens are the same, and the pattern, which retries every position of a long word such
+    as a DKIM key, is not run over the words at all."""
+    return tuple(dict.fromkeys(token for run in _RUNS.findall(text) if "." in run or ":" in run
+                               for token in _TOKEN.findall(run)))
+
+
+def _texts(findings: Sequence[Finding]) -> tuple[str, str]:
+    """The texts of ``findings`` that are redacted (message, expected, remediation) and those
+    that are not (observed, evidence), each kind joined by line breaks."""
+    redacted: list[str] = []
+    kept: list[str] = []
+    for f in findings:
+        redacted += (f.message, f.expected, f.remediation)
+        kept.append(f.observed)
+        for e in f.evidence:  # what _evidence_without_paths cleans
+            if e.outcome is None:
+                kept.append(e.text)
+            else:
+                kept += e.answers
+                kept += e.notes
+    return "\n".join(redacted), "\n".join(kept)
+
+
+def _may_hold_path(text: str) -> bool:
+    """False when no line of ``text`` holds what ``without_paths`` removes (True may be wrong).
+
+    A POSIX match of ``_ABSOLUTE_PATH`` is a slash after a space, quote, bracket, ``=`` or
+    the start of a line, a part, a slash and one more character: ``_PATH_HINT``, which
+    starts with a character class and so is searched fast (the exact pattern tries every
+    position). A Windows match holds ``:\\``."""
+    return ":\\" in text or _PATH_HINT.search("\n" + text) is not None
+
+
+_PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")
 
 
 def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | None, foreign: _Foreign) -> None:
@@ -156,22 +265,24 @@ class _Clients:
     """Each client's names, relay addresses and input rows, gathered in one pass over the entries."""
 
     def __init__(self, entries: Sequence[DomainEntry]) -> None:
-        by_client: dict[str, list[DomainEntry]] = {}
+        self._entries: dict[str, list[DomainEntry]] = {}
         for e in entries:
-            by_client.setdefault(e.client, []).append(e)
-        self.names = {c: _names(own) for c, own in by_client.items()}
-        self.addresses = {c: {a for e in own for a in e.relay_ips} for c, own in by_client.items()}
-        self.rows = {c: {row for e in own for row in (e.row, *e.merged_rows)} for c, own in by_client.items()}
+            self._entries.setdefault(e.client, []).append(e)
+        self.names = {c: _names(own) for c, own in self._entries.items()}
+        self.addresses = {c: {a for e in own for a in e.relay_ips} for c, own in self._entries.items()}
+        self.rows = {c: {row for e in own for row in (e.row, *e.merged_rows)} for c, own in self._entries.items()}
+        self._foreign: dict[str, _Foreign] = {}
 
-    def foreign(self, client: str, own: list[DomainEntry]) -> _Foreign:
-        """What names another client than ``client`` (whose domains are ``own``)."""
-        others = [c for c in self.names if c != client]
-        mine_names = _names(own)
-        mine_addresses = {a for e in own for a in e.relay_ips}
-        names = set().union(*(self.names[c] for c in others)) - mine_names
-        addresses = set().union(*(self.addresses[c] for c in others)) - mine_addresses
-        own_clients = {e.client for e in own}
-        return _Foreign(names, addresses, sorted({c for c in others if c} - own_clients, key=len, reverse=True))
+    def foreign(self, client: str) -> _Foreign:
+        """What names another client than ``client`` (made once per client)."""
+        known = self._foreign.get(client)
+        if known is None:
+            others = [c for c in self.names if c != client]
+            names = set().union(*(self.names[c] for c in others)) - self.names.get(client, set())
+            addresses = set().union(*(self.addresses[c] for c in others)) - self.addresses.get(client, set())
+            known = _Foreign(names, addresses, sorted({c for c in others if c}, key=len, reverse=True))
+            self._foreign[client] = known
+        return known
 
     def rows_but(self, client: str) -> set[int]:
         return set().union(*(rows for c, rows in self.rows.items() if c != client))
@@ -182,10 +293,11 @@ class _Foreign:
     addresses and client names, minus anything the client shares with them.
 
     Most domains name nothing foreign and hold no local path: ``clean`` looks for either in
-    all of a domain's texts at once (two searches of one joined string) and returns the
-    domain as it is when there is none; only a domain with a hit is cleaned text by text.
-    Joining with line breaks finds the same: no token and no path part spans a line break,
-    and a path at the start of a text follows one as it follows the start.
+    all of a domain's texts at once and returns the domain as it is when there is none
+    (``survey`` does the same once per run, so that writers clean only the domains it
+    found); only a domain with a hit is cleaned text by text. Joining with line breaks
+    finds the same: no token and no path part spans a line break, and a path at the start
+    of a text follows one as it follows the start of the text.
     """
 
     def __init__(self, names: set[str], addresses: set[str], clients: list[str]) -> None:
@@ -193,27 +305,17 @@ class _Foreign:
         self._verdicts: dict[str, bool] = {}  # token -> whether it is foreign (shared names recur)
 
     def clean(self, domain: DomainResult) -> DomainResult:
-        if not self._may_change(domain.findings):
+        redacted, kept = _texts(domain.findings)
+        if not self.names_in(redacted) and not _may_hold_path(redacted + "\n" + kept):
             return domain
         findings = tuple(self.finding(f) for f in domain.findings)
         if all(a is b for a, b in zip(findings, domain.findings)):
             return domain
         return dataclasses.replace(domain, findings=findings)
 
-    def _may_change(self, findings: Sequence[Finding]) -> bool:
-        redacted: list[str] = []
-        kept: list[str] = []
-        for f in findings:
-            redacted += (f.message, f.expected, f.remediation)
-            kept.append(f.observed)
-            kept += (e.line() for e in f.evidence)  # rendered once per answer, then cached
-        text = "\n".join(redacted)
-        if self.names or self.addresses:
-            for token in _TOKEN.findall(text):
-                if self._foreign(token):
-                    return True
-        text += "\n" + "\n".join(kept)
-        return ("/" in text or "\\" in text) and _ABSOLUTE_PATH.search(text) is not None
+    def names_in(self, text: str) -> bool:
+        """Whether ``redact`` would change ``text``: any of its tokens is foreign."""
+        return bool(self.names or self.addresses) and any(self.is_foreign(t) for t in _tokens(text))
 
     def finding(self, finding: Finding) -> Finding:
         """``finding`` with its texts cleaned (itself when nothing changes)."""
@@ -236,9 +338,9 @@ class _Foreign:
 
     def _token(self, match: re.Match) -> str:
         token = match.group(0)
-        return REDACTED if self._foreign(token) else token
+        return REDACTED if self.is_foreign(token) else token
 
-    def _foreign(self, token: str) -> bool:
+    def is_foreign(self, token: str) -> bool:
         known = self._verdicts.get(token)
         if known is not None:
             return known

@@ -91,11 +91,22 @@ def domain_rows(run: AuditRun) -> list[DomainRow]:
     findings a row holds cleaned, instead of a second pass."""
     rows = run.derived.get(ROWS_KEY)
     if rows is None:
-        rows = [DomainRow(d.entry, d.score, status_counts(d), top_problem(d.findings), run.domains, index,
-                          tuple(f for f in d.findings if f.waiver is not None), check_status(d))
-                for index, d in enumerate(run.domains)]
-        rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
-        run.derived[ROWS_KEY] = rows
+        rows = rows_from_parts(run, ((index, row_parts(d)) for index, d in enumerate(run.domains)))
+    return rows
+
+
+def row_parts(domain: DomainResult) -> tuple:
+    """What a row holds of ``domain`` (picklable: a pass over the domains may run in another process)."""
+    return (domain.entry, domain.score, status_counts(domain), top_problem(domain.findings),
+            tuple(f for f in domain.findings if f.waiver is not None), check_status(domain))
+
+
+def rows_from_parts(run: AuditRun, parts) -> list[DomainRow]:
+    """The rows of ``run`` from (index, ``row_parts``) of each of its domains; kept by the run."""
+    rows = [DomainRow(entry, score, counts, top, run.domains, index, waivers, statuses)
+            for index, (entry, score, counts, top, waivers, statuses) in parts]
+    rows.sort(key=lambda r: (VERDICT_ORDER[r.score.verdict], r.score.points, r.entry.domain))
+    run.derived[ROWS_KEY] = rows
     return rows
 
 
