@@ -17,14 +17,26 @@ the runner counts two things:
 A fast domain never notices any of this: its answers arrive well within ``PATIENCE``. The
 DNS client calls :func:`patiently` around each answer it has to wait for; outside an audit
 (no slot in the context) it is a plain ``await``.
+
+What a wait costs matters: a run waits some 40 times per domain, nearly always for an
+answer that comes in milliseconds. So :func:`patiently` neither arms a timer per wait nor
+wraps the answer in ``asyncio.shield``: each wait is one future of its own, relayed from the
+shared lookup (a cancelled waiter leaves the lookup running, as a shield would), and joins
+its pacer's FIFO of waits (the patience is the same for every wait, so they fall due in the
+order they began); one sweep, at most every quarter of ``PATIENCE``, lets the slot of each
+wait that is still outstanding go. A wait turns slow after 1 to 1.25 times ``PATIENCE``.
+Measured on this two-core machine under load (2026-12-02): a lookup task and its wait ~21 us
+-> ~16 us of CPU (``asyncio.shield`` and a ``call_later`` per wait before); the workers of a
+1,000-domain benchmark audit 10.7-11.6 -> 9.3-9.9 ms of CPU per domain.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable
-from typing import TypeVar
+import functools
+from collections import deque
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -47,6 +59,31 @@ class Pacer:
         self.patience = patience
         self._slots = asyncio.Semaphore(self.active)
         self.stepped_aside = 0  # how often a domain gave its slot away while waiting (for --stats)
+        self._waits: deque[_Wait] = deque()  # outstanding waits, oldest first (see patiently)
+        self._sweep_timer: asyncio.TimerHandle | None = None
+
+    def _watch(self, wait: _Wait) -> None:
+        self._waits.append(wait)
+        if self._sweep_timer is None:
+            self._sweep_timer = asyncio.get_running_loop().call_at(wait.due, self._sweep)
+
+    def _sweep(self) -> None:
+        """Let the slot of every wait outstanding past its patience go; sweep again when the
+        oldest wait left falls due (a quarter of the patience later at the soonest)."""
+        self._sweep_timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waits = self._waits
+        while waits:
+            wait = waits[0]
+            if not wait.future.done():
+                if wait.due > now:
+                    break
+                wait.slow = True
+                wait.slot._step_aside()
+            waits.popleft()
+        if waits:
+            self._sweep_timer = loop.call_at(max(waits[0].due, now + self.patience / 4), self._sweep)
 
     async def admit(self) -> DomainSlot:
         """Wait for an active slot for a new domain; the caller runs the domain in
@@ -117,28 +154,50 @@ def reset_slot(token: contextvars.Token[DomainSlot | None]) -> None:
     _CURRENT.reset(token)
 
 
-async def patiently(answer: Awaitable[T]) -> T:
-    """Await ``answer``; if it is slow, let the domain's active slot go meanwhile.
+class _Wait:
+    """One outstanding wait of a domain, in its pacer's FIFO."""
 
-    ``answer`` must be safe to wait on past a timeout (a shielded future): a slow answer is
-    waited for to its end, only without holding a slot.
+    __slots__ = ("due", "future", "slot", "slow")
+
+    def __init__(self, future: asyncio.Future[Any], slot: DomainSlot, due: float) -> None:
+        self.future, self.slot, self.due = future, slot, due
+        self.slow = False
+
+
+def _relay(waiter: asyncio.Future[T], lookup: asyncio.Future[T]) -> None:
+    """Pass the lookup's outcome on to one waiter (unless the waiter was cancelled meanwhile)."""
+    if waiter.done():
+        return
+    if lookup.cancelled():
+        waiter.cancel()
+        return
+    error = lookup.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(lookup.result())
+
+
+async def patiently(lookup: asyncio.Future[T]) -> T:
+    """Wait for ``lookup``, a future others may wait on too; if it is slow, let the domain's
+    active slot go meanwhile.
+
+    A waiter that is cancelled (its check timed out) leaves ``lookup`` running for the others,
+    as ``asyncio.shield`` would; a slow answer is waited for to its end, only without holding
+    a slot.
     """
+    if lookup.done():
+        return lookup.result()
+    loop = lookup.get_loop()
+    waiter: asyncio.Future[T] = loop.create_future()
+    lookup.add_done_callback(functools.partial(_relay, waiter))
     slot = _CURRENT.get()
     if slot is None:
-        return await answer
-    future = asyncio.ensure_future(answer)
-    turned_slow = False
-
-    def turn_slow() -> None:
-        nonlocal turned_slow
-        if not future.done():
-            turned_slow = True
-            slot._step_aside()
-
-    timer = asyncio.get_running_loop().call_later(slot.pacer.patience, turn_slow)  # cheaper than asyncio.wait
+        return await waiter
+    wait = _Wait(waiter, slot, loop.time() + slot.pacer.patience)
+    slot.pacer._watch(wait)
     try:
-        return await future
+        return await waiter
     finally:
-        timer.cancel()
-        if turned_slow:
+        if wait.slow:
             await slot._step_in()

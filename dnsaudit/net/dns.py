@@ -136,7 +136,7 @@ class DnsClient:
             self._cache.move_to_end(key)  # recently used: evicted last
             if not isinstance(entry, asyncio.Future):
                 return entry  # most questions are asked again after they were answered
-        return await patiently(asyncio.shield(entry))  # a slow answer gives the domain's slot away meanwhile
+        return await patiently(entry)  # a slow answer gives the domain's slot away meanwhile
 
     def _settle(self, key: tuple[str, str], task: asyncio.Task) -> None:
         """A finished lookup: keep the answer instead of the task (a failure stays a task, so

@@ -133,3 +133,48 @@ def test_a_domain_that_ends_while_taking_its_slot_back_returns_it():
         (await asyncio.wait_for(second, 1)).finish()
 
     asyncio.run(scenario())
+
+
+def test_a_slow_wait_lends_the_slot_a_fast_one_keeps_it_and_a_cancelled_waiter_leaves_the_lookup_running():
+    """patiently(): one future per waiter relayed from the shared lookup (no shield), and one
+    sweep of the pacer's FIFO of waits (no timer per wait)."""
+    from dnsaudit.pacing import patiently, reset_slot
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        patient = Pacer(1, patience=5.0)  # a loaded machine may stall the loop for a while: not 5 s
+        slot = await patient.admit()
+        token = slot.running()
+        fast = loop.create_future()
+        loop.call_soon(fast.set_result, "fast")
+        assert await patiently(fast) == "fast"
+        assert patient.stepped_aside == 0 and slot.holding
+        reset_slot(token)
+        slot.finish()
+        pacer = Pacer(1, patience=0.01)
+        slot = await pacer.admit()
+        token = slot.running()
+        slow = loop.create_future()
+        loop.call_later(0.3, slow.set_result, "slow")  # timers run in order: the sweep (0.01 s) first
+        assert await patiently(slow) == "slow"
+        assert pacer.stepped_aside == 1 and slot.holding  # lent while waiting, taken back after
+        shared = loop.create_future()
+        first = asyncio.ensure_future(patiently(shared))
+        second = asyncio.ensure_future(patiently(shared))
+        await asyncio.sleep(0)
+        first.cancel()  # a check that timed out
+        await asyncio.sleep(0)
+        assert not shared.cancelled()
+        shared.set_result("answer")
+        assert await second == "answer"
+        assert first.cancelled()
+        failing = loop.create_future()
+        waiter = asyncio.ensure_future(patiently(failing))
+        await asyncio.sleep(0)
+        failing.set_exception(OSError("network down"))
+        with pytest.raises(OSError):
+            await waiter
+        reset_slot(token)
+        slot.finish()
+
+    asyncio.run(scenario())
