@@ -29,15 +29,51 @@ TRACE_LIMIT = 4000  # characters of a crashing check's traceback kept in its res
 
 async def run_check(check: Check, ctx: CheckContext) -> list[Finding]:
     """Run one check, turning any failure of the check itself into an error finding."""
+    try:
+        async with asyncio.timeout(ctx.settings.check_timeout):  # no extra task per check, unlike wait_for
+            return await _guarded(check, ctx)
+    except TimeoutError:
+        return _took_too_long(check, ctx)
+
+
+def _took_too_long(check: Check, ctx: CheckContext) -> list[Finding]:
+    return [check.error(f"Could not test: the check took longer than {ctx.settings.check_timeout:g}s.",
+                        ErrorReason.TIMEOUT)]
+
+
+async def run_checks(checks: Sequence[Check], ctx: CheckContext) -> list[list[Finding]]:
+    """Run ``checks`` side by side, as ``run_check`` each, under one deadline for them all.
+
+    They start together, so one timer of ``check_timeout`` serves the group: a timeout
+    context per check (a timer armed and cancelled each) was ~3% of an audit's CPU. A check
+    still running at the deadline is cancelled and gets the same "took longer" finding.
+    """
+    if not checks:
+        return []
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(_guarded(check, ctx)) for check in checks]
+    try:
+        _done, late = await asyncio.wait(tasks, timeout=ctx.settings.check_timeout)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        raise
+    if late:
+        for task in late:
+            task.cancel()
+        await asyncio.wait(late)  # let them end (their finally blocks run), as a timeout context waits
+    return [_took_too_long(check, ctx) if task in late or task.cancelled() else task.result()
+            for check, task in zip(checks, tasks, strict=True)]
+
+
+async def _guarded(check: Check, ctx: CheckContext) -> list[Finding]:
+    """Run one check without a deadline, turning any failure of the check itself into an error finding."""
 
     def bug(message: str, reason: ErrorReason = ErrorReason.CHECK_BUG) -> list[Finding]:
         return [check.error(message, reason)]
 
     try:
-        async with asyncio.timeout(ctx.settings.check_timeout):  # no extra task per check, unlike wait_for
-            findings = await check.run(ctx)
-    except TimeoutError:
-        return bug(f"Could not test: the check took longer than {ctx.settings.check_timeout:g}s.", ErrorReason.TIMEOUT)
+        findings = await check.run(ctx)
     except Exception as exc:  # noqa: BLE001 - a plugin may fail in any way; the run must go on
         (finding,) = bug(f"Could not test: the check failed with {type(exc).__name__}: {exc}")
         return [dataclasses.replace(finding, trace=_trace(exc))]
@@ -85,7 +121,7 @@ async def audit_domain(
         else:
             continue
         rest = [c for c in rest if not c.requires_existing_domain]
-    for result in await asyncio.gather(*(run_check(c, ctx) for c in rest)):
+    for result in await run_checks(rest, ctx):
         findings.extend(result)
     order = {c.id: i for i, c in enumerate(checks)}
     findings.sort(key=lambda f: order[f.check_id])
