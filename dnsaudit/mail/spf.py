@@ -91,9 +91,18 @@ class SpfEvaluator:
 
     def __init__(self, dns: Resolver) -> None:
         self.dns = dns
+        # Each domain's record as read for this evaluator: a check that evaluates several
+        # addresses (spf.microsoft365 samples six) reads the same TXT answers each time.
+        self._records: dict[str, RecordLookup] = {}
 
     async def record(self, domain: str) -> RecordLookup:
         """The domain's SPF record, or why there is none (none, permerror, temperror)."""
+        found = self._records.get(domain)
+        if found is None:
+            found = self._records[domain] = await self._read_record(domain)
+        return found
+
+    async def _read_record(self, domain: str) -> RecordLookup:
         answer = await self.dns.query(domain, "TXT")
         if answer.outcome.is_failure:
             return RecordLookup(TEMPERROR, answer,
