@@ -29,7 +29,6 @@ test"), as any reply of the run; a reply that is not ours is ignored while the w
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,12 +43,11 @@ import dns.rrset
 from dnsaudit.evidence import Evidence
 from dnsaudit.net.dns import Nameserver, Outcome
 from dnsaudit.net.udp import UdpPool
-from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_name
+from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_record
 
 PAYLOAD = 1232
 RRSIG = 46
 _DENIALS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
-_RR = struct.Struct("!HHIH")
 
 
 @dataclass(frozen=True)
@@ -122,16 +120,9 @@ def parse_signed_reply(wire: bytes, query_id: int, question: Question) -> Signed
     qname, wanted = question.qname, question.rdtype
     records = []
     denial = False
-    end = len(wire)
     for section, count in enumerate(counts):
         for _ in range(count):
-            owner, offset = read_name(wire, offset)
-            if offset + 10 > end:
-                raise MalformedReply("record header runs past the end of the message")
-            rdtype, rdclass, ttl, rdlength = _RR.unpack_from(wire, offset)
-            offset += 10
-            if offset + rdlength > end:
-                raise MalformedReply("record data runs past the end of the message")
+            owner, rdtype, rdclass, ttl, rdlength, offset = read_record(wire, offset)
             if section == 0:
                 if rdclass == IN and owner == qname and (
                         rdtype == wanted or (rdtype == RRSIG and rdlength >= 2

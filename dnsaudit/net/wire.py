@@ -158,6 +158,21 @@ def read_header(wire: bytes, query_id: int, question: Question) -> tuple[int, in
     return flags, rcode, (ancount, nscount, arcount), offset
 
 
+def read_record(wire: bytes, offset: int) -> tuple[bytes, dns.rdatatype.RdataType, int, int, int, int]:
+    """The resource record at ``offset``: its owner (lower-case wire form), type, class, TTL,
+    data length and the offset of its data, which is checked to lie inside the message. The
+    type is the plain int read (typed as dnspython's readers take it; no enum is made per record)."""
+    owner, offset = read_name(wire, offset)
+    end = len(wire)
+    if offset + 10 > end:
+        raise MalformedReply("record header runs past the end of the message")
+    rdtype, rdclass, ttl, rdlength = _RR.unpack_from(wire, offset)
+    offset += 10
+    if offset + rdlength > end:
+        raise MalformedReply("record data runs past the end of the message")
+    return owner, rdtype, rdclass, ttl, rdlength, offset
+
+
 def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
     """Read a reply to ``question`` sent with ``query_id``; None when it is not one.
 
@@ -172,15 +187,8 @@ def parse_reply(wire: bytes, query_id: int, question: Question) -> Reply | None:
     wanted = question.rdtype
     records = []
     notes: list[str] = []
-    end = len(wire)
     for _ in range(ancount):
-        owner, offset = read_name(wire, offset)
-        if offset + 10 > end:
-            raise MalformedReply("record header runs past the end of the message")
-        rdtype, rdclass, _ttl, rdlength = _RR.unpack_from(wire, offset)
-        offset += 10
-        if offset + rdlength > end:
-            raise MalformedReply("record data runs past the end of the message")
+        owner, rdtype, rdclass, _ttl, rdlength, offset = read_record(wire, offset)
         if rdclass == IN and rdtype in (wanted, CNAME):
             # One record whose data cannot be read (a TXT RR with rdlength 0, seen in the wild)
             # is skipped and noted: its length still frames the rest, which stays usable.
