@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
-from dnsaudit.model import AuditRun, DomainResult, Evidence, Status
+from dnsaudit.model import AuditRun, DomainResult, Evidence, Severity, Status
 from dnsaudit.scoring import per_check
 from dnsaudit.text import printable, readable_time
 
@@ -76,7 +77,7 @@ class Change:
         cause = f" [check updated {self.check_updated}]" if self.check_updated else ""
         return f"{self.domain}  {self.check_id}  {text}{cause}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"domain": self.domain, "check": self.check_id, "kind": self.kind.value, "before": self.before,
                 "after": self.after, "before_observed": self.before_observed, "after_observed": self.after_observed,
                 "check_updated": self.check_updated, "regression": self.regression}
@@ -90,7 +91,7 @@ class ScoreChange:
     verdict_before: str
     verdict_after: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"domain": self.domain, "score_before": self.before, "score_after": self.after,
                 "verdict_before": self.verdict_before, "verdict_after": self.verdict_after}
 
@@ -131,7 +132,7 @@ class Drift:
                 f"({s.verdict_before} -> {s.verdict_after})" for s in self.scores]
         return [printable(line, 1000) for line in out]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "dnsaudit-drift", "schema_version": 1,
             "before_run": self.before_run, "after_run": self.after_run, "before_started": self.before_started,
@@ -141,7 +142,7 @@ class Drift:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Drift:
+    def from_dict(cls, data: dict[str, Any]) -> Drift:
         changes = tuple(Change(c["domain"], c["check"], ChangeKind(c["kind"]), c["before"], c["after"],
                                c["before_observed"], c["after_observed"], c["check_updated"]) for c in data["changes"])
         scores = tuple(ScoreChange(s["domain"], s["score_before"], s["score_after"], s["verdict_before"],
@@ -171,7 +172,8 @@ def compare(before: AuditRun, after: AuditRun, before_id: int, after_id: int | N
     )
 
 
-def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: dict) -> list[Change]:
+def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict[str, str],
+                    v_new: dict[str, str]) -> list[Change]:
     label = new.entry.label
     before, after = per_check(old.findings), per_check(new.findings)
     seen_before, seen_after = _observed(old), _observed(new)
@@ -198,7 +200,7 @@ def _domain_changes(old: DomainResult, new: DomainResult, v_old: dict, v_new: di
     return changes
 
 
-def _waived(result: DomainResult, folded: dict) -> set[str]:
+def _waived(result: DomainResult, folded: dict[str, tuple[Status, Severity]]) -> set[str]:
     """Checks whose problems are all waived: they count as a pass, but are shown as waived."""
     waived = {f.check_id for f in result.findings if f.waived}
     return {c for c in waived if LEVEL.get(folded[c][0], 0) == 0}
@@ -235,12 +237,12 @@ def _values_changed(old: DomainResult, new: DomainResult, check: str) -> bool:
     return before != after or not (before or after)
 
 
-def _facts(result: DomainResult, check: str) -> frozenset[tuple]:
+def _facts(result: DomainResult, check: str) -> frozenset[tuple[object, ...]]:
     """What the check's findings rest on, as values (see the module docstring)."""
     return frozenset(_value(e) for f in result.findings if f.check_id == check for e in f.evidence)
 
 
-def _value(evidence: Evidence) -> tuple:
+def _value(evidence: Evidence) -> tuple[object, ...]:
     if evidence.outcome is None:
         return ("note", evidence.text)
     return (evidence.name, evidence.type, evidence.outcome, frozenset(evidence.answers), evidence.cname_chain,

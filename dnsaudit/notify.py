@@ -21,11 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dnsaudit.model import AuditRun
 from dnsaudit.scoring import reaches
 from dnsaudit.text import readable_time
+
+if TYPE_CHECKING:
+    from dnsaudit.drift import Drift
 
 MAX_DOMAINS = 10  # named in the text; the rest are counted
 MAX_DRIFT_LINES = 12
@@ -40,7 +44,7 @@ class Message:
     kind: str = "warning"  # Apprise's notify type: info | success | warning | failure
 
 
-def build_message(run: AuditRun, *, fail_on: str, reports: str, drift=None) -> Message | None:
+def build_message(run: AuditRun, *, fail_on: str, reports: str, drift: Drift | None = None) -> Message | None:
     """The alert for a finished run, or None when nothing calls for one.
 
     ``drift`` (a dnsaudit.drift.Drift) is given with --compare: then a regression is what
@@ -61,17 +65,18 @@ def build_message(run: AuditRun, *, fail_on: str, reports: str, drift=None) -> M
     else:
         if fail_on == "never":
             return None
-        domains, checks, lines = [], set(), []
+        domains, lines = [], []
+        seen: set[str] = set()
         for result in run.domains:
             hits = [f for f in result.findings if reaches(f, fail_on)]
             if not hits:
                 continue
             domains.append(result.entry.label)
-            checks.update(f.check_id for f in hits)
+            seen.update(f.check_id for f in hits)
             lines += [f"  {result.entry.label}  {f.check_id}  {f.status.value}: {f.message}" for f in hits[:2]]
         if not domains:
             return None
-        checks = sorted(checks)
+        checks = sorted(seen)
         head = f"{len(domains)} domain{_s(domains)} with results at --fail-on {fail_on}."
         title = f"dnsaudit: {source}: {len(domains)} domain{_s(domains)} at --fail-on {fail_on}"
     named = ", ".join(domains[:MAX_DOMAINS]) + (f" and {len(domains) - MAX_DOMAINS} more"
@@ -103,7 +108,7 @@ def send(urls: Sequence[str], message: Message, *, timeout: float = TIMEOUT,
     return warnings
 
 
-def _send_one(url: str, message: Message, timeout: float, apprise) -> str:
+def _send_one(url: str, message: Message, timeout: float, apprise: Any) -> str:  # Any: the optional apprise module
     scheme = urlsplit(url).scheme.lower()
     if apprise is not None:
         notifier = apprise.Apprise()
@@ -147,7 +152,7 @@ def redacted(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…" if parts.path or parts.query else f"{parts.scheme}://{host}{port}"
 
 
-def _import_apprise():
+def _import_apprise() -> object | None:
     try:
         import apprise
     except ImportError:
@@ -161,5 +166,5 @@ def _last_line(text: str) -> str:
     return re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ - [A-Z]+ - ", "", lines[-1]) if lines else ""
 
 
-def _s(items: Iterable) -> str:
+def _s(items: Iterable[object]) -> str:
     return "" if len(list(items)) == 1 else "s"

@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING, Any
 from dnsaudit.config import AuditConfig
 
 if TYPE_CHECKING:
+    from dnsaudit.check import Check
+    from dnsaudit.model import CheckInfo, RunInfo
+    from dnsaudit.net.dns import DnsClient
     from dnsaudit.pipeline import Listener
+    from dnsaudit.workers import AuditJob
 
 MAX_TOLD_ISSUES = 100  # input issues told to the listener one by one; the rest as a count
 
@@ -45,10 +49,10 @@ class Plan:
     """What the preflight read and resolved: everything the audit needs besides the config."""
 
     resolver: Any  # workers.ResolverSetup: the servers as resolved, the zone files read
-    checks: tuple  # check classes, in run order
-    writers: tuple  # report writer instances
+    checks: tuple[type[Check], ...]  # check classes, in run order
+    writers: tuple[Any, ...]  # report writer instances (reports.base.ReportWriter, above the core: not imported)
     inputs: Any  # inputs.InputResult: entries, issues, errors
-    catalogue: tuple = ()  # model.CheckInfo of each check, with the distribution the registry loaded it from
+    catalogue: tuple[CheckInfo, ...] = ()  # each check, with the distribution it came from
 
     def source(self) -> str:
         """Where the answers come from, for the line that starts the audit."""
@@ -68,7 +72,8 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
     problem stops the audit before any query is sent."""
     from functools import partial
 
-    from dnsaudit.inputs import InputError, read_input
+    from dnsaudit.input_rows import InputError
+    from dnsaudit.inputs import read_input
     from dnsaudit.net.dns import system_nameservers
     from dnsaudit.policy.expectations import input_defaults
     from dnsaudit.policy.waivers import unmatched_waivers
@@ -145,7 +150,7 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
                  tuple(loaded.info(c) for c in checks))
 
 
-def job_for(config: AuditConfig, plan: Plan):
+def job_for(config: AuditConfig, plan: Plan) -> AuditJob:
     """The picklable job each process audits its share of the domains with."""
     from dnsaudit.check import Settings
     from dnsaudit.mail.microsoft import accepted_domains
@@ -162,7 +167,8 @@ def job_for(config: AuditConfig, plan: Plan):
                     probes=probes if probes.enabled and not offline else None, live=config.dns.compare_live)
 
 
-def run_info(config: AuditConfig, plan: Plan, started: dt.datetime, dns, finished: dt.datetime | None):
+def run_info(config: AuditConfig, plan: Plan, started: dt.datetime, dns: DnsClient,
+             finished: dt.datetime | None) -> RunInfo:
     from dnsaudit import __version__
     from dnsaudit.model import RunInfo
     from dnsaudit.snapshot import snapshot_date

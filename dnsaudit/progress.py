@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dnsaudit.model import AuditRun
+    from dnsaudit.net.dns import DnsClient
 
 
 def peak_rss_mb() -> float:
@@ -58,7 +63,7 @@ class PhaseClock:
     def add(self, name: str, seconds: float) -> None:
         self.phases[name] = self.phases.get(name, 0.0) + seconds
 
-    def stats(self, run, dns) -> dict:
+    def stats(self, run: AuditRun, dns: DnsClient) -> dict[str, Any]:
         phases = dict(self.phases)
         phases["audit"] = phases.get("audit", 0.0) - phases.get("history", 0.0)  # history writes happen inside
         total = time.monotonic() - self.start

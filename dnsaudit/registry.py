@@ -193,17 +193,18 @@ def validate_writer(cls: object, name: str) -> type:
             and all(hasattr(cls, a) for a in ("format", "filename", "cost", "per_client"))):
         raise PluginError(f"report format {name!r} is not a report writer (subclass "
                           "dnsaudit.reports.base.ReportWriter: format, filename, cost, per_client, write)")
-    if cls.format != name:
-        raise PluginError(f"report format {name!r} declares format {cls.format!r}; "
+    writer: Any = cls  # a class with those attributes, of any type: they are judged one by one below
+    if writer.format != name:
+        raise PluginError(f"report format {name!r} declares format {writer.format!r}; "
                           "the entry-point name must equal the format")
     if not FORMAT_NAME.match(name):
         raise PluginError(f"report format name {name!r} is not lower case letters, digits, '-' or '_'")
-    if not cls.filename or "/" in cls.filename or "\\" in cls.filename or cls.filename.startswith("."):
-        raise PluginError(f"report format {name!r} has filename {cls.filename!r}; it must be a plain file name")
-    if not (isinstance(cls.cost, int) and not isinstance(cls.cost, bool) and cls.cost > 0):
-        raise PluginError(f"report format {name!r} has cost {cls.cost!r}, not a positive whole number")
-    if not isinstance(cls.per_client, bool):
-        raise PluginError(f"report format {name!r} has per_client {cls.per_client!r}, not True or False")
+    if not writer.filename or "/" in writer.filename or "\\" in writer.filename or writer.filename.startswith("."):
+        raise PluginError(f"report format {name!r} has filename {writer.filename!r}; it must be a plain file name")
+    if not (isinstance(writer.cost, int) and not isinstance(writer.cost, bool) and writer.cost > 0):
+        raise PluginError(f"report format {name!r} has cost {writer.cost!r}, not a positive whole number")
+    if not isinstance(writer.per_client, bool):
+        raise PluginError(f"report format {name!r} has per_client {writer.per_client!r}, not True or False")
     return cls
 
 

@@ -8,6 +8,11 @@ further writes.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dnsaudit.history import History
+    from dnsaudit.model import AuditRun
 
 
 class RunHistory:
@@ -16,7 +21,7 @@ class RunHistory:
     writes; the audit and its reports go on. Without a history every call does nothing."""
 
     def __init__(self) -> None:
-        self.history = None
+        self.history: History | None = None
         self.error = ""  # writing failed: nothing more is written
         self.compare_error = ""  # the run to compare with could not be read
 
@@ -28,7 +33,7 @@ class RunHistory:
         """Said once, at the end (the CLI's one line, exit code 6): the audit goes on meanwhile."""
         self.error = f"{exc}; the reports are written, but this run is not stored in the history"
 
-    def load(self, run_id: int):
+    def load(self, run_id: int) -> AuditRun | None:
         """The run to compare with, or None when it cannot be read (a row changed by hand)."""
         from dnsaudit.history import HistoryError
 
@@ -40,7 +45,7 @@ class RunHistory:
             self.compare_error = f"{exc}; the reports are written, without a comparison"
             return None
 
-    def call(self, method: str, *args):
+    def call(self, method: str, *args: object) -> Any:  # Any: whatever the History method returns
         from dnsaudit.history import HistoryError
 
         if not self.usable:
@@ -50,5 +55,6 @@ class RunHistory:
         except HistoryError as exc:
             self.failed(exc)
             with contextlib.suppress(HistoryError):  # mark the run incomplete, if the disk still lets us
-                self.history.interrupted()
+                if self.history is not None:
+                    self.history.interrupted()
             return None

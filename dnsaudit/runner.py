@@ -114,10 +114,11 @@ async def audit_domain(
             # A dead domain costs one bounded wait, not one per check: every other question
             # would go to the same silent or failing servers (the throughput issue's lame
             # delegations waited ~24 s each this way).
-            what = "; ".join(e.line() for e in unanswered.evidence) or unanswered.reason.value
+            reason = unanswered.reason or ErrorReason.DNS_ERROR  # one of UNREACHABLE: never None
+            what = "; ".join(e.line() for e in unanswered.evidence) or reason.value
             message = (f"Could not test: the domain's DNS gave no usable answer to {gate.id} ({what}), "
                        "so nothing more was asked about it.")
-            findings.extend(c.error(message, unanswered.reason, evidence=unanswered.evidence) for c in mooted)
+            findings.extend(c.error(message, reason, evidence=unanswered.evidence) for c in mooted)
         else:
             continue
         rest = [c for c in rest if not c.requires_existing_domain]
@@ -169,4 +170,4 @@ async def audit_entries(
                 results[index] = result
 
     await asyncio.gather(*(lane() for _ in range(min(pacer.in_progress, len(entries)))))
-    return results
+    return [r for r in results if r is not None]  # every slot is filled once the lanes are done

@@ -11,12 +11,13 @@ import os
 import pickle
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 from dnsaudit.model import DomainResult
 
 
-class PackedResults(Sequence):
+class PackedResults(Sequence[DomainResult]):
     """A large run's domain results, each a compressed pickle in a temporary file, decoded on access.
 
     The main process of a run with worker processes receives every domain's results and
@@ -39,7 +40,8 @@ class PackedResults(Sequence):
 
     @staticmethod
     def unpack(data: bytes) -> DomainResult:
-        return pickle.loads(zlib.decompress(data))
+        result: DomainResult = pickle.loads(zlib.decompress(data))  # our own bytes (pack), never a stranger's
+        return result
 
     def put(self, index: int, packed: bytes) -> None:
         self._file.seek(self._end)
@@ -66,7 +68,13 @@ class PackedResults(Sequence):
     def __len__(self) -> int:
         return len(self._spans) // 2
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> DomainResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[DomainResult, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> DomainResult | tuple[DomainResult, ...]:
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         if index < 0:
@@ -76,7 +84,7 @@ class PackedResults(Sequence):
         self._file.flush()
         return self.unpack(self._read(index))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[DomainResult]:
         self._file.flush()
         return (self.unpack(self._read(i)) for i in range(len(self)))
 

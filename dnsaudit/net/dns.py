@@ -29,6 +29,7 @@ import dns.exception
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+from dns.rdtypes.ANY.CNAME import CNAME
 
 from dnsaudit.net.answer import DnsAnswer, MxRecord, SrvRecord, TlsaRecord, TxtRecord
 from dnsaudit.net.nameserver import DEFAULT_PORT, Nameserver, parse_nameserver, system_nameservers
@@ -138,7 +139,7 @@ class DnsClient:
                 return entry  # most questions are asked again after they were answered
         return await patiently(entry)  # a slow answer gives the domain's slot away meanwhile
 
-    def _settle(self, key: tuple[str, str], task: asyncio.Task) -> None:
+    def _settle(self, key: tuple[str, str], task: asyncio.Task[DnsAnswer]) -> None:
         """A finished lookup: keep the answer instead of the task (a failure stays a task, so
         later askers see the same exception), and let the least recently used answers go
         beyond ``max_cached``."""
@@ -225,7 +226,7 @@ class DnsClient:
         found = zones.lookup(name, rdtype)
         if found.rcode == "SERVFAIL":
             return self._count(DnsAnswer(name, rdtype, Outcome.CNAME_LOOP, detail="CNAME loop in the zone files"))
-        records = tuple((rrset.name.canonicalize().to_wire(), rrset.rdtype, rdata)
+        records = tuple((rrset.name.to_digestable(), rrset.rdtype, rdata)  # canonical wire form, as wire.py reads
                         for rrset in found.answer if rrset.rdclass == dns.rdataclass.IN for rdata in rrset)
         question = Question.make(name, dns.rdatatype.from_text(rdtype))
         answer = _classify(question, rdtype, Reply(dns.rcode.from_text(found.rcode), False, records))
@@ -254,7 +255,7 @@ class DnsClient:
                 if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return self._count(_classify(question, rdtype, reply))
                 outcome = _RCODE_OUTCOMES.get(reply.rcode, Outcome.ERROR)
-                failures.append((outcome, f"{ns}: {dns.rcode.to_text(reply.rcode)}"))
+                failures.append((outcome, f"{ns}: {dns.rcode.Rcode.to_text(reply.rcode)}"))
             if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
                 break  # every server answered, with a failure: asking again will not help
         return self._count(DnsAnswer(name, rdtype, _worst_failure(failures), detail="; ".join(d for _, d in failures)))
@@ -266,7 +267,8 @@ class DnsClient:
 
     async def _send(self, question: Question, ns: Nameserver, edns: bool = True) -> Reply:
         self.stats.queries_sent += 1
-        return await self._pool(ns).ask(question, self.timeout, edns)
+        reply: Reply = await self._pool(ns).ask(question, self.timeout, edns)  # parse_reply's Reply
+        return reply
 
     def _pool(self, ns: Nameserver) -> UdpPool:
         """The sockets to ``ns``, opened on first use and kept for the run."""
@@ -286,7 +288,7 @@ _RDTYPES = {t: t for t in ("A", "AAAA", "MX", "TXT", "CNAME", "SRV", "NS", "PTR"
 
 
 
-_RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
+_RCODE_OUTCOMES: dict[int, Outcome] = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
 
 
 def _worst_failure(failures: list[tuple[Outcome, str]]) -> Outcome:
@@ -324,11 +326,11 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
                              tuple(chain) if len(chain) > 1 else (), texts=texts, order=order, notes=reply.notes)
         if wanted == dns.rdatatype.CNAME:
             break
-        cname = next((rdata for owner, t, rdata in reply.records if t == dns.rdatatype.CNAME and owner == current),
-                     None)
+        cname = next((rdata for owner, t, rdata in reply.records
+                      if t == dns.rdatatype.CNAME and owner == current and isinstance(rdata, CNAME)), None)
         if cname is None:
             break
-        current = cname.target.canonicalize().to_wire()
+        current = cname.target.to_digestable()
         chain.append(cname.target.to_text().lower())
         if current in seen or len(chain) > MAX_CNAME_HOPS + 1:
             what = "CNAME loop" if current in seen else f"CNAME chain longer than {MAX_CNAME_HOPS} names"

@@ -51,7 +51,7 @@ class Expectation:
 
     def quote(self, *keys: str) -> str:
         """The table as written, for a finding: whom it names and ``keys`` (all keys when none given)."""
-        values = {"client": self.client, "domain": self.domain, "gateway": self.gateway,
+        values: dict[str, str | list[str]] = {"client": self.client, "domain": self.domain, "gateway": self.gateway,
                   "spf-include": list(self.spf_include), "spf-forbid": list(self.spf_forbid),
                   "dmarc-minimum": self.dmarc_minimum, "cloud": self.cloud, "phase": self.phase}
         shown = ("client", "domain", *keys) if keys else tuple(values)

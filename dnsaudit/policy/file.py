@@ -154,7 +154,7 @@ def _tables(path: Path, value: Any, name: str) -> list[dict[str, Any]]:
     return value
 
 
-def _fields(path: Path, table: dict[str, Any], keys: dict[str, type], where: str) -> dict[str, Any]:
+def _fields(path: Path, table: dict[str, Any], keys: Mapping[str, type], where: str) -> dict[str, Any]:
     for key, value in table.items():
         if key not in keys:
             raise PolicyError(f"{path}: {where}: unknown key '{key}'{_did_you_mean(key, list(keys))}")
