@@ -220,7 +220,7 @@ class Check(abc.ABC):
         detail = f" ({answer.detail})" if answer.detail else ""
         return self.error(
             f"Could not test {what}: the DNS query for {answer.name} {answer.rdtype} "
-            f"ended in {answer.outcome.value.upper()}{detail}.",
+            f"{answer.outcome.phrase}{detail}.",
             answer.outcome.error_reason,
             observed=observed, expected=expected, remediation=remediation,
             evidence=(answer.evidence(),),

@@ -115,7 +115,8 @@ async def audit_domain(
             # would go to the same silent or failing servers (the throughput issue's lame
             # delegations waited ~24 s each this way).
             reason = unanswered.reason or ErrorReason.DNS_ERROR  # one of UNREACHABLE: never None
-            what = "; ".join(e.line() for e in unanswered.evidence) or reason.value
+            what = "; ".join(f"the query for {e.name} {e.type} {e.outcome.phrase}" if e.outcome is not None
+                             else e.line() for e in unanswered.evidence) or reason.value
             message = (f"Could not test: the domain's DNS gave no usable answer to {gate.id} ({what}), "
                        "so nothing more was asked about it.")
             findings.extend(c.error(message, reason, evidence=unanswered.evidence) for c in mooted)

@@ -72,8 +72,8 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
 
     for answer in (ds, dnskey):
         if answer.outcome.is_failure:
-            return status(UNTESTABLE, f"the DNSSEC query for {answer.name} {answer.rdtype} ended in "
-                          f"{answer.outcome.value.upper()}", answer)
+            return status(UNTESTABLE, f"the DNSSEC query for {answer.name} {answer.rdtype} "
+                          f"{answer.outcome.phrase}", answer)
     if ds.rrset is None and dnskey.rrset is None:
         return status(UNSIGNED, "the zone is not signed: no DS record at the parent and no DNSKEY in the zone")
     if ds.rrset is None:
@@ -104,8 +104,8 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
     expiries = [s.expiration for s in dnskey.rrsigs or ()]  # signed: there are some
     for answer in (soa, mx):
         if answer.outcome.is_failure:
-            return status(UNTESTABLE, f"the DNSSEC query for {answer.name} {answer.rdtype} ended in "
-                          f"{answer.outcome.value.upper()}", answer)
+            return status(UNTESTABLE, f"the DNSSEC query for {answer.name} {answer.rdtype} "
+                          f"{answer.outcome.phrase}", answer)
         if answer.rrset is None:
             continue  # no MX: nothing signed to check (denial proofs are not examined)
         if not answer.signed:

@@ -106,7 +106,7 @@ class SpfEvaluator:
         answer = await self.dns.query(domain, "TXT")
         if answer.outcome.is_failure:
             return RecordLookup(TEMPERROR, answer,
-                                reason=f"the TXT lookup for {domain} ended in {answer.outcome.value.upper()}")
+                                reason=f"the TXT lookup for {domain} {answer.outcome.phrase}")
         texts = [text for text, _ in txt_strings(answer) if is_spf(text)] if answer.ok else []
         if not texts:
             return RecordLookup(NONE, answer, reason=f"{domain} has no SPF record")
@@ -181,7 +181,7 @@ class SpfEvaluator:
         answer = await self.dns.query(name, rdtype)
         req.trace.append(answer.evidence())
         if answer.outcome.is_failure and temperror:
-            raise _Abort(TEMPERROR, f"the {rdtype} lookup for {name} ended in {answer.outcome.value.upper()}")
+            raise _Abort(TEMPERROR, f"the {rdtype} lookup for {name} {answer.outcome.phrase}")
         if void:
             self._void(req, answer)
         return answer

@@ -34,9 +34,27 @@ class Outcome(str, enum.Enum):
     def error_reason(self) -> ErrorReason:
         return _REASONS.get(self, ErrorReason.DNS_ERROR)
 
+    @property
+    def phrase(self) -> str:
+        """What became of the question, in words for a sentence about it ("the DNS query for
+        x. MX timed out"): messages are read by people who are not DNS engineers. Evidence
+        lines keep the short upper-case word (``Evidence.line``)."""
+        return _PHRASES[self]
+
 
 _FAILURES = frozenset({Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT, Outcome.ERROR, Outcome.CNAME_LOOP,
                        Outcome.OFFLINE})
+_PHRASES = {
+    Outcome.ANSWER: "was answered",
+    Outcome.NODATA: "found no records of that type",
+    Outcome.NXDOMAIN: "found that the name does not exist (NXDOMAIN)",
+    Outcome.SERVFAIL: "got a server failure (SERVFAIL)",
+    Outcome.REFUSED: "was refused by the DNS server",
+    Outcome.TIMEOUT: "timed out",
+    Outcome.ERROR: "failed",
+    Outcome.CNAME_LOOP: "ran into a CNAME loop",
+    Outcome.OFFLINE: "could not be answered offline",  # --offline: no zone file or snapshot holds the name
+}
 _REASONS = {
     Outcome.SERVFAIL: ErrorReason.SERVFAIL,
     Outcome.REFUSED: ErrorReason.REFUSED,

@@ -85,7 +85,7 @@ async def resolve_addresses(dns: Resolver, host: str) -> Resolved:
         return Resolved(found)
     failed = next((x for x in (a, aaaa) if x.outcome.is_failure), None)
     if failed is not None:
-        return Resolved((), f"the DNS lookup of {host} ended in {failed.outcome.value.upper()}",
+        return Resolved((), f"the DNS lookup of {host} {failed.outcome.phrase}",
                         failed.outcome.error_reason)
     return Resolved((), f"{host} has no address")
 
