@@ -53,7 +53,7 @@ _PHRASES = {
     Outcome.TIMEOUT: "timed out",
     Outcome.ERROR: "failed",
     Outcome.CNAME_LOOP: "ran into a CNAME loop",
-    Outcome.OFFLINE: "could not be answered offline",  # --offline: no zone file or snapshot holds the name
+    Outcome.OFFLINE: "has no answer offline",  # --offline: no zone file or snapshot holds the name
 }
 _REASONS = {
     Outcome.SERVFAIL: ErrorReason.SERVFAIL,
