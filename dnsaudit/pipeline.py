@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from dnsaudit.run_history import RunHistory
 
 if TYPE_CHECKING:
     from dnsaudit.drift import Drift
-    from dnsaudit.model import AuditRun
+    from dnsaudit.model import AuditRun, DomainResult
 
 __all__ = ["AuditFailed", "AuditInterrupted", "AuditOutcome", "Failure", "Listener", "run_audit"]
 
@@ -92,7 +93,7 @@ class AuditOutcome:
     input_errors: int  # input rows or values that had errors (their issues are in run.info.input_issues)
     dns_questions: int
     dns_queries_sent: int
-    stats: dict  # what the statistics file holds: time per phase, DNS, memory
+    stats: dict[str, Any]  # what the statistics file holds: time per phase, DNS, memory
     warnings: tuple[str, ...]  # every warning and notice the listener heard
     history_error: str = ""  # the history could not be used: this run is not (fully) stored, reports are written
 
@@ -156,8 +157,8 @@ def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
             raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None
 
 
-async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, started: dt.datetime, history,
-                 comparison: int | None) -> AuditOutcome:
+async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, started: dt.datetime,
+                 history: RunHistory, comparison: int | None) -> AuditOutcome:
     from dnsaudit.drift import compare
     from dnsaudit.model import AuditRun
     from dnsaudit.output import write_reports
@@ -200,12 +201,13 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
         done += 1
         heard.domain_done(done, len(entries))
 
-    def finished_here(result) -> None:  # one process: the result is serialised for the history here
+    def finished_here(result: DomainResult) -> None:  # one process: the result is serialised for the history here
         finished(result.entry.domain, json.dumps(result.to_dict()) if history.usable else "")
 
     job = job_for(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
     workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
+    results: Sequence[DomainResult]
     if workers > 1:
         # Blocks this loop, which has nothing else to do meanwhile: history and progress are
         # updated here, in this thread, as each worker's results arrive.
@@ -215,8 +217,8 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
         for failure in report.failures:
             heard.warning(f"a worker process failed; its unfinished domains are 'could not test':\n{failure}")
     else:
-        results, stats = await job.run(entries, finished_here)
-        dns.stats.merge(stats)
+        results, here = await job.run(entries, finished_here)
+        dns.stats.merge(here)
     heard.audit_done()
     clock.lap("audit")
     info = run_info(config, plan, started, dns, finished=dt.datetime.now(dt.UTC))
@@ -224,15 +226,15 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     drift = None
     history.call("finish", run_id, info)
     before = history.load(comparison) if comparison is not None else None
-    if before is not None:
+    if before is not None and comparison is not None:
         drift = compare(before, run, comparison, run_id if history.usable else None)
         run = dataclasses.replace(run, drift=drift)
         write_atomic(out_dir / "drift.json", (json.dumps(drift.to_dict(), indent=2) + "\n").encode())
     if config.history.keep:
         history.call("keep", config.history.keep)
     clock.lap("finish")
-    written = write_reports(run, out_dir, plan.writers, split_by=config.reports.split_by, title=config.reports.title,
-                            processes=workers)
+    written = write_reports(run, out_dir, list(plan.writers), split_by=config.reports.split_by,
+                            title=config.reports.title, processes=workers)
     clock.lap("reports")
     clock.report_private = list(written.child_private_mb)
     stats = clock.stats(run, dns)
@@ -258,11 +260,12 @@ def _notify(config: AuditConfig, run: AuditRun, out_dir: Path, drift: Drift | No
             heard.warning(warning)
 
 
-class _Heard:
+class _Heard(Listener):
     """The caller's listener, and a record of the warnings and notices for the outcome."""
 
     def __init__(self, listener: Listener) -> None:
-        self.listener, self.heard = listener, []
+        self.listener = listener
+        self.heard: list[str] = []
 
     def warning(self, message: str) -> None:
         self.heard.append(f"warning: {message}")
@@ -272,5 +275,18 @@ class _Heard:
         self.heard.append(message)
         self.listener.notice(message)
 
-    def __getattr__(self, name: str):  # the rest goes to the listener as it is
-        return getattr(self.listener, name)
+    # The rest goes to the listener as it is.
+    def input_issue(self, issue: Any) -> None:
+        self.listener.input_issue(issue)
+
+    def input_issues_left(self, count: int) -> None:
+        self.listener.input_issues_left(count)
+
+    def starting(self, domains: int, checks: int, source: str) -> None:
+        self.listener.starting(domains, checks, source)
+
+    def domain_done(self, done: int, total: int) -> None:
+        self.listener.domain_done(done, total)
+
+    def audit_done(self) -> None:
+        self.listener.audit_done()

@@ -3,8 +3,10 @@ the audit, and this module prints what happened and returns the exit code."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from dnsaudit.cli.exits import (
     EXIT_HISTORY,
@@ -29,10 +31,15 @@ from dnsaudit.config import (
 from dnsaudit.pipeline import AuditFailed, AuditInterrupted, Failure, Listener, run_audit
 from dnsaudit.text import plural, printable
 
+if TYPE_CHECKING:
+    from dnsaudit.model import AuditRun, InputIssue
+    from dnsaudit.policy import Policy
+    from dnsaudit.progress import Progress
+
 EXIT_OF = {Failure.USAGE: EXIT_USAGE, Failure.HISTORY: EXIT_HISTORY, Failure.NO_DNS: EXIT_UNTESTED}
 
 
-def config_from_args(args, policy=None) -> AuditConfig:
+def config_from_args(args: argparse.Namespace, policy: Policy | None = None) -> AuditConfig:
     """The audit the arguments ask for (``policy``: the policy file's dnsaudit.policy.Policy, whose
     options are in ``args`` already). Raises ValueError for a nameserver that is not an address."""
     from dnsaudit.net.dns import parse_nameserver
@@ -69,7 +76,7 @@ class Printer(Listener):
         from dnsaudit.gctune import Freezer
 
         self.input_file, self.quiet = input_file, quiet
-        self.progress = None
+        self.progress: Progress | None = None
         self.freeze = Freezer()  # the CLI owns its process, so it may tune the collector
 
     def warning(self, message: str) -> None:
@@ -85,7 +92,7 @@ class Printer(Listener):
         if self.progress is not None:
             self.progress.break_line()
 
-    def input_issue(self, issue) -> None:
+    def input_issue(self, issue: InputIssue) -> None:
         if self.quiet and issue.level == "warning":
             return  # a value that was normalised is no problem; results.json keeps the warning
         self.end_progress_line()
@@ -107,10 +114,12 @@ class Printer(Listener):
 
     def domain_done(self, done: int, total: int) -> None:
         self.freeze()
-        self.progress.step()
+        if self.progress is not None:  # starting() made it
+            self.progress.step()
 
     def audit_done(self) -> None:
-        self.progress.done()
+        if self.progress is not None:
+            self.progress.done()
 
 
 def start_line(what: str, source: str, width: int | None) -> str:
@@ -140,7 +149,7 @@ def _zones_line(zones: list[str], shown: int) -> str:
     return f"  planned zones: {', '.join(zones[:shown])}{more}"
 
 
-def cmd_audit(args, policy=None) -> int:
+def cmd_audit(args: argparse.Namespace, policy: Policy | None = None) -> int:
     try:
         config = config_from_args(args, policy)
     except ValueError as exc:
@@ -203,7 +212,7 @@ def cmd_audit(args, policy=None) -> int:
     return exit_code(outcome.run, config.fail_on, outcome.input_errors)
 
 
-def print_traces(run) -> None:
+def print_traces(run: AuditRun) -> None:
     """--debug: each traceback of a check that raised, once, with the domains it happened on."""
     seen: dict[tuple[str, str], list[str]] = {}
     for d in run.domains:  # one pass: a large run's domains are read one at a time

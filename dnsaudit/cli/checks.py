@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import textwrap
 
 from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
 from dnsaudit.markup import doc_text
 
 
-def cmd_checks(args) -> int:
+def cmd_checks(args: argparse.Namespace) -> int:
     from dnsaudit.registry import PluginError, load_checks, select
 
     try:

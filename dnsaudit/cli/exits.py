@@ -21,6 +21,11 @@ With --compare (and for 'dnsaudit diff'), when an earlier complete run exists:
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dnsaudit.model import AuditRun, Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
@@ -34,7 +39,7 @@ def err(message: str) -> None:
     print("\n".join(printable(line, 2000) for line in [f"dnsaudit: {lines[0]}", *lines[1:]]), file=sys.stderr)
 
 
-def problem_lines(run, fail_on: str):
+def problem_lines(run: AuditRun, fail_on: str) -> Iterator[str]:
     """One line per result at the --fail-on level, in input order: domain, check, status: message."""
     from dnsaudit.scoring import reaches
     from dnsaudit.text import printable
@@ -45,7 +50,7 @@ def problem_lines(run, fail_on: str):
                 yield printable(f"{d.entry.label}  {f.check_id}  {f.status.value}: {f.message}", 1000)
 
 
-def exit_code(run, fail_on: str, input_errors: int) -> int:
+def exit_code(run: AuditRun, fail_on: str, input_errors: int) -> int:
     """Map a finished run to the documented exit code (see the module docstring)."""
     from dnsaudit.model import Status
     from dnsaudit.scoring import reaches
@@ -54,7 +59,7 @@ def exit_code(run, fail_on: str, input_errors: int) -> int:
         err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
         return EXIT_USAGE
 
-    def hit(finding) -> bool:  # a waived result never reaches --fail-on
+    def hit(finding: Finding) -> bool:  # a waived result never reaches --fail-on
         return reaches(finding, fail_on)
 
     could_not_test, untested = False, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from tabulate import tabulate
@@ -12,7 +13,7 @@ from dnsaudit.history import History, HistoryError, UnknownRun, default_path
 from dnsaudit.text import plural, printable, readable_time
 
 
-def run_command(args) -> int:
+def run_command(args: argparse.Namespace) -> int:
     path = args.history or default_path()
     if not path.exists():
         err(f"no history at {path} yet: run 'dnsaudit audit' first (or give --history FILE)")
@@ -29,7 +30,7 @@ def run_command(args) -> int:
         return EXIT_HISTORY
 
 
-def _runs(args, history: History) -> int:
+def _runs(args: argparse.Namespace, history: History) -> int:
     if args.prune:
         removed = history.keep(args.prune)
         before, after = history.compact()
@@ -46,7 +47,7 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
 
 
-def _diff(args, history: History) -> int:
+def _diff(args: argparse.Namespace, history: History) -> int:
     if len(args.runs) > 2:
         err("give at most two runs: dnsaudit diff [RUN_A] [RUN_B]")
         return EXIT_USAGE
@@ -63,7 +64,7 @@ def _diff(args, history: History) -> int:
     return drift.exit_code
 
 
-def _baseline(args, history: History) -> int:
+def _baseline(args: argparse.Namespace, history: History) -> int:
     if args.action == "set":
         if args.run_id is None:
             err("which run? dnsaudit baseline set RUN_ID (see 'dnsaudit runs')")

@@ -8,6 +8,7 @@ Parsing only: the values are checked for their form here (a port is a number fro
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from dnsaudit import __version__
@@ -167,12 +168,12 @@ def build_parser() -> Parser:
     return parser
 
 
-def _history_option(group) -> None:
+def _history_option(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     group.add_argument("--history", metavar="FILE", type=Path,
                        help="history database (default: ~/.local/share/dnsaudit/history.sqlite)")
 
 
-def _report_options(group) -> None:
+def _report_options(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     group.add_argument("--format", metavar="FORMATS", action="append", default=[], type=_some("format"),
                        help="report formats, comma-separated: json, xlsx, html, csv, matrix, fixes, or one a report "
                        "plugin adds (default: all)")
@@ -182,7 +183,7 @@ def _report_options(group) -> None:
     group.add_argument("--title", default=None, help="report title (default: 'Microsoft 365 mail readiness')")
 
 
-def _some(what: str):
+def _some(what: str) -> Callable[[str], str]:
     """A comma-separated list that names at least one item: ``--checks ''`` is a mistake, not "all"."""
 
     def parse(text: str) -> str:
@@ -193,12 +194,18 @@ def _some(what: str):
     return parse
 
 
-def _number(text: str, kind=float):
+def _number(text: str) -> float:
     try:
-        return kind(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
-                                         ) from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def _positive_float(text: str) -> float:
@@ -216,7 +223,7 @@ def _non_negative_float(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
-    value = _number(text, int)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
@@ -232,14 +239,14 @@ def _workers(text: str) -> int | str:
 
 
 def _port(text: str) -> int:
-    value = _number(text, int)
+    value = _whole(text)
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = _number(text, int)
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value

@@ -25,7 +25,7 @@ def policy_path(args: argparse.Namespace) -> Path | None:
     if args.config is not None and args.no_config:
         raise PolicyError("give --config FILE or --no-config, not both")
     if args.config is not None:
-        return args.config
+        return Path(args.config)
     default = Path(DEFAULT_FILE)
     return default if not args.no_config and default.is_file() else None
 
@@ -47,8 +47,10 @@ def apply_policy_file(parser: argparse.ArgumentParser, argv: Sequence[str],
 def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
     commands = getattr(parser, "commands", None)  # dnsaudit.cli.parser.Parser keeps them by name
     if commands is not None:
-        return commands[name]
+        found: argparse.ArgumentParser = commands[name]
+        return found
     for action in parser._actions:  # a plain argparse parser keeps them in a private action
         if isinstance(action, argparse._SubParsersAction):
-            return action.choices[name]
+            chosen: argparse.ArgumentParser = action.choices[name]
+            return chosen
     raise LookupError(name)

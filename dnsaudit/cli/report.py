@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
 from dnsaudit.cli.parser import globs
 from dnsaudit.text import printable
 
+if TYPE_CHECKING:
+    from dnsaudit.model import AuditRun
 
-def writers_for(args) -> list:
+
+def writers_for(args: argparse.Namespace) -> list[Any]:  # report writer instances (reports.base)
     """The report writers that --format asks for (all when it is not given); a broken
     third-party writer nobody asked for by name is a warning, an error with --strict-plugins
     (the policy of ``dnsaudit audit``)."""
@@ -24,7 +29,7 @@ def writers_for(args) -> list:
     return [cls() for cls in loaded.writers]
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     if (args.results is None) == (args.run is None):  # before the writers are loaded: a usage error is quick
         err("give either RESULTS_JSON or --run ID")
         return EXIT_USAGE
@@ -86,8 +91,9 @@ def schema_violation(data: object) -> str:
     return printable(f"at {where.lstrip('.') or 'the top level'}: {error.message}", 300)
 
 
-def _render(args, run, writers) -> int:
-    from dnsaudit.output import DEFAULT_TITLE, prepare_out_dir, write_reports
+def _render(args: argparse.Namespace, run: AuditRun, writers: list[Any]) -> int:
+    from dnsaudit.config import DEFAULT_TITLE
+    from dnsaudit.output import prepare_out_dir, write_reports
 
     try:
         out_dir = prepare_out_dir(args.out, dt.datetime.now())

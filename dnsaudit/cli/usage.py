@@ -4,6 +4,7 @@ columns, examples, exit codes) and the three-line usage error of every parser.""
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from dnsaudit.cli.exits import EXIT_USAGE
 
@@ -56,7 +57,7 @@ class Parser(argparse.ArgumentParser):
 
     commands: dict[str, argparse.ArgumentParser]
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"usage: {self.short_usage()}\ndnsaudit: error: {message}\n"
                               f"see '{self.prog} --help'\n")
 
@@ -66,7 +67,7 @@ class Parser(argparse.ArgumentParser):
         words = [self.prog]
         for action in self._get_positional_actions():
             if isinstance(action, argparse._SubParsersAction):
-                words.append(action.metavar or "COMMAND")
+                words.append(action.metavar if isinstance(action.metavar, str) and action.metavar else "COMMAND")
             else:
                 words.append(formatter._format_args(action, formatter._get_default_metavar_for_positional(action)))
         return " ".join([*words, "[options]"])
