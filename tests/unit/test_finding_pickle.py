@@ -1,0 +1,26 @@
+"""Findings come back from pickle (worker processes, the results spool) field for field,
+though unpickling sets their slots without running ``__init__``."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from dnsaudit.evidence import Evidence
+from dnsaudit.findings import Finding, WaiverNote
+from dnsaudit.vocabulary import ErrorReason, Severity, Status
+
+
+def test_every_field_comes_back_in_its_own_place():
+    waived = Finding("spf.record", "spf", Severity.HIGH, Status.FAIL, "message", "observed", "expected", "fix",
+                     (Evidence.note("a note"),), waiver=WaiverNote("why", "who", "2030-01-01", False, "file"))
+    error = Finding("mx.route", "mx", Severity.CRITICAL, Status.ERROR, "m", reason=ErrorReason.TIMEOUT, trace="tb")
+    for finding in (waived, error):
+        back = pickle.loads(pickle.dumps(finding, pickle.HIGHEST_PROTOCOL))
+        assert back == finding and hash(back) == hash(finding)
+        assert [getattr(back, f.name) for f in dataclasses.fields(Finding)] == \
+            [getattr(finding, f.name) for f in dataclasses.fields(Finding)]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            back.message = "changed"  # type: ignore[misc]
