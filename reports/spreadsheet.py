@@ -124,6 +124,7 @@ class Sheet:
         self.spooled = spooled
         self.closed = False
         self._pending: list[str] = []
+        self._texts: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> cell after r="..", lines
         pr = f'<tabColor rgb="FF{tab_colour}"/>' if tab_colour else ""
         if self._fits:
             pr += '<pageSetUpPr fitToPage="1"/>'
@@ -172,14 +173,16 @@ class Sheet:
             if isinstance(value, (int, float)) and math.isfinite(value):
                 cells.append(f'<c r="{letter}{row}"{_s(plain)}><v>{value!r}</v></c>')
                 continue
-            value = spreadsheet_text(str(value))  # no XML-illegal characters, capped length
-            if wrapped and (len(value) > chars or "\n" in value):
-                lines = max(lines, sum(_lines(part, chars) for part in value.split("\n")))
-            s = quoted if value.startswith(FORMULA_START) else plain
-            if column in self._mono and style is None:
-                s = _MONO_OF.get(s, s)
-            cells.append(f'<c r="{letter}{row}"{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t>'
-                         "</is></c>")
+            text = str(value)
+            known = self._texts.get((column, text)) if style is None and span == 1 else None
+            if known is None:
+                known = self._text_cell(text, column, chars, style, plain, quoted, wrapped)
+                if style is None and span == 1:
+                    if len(self._texts) >= 4096:  # body cells repeat (statuses, checks, clients): a bounded memo
+                        self._texts.clear()
+                    self._texts[(column, text)] = known
+            cells.append(f'<c r="{letter}{row}"{known[0]}')
+            lines = max(lines, known[1])
         if span > 1:
             self._merges.append(f"A{row}:{column_letter(span)}{row}")
         # Excel fits wrapped rows itself, LibreOffice does not: a height from the text's length
@@ -191,6 +194,18 @@ class Sheet:
         self._pending.append(f'<row r="{row}"{ht}{custom}>{"".join(cells)}</row>')
         if len(self._pending) >= 256:
             self._flush()
+
+    def _text_cell(self, text: str, column: int, chars: int, style: int | None, plain: int, quoted: int,
+                   wrapped: bool) -> tuple[str, int]:
+        """A text cell's XML after its reference, and the lines it takes when wrapped."""
+        value = spreadsheet_text(text)  # no XML-illegal characters, capped length
+        lines = 1
+        if wrapped and (len(value) > chars or "\n" in value):
+            lines = sum(_lines(part, chars) for part in value.split("\n"))
+        s = quoted if value.startswith(FORMULA_START) else plain
+        if column in self._mono and style is None:
+            s = _MONO_OF.get(s, s)
+        return f'{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>', lines
 
     def close(self) -> None:
         self._flush()
