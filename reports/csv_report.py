@@ -36,11 +36,21 @@ class CsvReport(ReportWriter):
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(COLUMNS)
+        words: dict[str, object] = {}  # the few check ids, areas, severities, statuses, reasons: cleaned once
+
+        def word(value: str) -> object:
+            cleaned = words.get(value)
+            if cleaned is None:
+                cleaned = words[value] = neutralise(value)
+            return cleaned
+
         for row in domain_rows(run):
             d = row.result
+            e = d.entry
+            head = [neutralise(v) for v in (e.client, e.label, e.domain, row.score_text, d.score.verdict.value)]
+            notes = neutralise(e.notes)
             for f in ordered_findings(d):
-                values = [d.entry.client, d.entry.label, d.entry.domain, row.score_text, d.score.verdict.value,
-                          f.check_id, f.area, f.severity.value, f.status.value, f.reason.value if f.reason else "",
-                          f.message, f.observed, f.expected, f.remediation, d.entry.notes]
-                writer.writerow([neutralise(v) for v in values])
+                writer.writerow([*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),
+                                 word(f.reason.value) if f.reason else "", neutralise(f.message),
+                                 neutralise(f.observed), neutralise(f.expected), neutralise(f.remediation), notes])
         text.detach()  # the caller owns and closes the file
