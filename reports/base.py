@@ -60,7 +60,7 @@ def atomic_file(target: Path):
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_umask())
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.replace(tmp, target)
@@ -69,7 +69,7 @@ def atomic_file(target: Path):
         raise
 
 
-def _umask() -> int:
+def current_umask() -> int:
     """The process's umask, read without changing it where the system tells it (Linux >= 4.7)."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:

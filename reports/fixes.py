@@ -8,10 +8,12 @@ nothing to fix get no file; an empty folder means nothing needs publishing.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
-from dnsaudit.model import AuditRun
-from dnsaudit.reports.base import ReportWriter, write_atomic
+from dnsaudit.model import AuditRun, Status
+from dnsaudit.reports.base import ReportWriter, current_umask, write_atomic
 from dnsaudit.reports.digest import zone_fixes
 from dnsaudit.reports.view import domain_rows
 
@@ -22,13 +24,34 @@ class ZoneFixesReport(ReportWriter):
     cost = 1
 
     def write(self, run: AuditRun, out_dir: Path, title: str = "") -> Path:
+        """The folder appears whole: its files are written into a new hidden folder that then
+        takes the folder's name (one rename instead of one per file; thousands of domains
+        have fixes). Into a folder that exists already, each file is replaced atomically."""
         folder = out_dir / self.filename
-        folder.mkdir(exist_ok=True)
-        for row in domain_rows(run):
-            text = zone_fixes(row.result)
-            if text:
-                write_atomic(folder / f"{row.entry.domain}.zone", (text + "\n").encode("utf-8"))
+        if folder.exists():
+            for domain, data in self._files(run):
+                write_atomic(folder / f"{domain}.zone", data)
+            return folder
+        building = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{self.filename}.", suffix=".tmp"))
+        try:
+            building.chmod(0o777 & ~current_umask())  # as any new folder gets (mkdtemp makes it 0700)
+            for domain, data in self._files(run):
+                with open(building / f"{domain}.zone", "xb") as handle:  # the umask's permissions, as reports get
+                    handle.write(data)
+            building.rename(folder)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
         return folder
+
+    def _files(self, run: AuditRun):
+        """(domain, file contents) of each domain with something to fix; a domain without a
+        fail or a warn has nothing to fix and is not read."""
+        for row in domain_rows(run):
+            if row.counts[Status.FAIL] or row.counts[Status.WARN]:
+                text = zone_fixes(row.result)
+                if text:
+                    yield row.entry.domain, (text + "\n").encode("utf-8")
 
     def render(self, run: AuditRun, title: str) -> bytes:
         """All domains' fixes in one text (for a caller that wants bytes, not a folder)."""
