@@ -18,7 +18,7 @@ import sys
 import unicodedata
 
 from dnsaudit.model import AuditRun
-from dnsaudit.reports.view import clients, domain_rows
+from dnsaudit.reports.view import domain_rows, sole_client
 from dnsaudit.reports.view import totals as view_totals
 from dnsaudit.text import plural, printable
 
@@ -48,7 +48,7 @@ def summary(run: AuditRun, width: int | str | None = "auto") -> str:
     """The table and the totals line; ``width`` None prints every column in full."""
     if width == "auto":
         width = terminal_width()
-    with_client = bool(clients(run))
+    with_client = sole_client(run) is None
     headers = ["Domain", *(["Client"] if with_client else []), "Score", "Grade", "Verdict", "First problem"]
     rows = []
     for d in domain_rows(run):  # each row has the domain's entry and score

@@ -147,6 +147,16 @@ def clients(run: AuditRun) -> list[str]:
     return sorted({row.entry.client for row in domain_rows(run) if row.entry.client})
 
 
+def sole_client(run: AuditRun) -> str | None:
+    """The client every domain of the run belongs to ("" for none), or None when they differ.
+
+    A report with one client (``clients/<name>/``, or a run of one client's list) shows no
+    Client column or filter: one name on every row tells nothing; its title or first line
+    names the client once instead."""
+    names = {row.entry.client for row in domain_rows(run)}
+    return names.pop() if len(names) == 1 else None
+
+
 def spreadsheet_text(value: object) -> object:
     """A value safe for a spreadsheet cell: valid XML 1.0, no control characters, bidi controls
     visible, capped below Excel's cell size (``dnsaudit.text.report_text``).

@@ -24,8 +24,16 @@ from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import CELL, executive, fix_advice, untestable
 from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
 from dnsaudit.reports.spreadsheet_chart import BarChart
-from dnsaudit.reports.view import domain_rows, finding_label, ordered_findings, records, status_label, waiver_lines
-from dnsaudit.text import readable_time
+from dnsaudit.reports.view import (
+    domain_rows,
+    finding_label,
+    ordered_findings,
+    records,
+    sole_client,
+    status_label,
+    waiver_lines,
+)
+from dnsaudit.text import plural, readable_time
 
 VERDICT_FILL = {
     Verdict.READY: "C6EFCE",
@@ -77,8 +85,9 @@ class XlsxReport(ReportWriter):
         fixes = {c.id: fix_advice(c.doc) for c in run.info.checks}
         ws = book.sheet("Overview", [58, 10, 22, 90], wrap=True)
         ws.append([title], style=TITLE, span=4, height=22)
-        ws.append([f"{summary.domains} domains audited {readable_time(run.info.started)} with dnsaudit "
-                   f"{run.info.tool_version}"],
+        client = sole_client(run)
+        ws.append([f"{plural(summary.domains, 'domain')}{f' of {client}' if client else ''} audited "
+                   f"{readable_time(run.info.started)} with dnsaudit {run.info.tool_version}"],
                   span=4)
         ws.append([])
         for sentence in summary.sentences():
@@ -108,8 +117,8 @@ class XlsxReport(ReportWriter):
             ws.append(["nothing: no domain is blocked"])
 
     def _summary(self, book: Workbook, run: AuditRun) -> None:
-        ws = book.sheet("Summary", [13, 25, 14, 6, 6, 13, 5, 5, 7, 5, 5, 5, 35, 36], header=SUMMARY, wrap=True,
-                        mono=(14,))
+        ws = _Table(book, "Summary", [13, 25, 14, 6, 6, 13, 5, 5, 7, 5, 5, 5, 35, 36], SUMMARY, run, wrap=True,
+                    mono=(14,))
         ws.colour_column(6, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for row in domain_rows(run):
             c, top = row.counts, row.top
@@ -122,16 +131,16 @@ class XlsxReport(ReportWriter):
 
     def _findings_matrix_records(self, book: Workbook, run: AuditRun) -> None:
         """Three sheets in one pass over the domains (each domain read once: see PackedResults)."""
-        findings = book.sheet("Findings", [12, 19, 12, 16, 8, 9, 36, 22, 16, 30], header=FINDINGS, wrap=True,
-                              mono=(8, 10))
+        findings = _Table(book, "Findings", [12, 19, 12, 16, 8, 9, 36, 22, 16, 30], FINDINGS, run, wrap=True,
+                          mono=(8, 10))
         findings.colour_column(6, STATUS_FILL)
         checks = [c.id for c in run.info.checks]
-        matrix = book.sheet("Matrix", [12, 20, 11, *([6] * len(checks))], header=MATRIX_HEAD + checks, wrap=True,
-                            spooled=True, upright_header=True, title_columns=len(MATRIX_HEAD))
+        matrix = _Table(book, "Matrix", [12, 20, 11, *([6] * len(checks))], MATRIX_HEAD + checks, run, wrap=True,
+                        spooled=True, upright_header=True, title_columns=len(MATRIX_HEAD))
         matrix.colour_column(3, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for column in range(4, 4 + len(checks)):
             matrix.colour_column(column, STATUS_FILL)
-        answers = book.sheet("Records", [14, 24, 34, 7, 70, 25], header=RECORDS, wrap=True, spooled=True, mono=(5,))
+        answers = _Table(book, "Records", [14, 24, 34, 7, 70, 25], RECORDS, run, wrap=True, spooled=True, mono=(5,))
         for row in domain_rows(run):
             d = row.result
             e = d.entry
@@ -158,7 +167,7 @@ class XlsxReport(ReportWriter):
         lines = waiver_lines(run)
         if not lines:
             return
-        ws = book.sheet("Waivers", [12, 20, 16, 7, 40, 34, 18, 10, 8, 15], header=WAIVERS, wrap=True)
+        ws = _Table(book, "Waivers", [12, 20, 16, 7, 40, 34, 18, 10, 8, 15], WAIVERS, run, wrap=True)
         ws.colour_column(9, {"expired": "FFC7CE", "waived": "E2EFDA"})
         for row, f in lines:
             w = f.waiver
@@ -215,6 +224,29 @@ class XlsxReport(ReportWriter):
             ws.append([issue.row or "file", issue.message, issue.level, issue.value])
         if not info.input_issues:
             ws.append(["", "none"])
+
+
+class _Table:
+    """A sheet whose first column is Client, left out when every domain of the run has the same
+    client (a client's own workbook: one name on every row says nothing, the title names it).
+    Columns are numbered as with the Client column either way."""
+
+    def __init__(self, book: Workbook, name: str, widths: list[float], header: list[str], run: AuditRun, *,
+                 mono: tuple[int, ...] = (), title_columns: int = 0, **options) -> None:
+        assert header[0] == "Client"
+        self.skip = 0 if sole_client(run) is None else 1
+        self.sheet = book.sheet(name, widths[self.skip:], header=header[self.skip:],
+                                mono=tuple(m - self.skip for m in mono),
+                                title_columns=max(0, title_columns - self.skip), **options)
+        self.name = self.sheet.name
+        if not self.skip:
+            self.append = self.sheet.append
+
+    def append(self, values: list, **options) -> None:
+        self.sheet.append(values[self.skip:], **options)
+
+    def colour_column(self, column: int, colours: dict[str, str]) -> None:
+        self.sheet.colour_column(column - self.skip, colours)
 
 
 def _for_people(value: object) -> object:
