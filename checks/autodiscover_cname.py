@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 
 from dnsaudit.check import Check, CheckContext, ExpectedFields, zone_record
+from dnsaudit.domains import WILDCARD_PROBE_LABEL  # if it resolves, a wildcard answers for every missing name
 from dnsaudit.mail.autodiscover import REFERENCES, outlook_srv_record
 from dnsaudit.mail.microsoft import ALL_AUTODISCOVER_HOSTS
 from dnsaudit.model import Finding, Phase, Severity
 from dnsaudit.net.dns import DnsAnswer, Outcome
-
-# A label nobody publishes: if it resolves, a wildcard answers for every missing name.
-WILDCARD_PROBE_LABEL = "dnsaudit-wildcard-probe-q7x2k"
 
 
 def _same_answer(a: DnsAnswer, b: DnsAnswer) -> bool:

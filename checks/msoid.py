@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dnsaudit.check import Check, CheckContext, ExpectedFields, zone_record
+from dnsaudit.domains import WILDCARD_PROBE_LABEL  # with the same CNAME, a wildcard answers for msoid too
 from dnsaudit.model import Finding, Severity
 
-# A label nobody publishes: when it has the same CNAME, a wildcard answers for msoid too.
-WILDCARD_PROBE_LABEL = "dnsaudit-wildcard-probe-q7x2k"
 # The hosts Microsoft has used as msoid targets: clientconfig.microsoftonline-p.net (the old
 # worldwide value) and clientconfig.partner.microsoftonline-p.net.cn (21Vianet).
 MICROSOFT_MSOID_SUFFIXES = ("microsoftonline-p.net", "microsoftonline-p.net.cn")

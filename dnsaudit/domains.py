@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
 LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# A label nobody publishes: checks ask for ``<label>.<domain>`` to tell a wildcard (``*.<domain>``)
+# from a real record; the reports show its answer as the wildcard's, never the made-up name.
+WILDCARD_PROBE_LABEL = "dnsaudit-wildcard-probe-q7x2k"
 
 
 class DomainError(ValueError):

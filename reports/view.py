@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dnsaudit.domains import WILDCARD_PROBE_LABEL
 from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Finding, Score, Status, Verdict, count_totals
 from dnsaudit.scoring import top_problem
 from dnsaudit.text import report_text
@@ -122,14 +123,26 @@ class RecordLine:
 
 
 def records(domain: DomainResult) -> list[RecordLine]:
-    """The DNS answers the domain's findings rest on, once each, in a stable order."""
+    """The DNS answers the domain's findings rest on, once each, in a stable order.
+
+    The name a check made up to detect a wildcard (``dnsaudit-wildcard-probe-….contoso.com``)
+    is not something the domain's owner published: with no answer it is left out (there is no
+    wildcard), with one it is shown as the wildcard ``*.contoso.com.`` that gave it."""
     seen: dict[tuple[str, str], RecordLine] = {}
     for finding in domain.findings:
         for evidence in finding.evidence:
             if evidence.is_answer and (evidence.name, evidence.type) not in seen:
-                seen[(evidence.name, evidence.type)] = RecordLine(
-                    evidence.name, evidence.type, evidence.answer_text(), " -> ".join(evidence.cname_chain))
+                name, via = evidence.name, " -> ".join(evidence.cname_chain)
+                if name.startswith(_PROBE):
+                    if not evidence.ok:
+                        continue
+                    name, via = "*." + name[len(_PROBE):], "; ".join(filter(None, (via, _WILDCARD_SAYS)))
+                seen[(evidence.name, evidence.type)] = RecordLine(name, evidence.type, evidence.answer_text(), via)
     return sorted(seen.values(), key=lambda r: (r.name.count("."), r.name, r.type))
+
+
+_PROBE = WILDCARD_PROBE_LABEL + "."
+_WILDCARD_SAYS = "a wildcard: the answer for any name not published"
 
 
 def totals(run: AuditRun) -> dict:

@@ -59,3 +59,16 @@ def test_times_are_readable_in_the_page_and_workbook_and_iso_for_machines(out_di
         for ws in book:
             for row in ws.iter_rows(values_only=True):
                 assert not any(isinstance(v, str) and ISO_TIME.search(v) for v in row), (ws.title, row)
+
+
+def test_records_show_a_wildcard_as_published_never_the_made_up_probe_name(books, results_json):
+    """Checks ask for dnsaudit-wildcard-probe-….<domain> to detect a wildcard: an implementation
+    detail. The Records sheet leaves the question out where nothing answered it and shows the
+    wildcard (``*.<domain>``) that answered it otherwise."""
+    probed = any("dnsaudit-wildcard-probe" in line for d in results_json["domains"] for r in d["results"]
+                 for line in r.get("evidence", []))
+    assert probed  # the run did ask (so the test can fail)
+    rows = list(books["run"]["Records"].iter_rows(min_row=2, values_only=True))
+    assert not any("wildcard-probe" in str(v) for row in rows for v in row)
+    wildcard = [row for row in rows if row[1] == "wildcard-ms.test" and row[2] == "*.wildcard-ms.test."]
+    assert wildcard and "wildcard" in wildcard[0][5], wildcard
