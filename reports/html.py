@@ -58,9 +58,11 @@ def score_chart(run: AuditRun) -> dict:
     for i, count in enumerate(counts):
         height = round(CHART_HEIGHT * count / tallest)
         label = "none" if i == 10 else (f"{i * 10}-{i * 10 + 9}" if i < 9 else "90-100")
+        # The axis names each band by its lowest score (11 ranges such as "80-89" did not fit
+        # their bars); the bar's tooltip keeps the range. On a phone every other decade goes.
         bars.append({"x": i * (BAR_WIDTH + BAR_GAP), "y": CHART_TOP + CHART_HEIGHT - height, "h": height,
-                     "count": count,
-                     "label": label, "colour": "#8c959f" if i == 10 else BAND_COLOURS[i]})
+                     "count": count, "label": label, "tick": "none" if i == 10 else str(i * 10),
+                     "minor": i in (1, 3, 5, 7), "colour": "#8c959f" if i == 10 else BAND_COLOURS[i]})
     return {"bars": bars, "bar_width": BAR_WIDTH, "height": CHART_TOP + CHART_HEIGHT,
             "width": 11 * (BAR_WIDTH + BAR_GAP)}
 

@@ -3,6 +3,7 @@ write them, no made-up probe names among the records."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import openpyxl
@@ -72,3 +73,57 @@ def test_records_show_a_wildcard_as_published_never_the_made_up_probe_name(books
     assert not any("wildcard-probe" in str(v) for row in rows for v in row)
     wildcard = [row for row in rows if row[1] == "wildcard-ms.test" and row[2] == "*.wildcard-ms.test."]
     assert wildcard and "wildcard" in wildcard[0][5], wildcard
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield instance
+        instance.close()
+
+
+def at_width(browser, out_dir, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto((out_dir / "report.html").as_uri())
+    return context, page
+
+
+SIDEWAYS = """() => Array.from(document.querySelectorAll('main table, main .scroll'))
+    .filter(e => e.closest('#domain-table') === null && e.scrollWidth > (e.parentElement.clientWidth || innerWidth) + 1)
+    .map(e => (e.id || e.className) + ' ' + e.scrollWidth + ' > ' + e.parentElement.clientWidth)"""
+AXIS = """() => Array.from(document.querySelectorAll('#score-chart text'))
+    .filter(t => t.getAttribute('y') > 130 && t.checkVisibility())
+    .map(t => { const b = t.getBoundingClientRect(); return [b.left, b.right]; })"""
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_summary_and_other_tables_fit_the_screen_and_the_score_axis_is_legible(browser, out_dir, width):
+    """At 390 px the summary tables stack (the problem and its count on a line, the fix under
+    them) and the other tables put each value under its column's name: nothing scrolls sideways.
+    The score axis names each band by its lowest score, every other decade on a phone."""
+    context, page = at_width(browser, out_dir, width)
+    try:
+        assert page.evaluate(SIDEWAYS) == []
+        labels = sorted(page.evaluate(AXIS))
+        assert len(labels) == (7 if width == 390 else 11), labels
+        gaps = [b[0] - a[1] for a, b in itertools.pairwise(labels)]
+        assert min(gaps) >= 8, gaps  # room between labels: they read as separate numbers
+        header_shown = page.locator("#top-problems thead").is_visible()
+        assert header_shown == (width == 1400)  # a table on a wide screen, stacked rows on a phone
+        first = page.locator("#top-problems tbody tr").first
+        count = first.locator("td.num").bounding_box()
+        title = first.locator("td").first.bounding_box()
+        if width == 390:
+            assert abs(count["y"] - title["y"]) < 4 and count["x"] > title["x"] + title["width"] - 2  # one line
+            assert page.evaluate("getComputedStyle(document.querySelector('#top-problems td.num'), '::after').content"
+                                 ).strip('"').strip() in ("domain", "domains")
+    finally:
+        context.close()
