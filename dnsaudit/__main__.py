@@ -1,8 +1,19 @@
-"""``python -m dnsaudit`` runs the command line."""
+"""``python -m dnsaudit`` and the ``dnsaudit`` command run the command line."""
 
 import sys
 
-from dnsaudit.cli import main
+
+def run() -> int:
+    """The command's entry point: ``dnsaudit.cli.main``, and Ctrl-C while it loads (imports
+    take a while on a loaded machine) is the same one line and 130 as at any later moment."""
+    try:
+        from dnsaudit.cli import main
+    except KeyboardInterrupt:
+        print("dnsaudit: interrupted", file=sys.stderr)
+        exec("")  # this interrupt was handled (see dnsaudit.cli.exits.interrupted)
+        return 130
+    return main()
+
 
 if __name__ == "__main__":  # not when a worker process imports this module (multiprocessing spawn)
-    sys.exit(main())
+    sys.exit(run())

@@ -22,13 +22,16 @@ __all__ = ["build_parser", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; Ctrl-C at any moment ends in one line and exit code 130, never a traceback."""
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # before or after the audit's own handling (reading input, rendering)
-        from dnsaudit.cli.exits import EXIT_INTERRUPTED, err
+    from dnsaudit.cli.exits import EXIT_INTERRUPTED, err, interrupted
 
+    try:
+        code = _main(argv)
+    except KeyboardInterrupt:  # before or after the audit's own handling (reading input, rendering)
         err("interrupted")
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        interrupted()
+    return code
 
 
 def _main(argv: list[str] | None) -> int:

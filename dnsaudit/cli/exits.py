@@ -31,6 +31,19 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
 
 
+def interrupted() -> None:
+    """Tell CPython that the Ctrl-C this command turns into exit code 130 was handled.
+
+    CPython marks a KeyboardInterrupt that leaves code run by ``exec()`` or ``eval()`` of a
+    string as unhandled, even when a caller catches it later, and ``python -m`` then ends
+    the process by SIGINT (status -2) instead of the exit code. Dataclasses are made by
+    ``exec()`` of their methods' source, so a Ctrl-C while a module imports (the CLI imports
+    lazily, at any moment of a run) lands there often. Running a string resets the mark
+    (CPython's Python/pythonrun.c, run_eval_code_obj: "a caller's uncaught exception" must
+    not "trigger an unexplained signal exit"); seen on CPython 3.11 to 3.13."""
+    exec("")  # an empty, constant string
+
+
 def err(message: str) -> None:
     """An error or warning line on stderr; input and DNS values in it cannot drive the terminal."""
     from dnsaudit.text import printable
