@@ -188,7 +188,9 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
     """Call ``calls`` in one forked child per group (indexes into ``calls``) and wait for them:
     each call's result by index, and the memory of its own each child held. A failure in any
     child is raised here."""
+    import contextlib
     import pickle
+    import signal
     import traceback
 
     from dnsaudit.gctune import freeze_forked_child
@@ -213,10 +215,19 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
         os.close(write_end)
         children.append((pid, read_end))
     done, failures, interrupted, private_memory = {}, [], False, []
-    for pid, read_end in children:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
+    for number, (pid, read_end) in enumerate(children):
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+        except BaseException:  # Ctrl-C here: the writers still at work stop too, none is left behind
+            for other, other_end in children[number:]:
+                with contextlib.suppress(OSError):  # this one may be reaped already
+                    os.kill(other, signal.SIGKILL)
+                    os.waitpid(other, 0)
+                if other != pid:
+                    os.close(other_end)
+            raise
         kind, value, private = pickle.loads(data) if data else ("error", "the report process died", 0.0)
         if kind == "ok":
             done.update(value)

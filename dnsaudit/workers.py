@@ -16,13 +16,14 @@ on Linux, macOS and Windows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import pickle
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -145,85 +146,123 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     A domain whose worker died before finishing it gets a could-not-test result for every
     check, so nothing is silently dropped.
     """
-    from multiprocessing.connection import wait
-
     context = multiprocessing.get_context("spawn")
     job = _split_limits(job, workers)
     shards = [list(range(first, len(entries), workers)) for first in range(workers)]
     processes, shard_of, process_of = [], {}, {}
-    for shard in shards:
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send),
-                                  name="dnsaudit-worker", daemon=True)
-        process.start()
-        send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
-        processes.append(process)
-        shard_of[receive] = shard
-        process_of[receive] = process
     results = PackedResults(len(entries))
     report = WorkerReport()
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
-    # workers finished: Ctrl-C must interrupt the wait itself.
-    interrupt = _plain_sigint()
-    try:
-        while shard_of:
-            for conn in wait(list(shard_of)):
-                shard = shard_of[conn]
-                try:
-                    kind, payload = pickle.loads(conn.recv_bytes())
-                except EOFError:
-                    del shard_of[conn]
-                    conn.close()
-                    if process_of.pop(conn) is not None:  # gone without saying "done" or "failed"
-                        report.failures.append("a worker process stopped unexpectedly (see above for why, if "
-                                               "it said)")
+    # workers finished: Ctrl-C must interrupt the wait itself, and the start of the workers
+    # (a second or more under load: each is a new interpreter) as well.
+    with plain_sigint():
+        try:
+            for shard in shards:
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send),
+                                          name="dnsaudit-worker", daemon=True)
+                processes.append(process)
+                with _held_sigint():
+                    process.start()
+                send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
+                shard_of[receive] = shard
+                process_of[receive] = process
+            _receive(shard_of, process_of, results, report, on_result)
+        except BaseException:
+            for process in processes:
+                if process.pid is not None:
+                    process.terminate()
+            raise
+        finally:
+            for process in processes:
+                if process.pid is None:
                     continue
-                if kind == "result":
-                    position, domain, packed, result_json = payload
-                    results.put(shard[position], packed)
-                    on_result(domain, result_json)
-                elif kind == "done":
-                    process_of[conn] = None
-                    stats, peak, cpu = payload
-                    report.stats.merge(stats)
-                    report.peak_rss_mb.append(peak)
-                    report.cpu_seconds.append(cpu)
-                else:
-                    process_of[conn] = None
-                    report.failures.append(payload)
-    except BaseException:
-        for process in processes:
-            process.terminate()
-        raise
-    finally:
-        _restore_sigint(interrupt)
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join(timeout=5)
+            for conn in shard_of:
+                conn.close()
     for index, entry in enumerate(entries):
         if not results.filled(index):
             results.put(index, PackedResults.pack(_lost(entry, job)))
     return results, report
 
 
-def _plain_sigint():
-    """Make SIGINT raise KeyboardInterrupt here and now; return what to restore (None: nothing)."""
+def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
+             on_result: Callable[[str, str], None]) -> None:
+    """Read the workers' messages until every worker has closed its pipe."""
+    from multiprocessing.connection import wait
+
+    while shard_of:
+        for conn in wait(list(shard_of)):
+            shard = shard_of[conn]
+            try:
+                kind, payload = pickle.loads(conn.recv_bytes())
+            except EOFError:
+                del shard_of[conn]
+                conn.close()
+                if process_of.pop(conn) is not None:  # gone without saying "done" or "failed"
+                    report.failures.append("a worker process stopped unexpectedly (see above for why, if "
+                                           "it said)")
+                continue
+            if kind == "result":
+                position, domain, packed, result_json = payload
+                results.put(shard[position], packed)
+                on_result(domain, result_json)
+            elif kind == "done":
+                process_of[conn] = None
+                stats, peak, cpu = payload
+                report.stats.merge(stats)
+                report.peak_rss_mb.append(peak)
+                report.cpu_seconds.append(cpu)
+            else:
+                process_of[conn] = None
+                report.failures.append(payload)
+
+
+@contextlib.contextmanager
+def plain_sigint() -> Iterator[None]:
+    """Make SIGINT raise KeyboardInterrupt in this block, here and now, instead of whatever
+    handler is set (asyncio's, which only cancels a task at its next ``await``: a block that
+    never awaits would run to its end first).
+
+    An ignored SIGINT stays ignored: a shell ignores it for a job started in the background
+    of a script, so that Ctrl-C meant for the foreground does not stop it, and Python and
+    asyncio leave it so too. Outside the main thread nothing changes (Python runs signal
+    handlers in the main thread only)."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        return None
     previous = signal.getsignal(signal.SIGINT)
+    if (threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None)
+            or previous is signal.default_int_handler):
+        yield
+        return
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    return previous
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def _restore_sigint(previous) -> None:
+@contextlib.contextmanager
+def _held_sigint() -> Iterator[None]:
+    """SIGINT while a worker starts is acted on once it has started: a start cut short left
+    the new interpreter with half its job to read, and its traceback on the terminal."""
     import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    heard: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: heard.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if heard:
+        raise KeyboardInterrupt
 
 
 def _split_limits(job: AuditJob, workers: int) -> AuditJob:
