@@ -116,8 +116,10 @@ class Progress:
             if width >= 5:
                 filled = int(width * self.count / max(self.total, 1))
                 text = f"[{'#' * filled}{'-' * (width - filled)}] {text}"
-            print(f"\r{text[:self.width - 1]}", end="", file=sys.stderr, flush=True)
+            # Drawn before it is: Ctrl-C raises as the write returns, before a line after it
+            # would run, and the message must still start on a line of its own.
             self.drawn = True
+            print(f"\r{text[:self.width - 1]}", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
         if self.enabled:
