@@ -30,7 +30,7 @@ def neutralise(value: object) -> object:
 class CsvReport(ReportWriter):
     format = "csv"
     filename = "findings.csv"
-    cost = 2
+    cost = 4
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)

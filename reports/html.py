@@ -111,7 +111,7 @@ def _page():
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
-    cost = 4
+    cost = 3
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         """Rendered piece by piece: a page for thousands of domains is never one string in memory."""

@@ -20,7 +20,7 @@ class JsonReport(ReportWriter):
 
     format = "json"
     filename = "results.json"
-    cost = 1
+    cost = 4
     per_client = False  # the whole run for machines; per-client copies are for people
 
     def stream(self, run: AuditRun, title: str, handle) -> None:

@@ -63,7 +63,7 @@ VERDICT_ORDER = [Verdict.READY, Verdict.READY_WITH_WARNINGS, Verdict.BLOCKED, Ve
 class XlsxReport(ReportWriter):
     format = "xlsx"
     filename = "report.xlsx"
-    cost = 3
+    cost = 6
 
     def stream(self, run: AuditRun, title: str, handle: BinaryIO) -> None:
         book = Workbook(handle, title=title, creator=f"dnsaudit {run.info.tool_version}")
