@@ -52,3 +52,16 @@ def test_the_realistic_world_has_slow_and_lame_domains_and_only_the_lame_are_not
     dead, failed = classes.pop("dead")
     assert dead >= 1 and failed == dead  # a lame delegation is never a verdict
     assert all(failed == 0 for _count, failed in classes.values()), proc.stdout
+
+
+def test_the_report_phase_benchmark_writes_every_format_and_the_client_copies(tmp_path):
+    bench = BENCH.with_name("reports.py")
+    proc = subprocess.run([sys.executable, str(bench), "--domains", "45", "--split-by", "client", "--keep",
+                           str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    steps = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
+    assert {"prepare", "csv", "fixes", "html", "json", "matrix", "xlsx", "all", "phase"} <= steps, proc.stdout
+    for folder, entries in ((tmp_path / "one-by-one", 40), (tmp_path / "phase", 41)):  # the phase adds index.csv
+        assert {p.name for p in folder.iterdir()} >= {"report.xlsx", "report.html", "findings.csv", "matrix.csv",
+                                                     "results.json", "fixes", "clients"}
+        assert len(list((folder / "clients").iterdir())) == entries
