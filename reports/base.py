@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
@@ -51,7 +52,7 @@ class ReportWriter:
 
 
 @contextlib.contextmanager
-def atomic_file(target: Path):
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
     """A file that appears under its name only once it is complete.
 
     With the permissions any new file gets (0666 less the umask), as the history's SQLite

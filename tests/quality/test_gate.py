@@ -32,7 +32,9 @@ PLUGINS = ("dnsaudit.checks", "dnsaudit.reports")
 CHECK_API = ("dnsaudit.check", "dnsaudit.runner", "dnsaudit.registry")
 # mypy --strict covers the package, the built-in checks and the example plugin (what a plugin
 # author programs against is in it: check.py, model.py, net/protocols.py, testing/).
-STRICT = ["dnsaudit", "checks", "tests/plugin_example"]
+# reports/base.py is the writer plugins' API; the built-in writers beside it import it as
+# dnsaudit.reports.base, which mypy cannot map to the reports/ folder (they see it as Any).
+STRICT = ["dnsaudit", "checks", "reports/base.py", "tests/plugin_example"]
 # Not yet typed to --strict, each to leave this list when its errors are fixed (a module that
 # passes must not stay here: test_the_not_yet_strict_list_only_holds_modules_that_fail).
 NOT_YET_STRICT = ["dnsaudit/output.py", "dnsaudit/workers.py"]
