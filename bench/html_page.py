@@ -44,7 +44,8 @@ TYPED = "d0123"  # a search as people type it: one keystroke after the other
 
 def synthetic_run(count: int, seed: int = 7):
     """An AuditRun of ``count`` domains made from the golden case results."""
-    from dnsaudit.model import AuditRun, DomainResult, RunInfo
+    from dnsaudit import results_read
+    from dnsaudit.model import AuditRun, RunInfo
     from dnsaudit.registry import load_checks
 
     cases = {d["input"]["domain"]: d for d in json.loads(GOLDEN.read_text(encoding="utf-8"))}
@@ -58,7 +59,7 @@ def synthetic_run(count: int, seed: int = 7):
         new = f"d{i:05d}-{case.split('.')[0]}.bench.example"
         data = json.loads(json.dumps(template).replace(case, new))
         data["input"].update(client=f"Client {i % 40:02d}", notes=f"row {i + 2}", row=i + 2)
-        domains.append(DomainResult.from_dict(data))
+        domains.append(results_read.domain_from_dict(data))
     loaded = load_checks()
     checks = tuple(loaded.info(c) for c in loaded.checks)
     info = RunInfo(tool_version="bench", started="2026-12-02T00:00:00+00:00", finished="2026-12-02T00:01:00+00:00",

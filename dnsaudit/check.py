@@ -36,7 +36,7 @@ from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Evidence, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer
 from dnsaudit.net.protocols import Resolver, Tls, Web
-from dnsaudit.results_json import evidence_from_line
+from dnsaudit.results_read import evidence_from_line
 
 if TYPE_CHECKING:
     from dnsaudit.policy import Expectation, Waiver
@@ -176,7 +176,7 @@ class Check(abc.ABC):
 
         ``evidence`` holds what the verdict rests on: ``answer.evidence()`` for a DNS answer,
         ``Evidence.note(text)`` for anything else. A string (``describe()``, as plugins wrote
-        before Evidence) is read as the line it is (``results_json.evidence_from_line``)."""
+        before Evidence) is read as the line it is (``results_read.evidence_from_line``)."""
         return Finding(self.id, self.area, self.severity if severity is None else severity, status, message,
                        observed=observed, expected=expected, remediation=remediation,
                        evidence=tuple(e if isinstance(e, Evidence) else evidence_from_line(e) for e in evidence),

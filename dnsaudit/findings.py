@@ -1,9 +1,9 @@
 """The results' values: what checks produce, what scoring reads and what reports render.
 
 Everything here is frozen and built from plain values (str, int, tuples, ``Evidence``), so
-a result can be serialised to JSON (``dnsaudit.results_json``, where every ``to_dict`` and
-``from_dict`` leads), compared between runs for drift and handed to any report writer
-without it reaching back into the network layer. Plugin authors import these from
+a result can be serialised to JSON (``dnsaudit.results_json``, where every ``to_dict``
+leads; ``dnsaudit.results_read`` reads it back), compared between runs for drift and handed
+to any report writer without it reaching back into the network layer. Plugin authors import these from
 ``dnsaudit.model``.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from dnsaudit import results_json
 from dnsaudit.evidence import Evidence
 from dnsaudit.vocabulary import Cloud, ErrorReason, IssueLevel, Phase, Severity, Status, Verdict
 
@@ -36,15 +37,9 @@ class WaiverNote:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.waiver_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.waiver_to_dict(self)
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WaiverNote:
-        """Read the JSON form back (``dnsaudit.results_json.waiver_from_dict``)."""
-        from dnsaudit import results_json
 
-        return results_json.waiver_from_dict(data)
+
 @dataclass(frozen=True, slots=True)  # tens of thousands per run: no __dict__ each
 class Finding:
     """One fact a check established about one domain, with its verdict.
@@ -93,15 +88,9 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.finding_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.finding_to_dict(self)
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        """Read the JSON form back (``dnsaudit.results_json.finding_from_dict``)."""
-        from dnsaudit import results_json
 
-        return results_json.finding_from_dict(data)
+
 def _unpickle_finding(check_id: str, area: str, severity: Severity, status: Status, message: str, observed: str,
                       expected: str, remediation: str, evidence: tuple[Evidence, ...], reason: ErrorReason | None,
                       waiver: WaiverNote | None, trace: str) -> Finding:
@@ -153,15 +142,9 @@ class DomainEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.entry_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.entry_to_dict(self)
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DomainEntry:
-        """Read the JSON form back (``dnsaudit.results_json.entry_from_dict``)."""
-        from dnsaudit import results_json
 
-        return results_json.entry_from_dict(data)
+
 @dataclass(frozen=True)
 class InputIssue:
     """A problem with one input row (or the file): reported with its row number, never dropped.
@@ -180,9 +163,8 @@ class InputIssue:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.issue_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.issue_to_dict(self)
+
     def __str__(self) -> str:
         where = f"row {self.row}" if self.row else "input"
         return f"{where}: {self.level.value}: {self.message}"
@@ -198,17 +180,11 @@ class Score:
     blocking: tuple[str, ...] = ()  # check ids whose failure blocks the migration
     untested: tuple[str, ...] = ()  # check ids that could not test
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Score:
-        """Read the JSON form back (``dnsaudit.results_json.score_from_dict``)."""
-        from dnsaudit import results_json
-
-        return results_json.score_from_dict(data)
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.score_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.score_to_dict(self)
+
+
 @dataclass(frozen=True)
 class DomainResult:
     entry: DomainEntry
@@ -216,17 +192,11 @@ class DomainResult:
     score: Score
     duration_ms: int = 0
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DomainResult:
-        """Read the JSON form back (``dnsaudit.results_json.domain_from_dict``)."""
-        from dnsaudit import results_json
-
-        return results_json.domain_from_dict(data)
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.domain_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.domain_to_dict(self)
+
+
 @dataclass(frozen=True)
 class CheckInfo:
     """Catalogue entry of a check, as reports show it."""
@@ -240,17 +210,11 @@ class CheckInfo:
     version: str
     source: str  # distribution that provides it
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckInfo:
-        """Read the JSON form back (``dnsaudit.results_json.check_from_dict``)."""
-        from dnsaudit import results_json
-
-        return results_json.check_from_dict(data)
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.check_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.check_to_dict(self)
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """Metadata of one run: enough to tell later where and how a result was obtained."""
@@ -267,17 +231,11 @@ class RunInfo:
     zone_files: tuple[tuple[str, str], ...] = ()  # (zone, file) answering in place of DNS
     offline_snapshot: str = ""  # date of the snapshot that answered other names, when --offline
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
-        """Read the JSON form back (``dnsaudit.results_json.info_from_dict``)."""
-        from dnsaudit import results_json
-
-        return results_json.info_from_dict(data)
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.info_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.info_to_dict(self)
+
+
 def count_totals(domains: Iterable[tuple[Verdict, Mapping[Status, int]]]) -> dict[str, Any]:
     """Domains per verdict and results per status, from each domain's verdict and status counts."""
     verdicts = {v.value: 0 for v in Verdict}
@@ -317,22 +275,13 @@ class AuditRun:
     def totals(self) -> dict[str, Any]:
         return count_totals((d.score.verdict, Counter(f.status for f in d.findings)) for d in self.domains)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AuditRun:
-        """Read a results.json back (``dnsaudit report``); raises ValueError on another schema."""
-        from dnsaudit import results_json
-
-        return results_json.run_from_dict(data)
     def subset(self, domains: Iterable[DomainResult]) -> AuditRun:
         return AuditRun(self.info, tuple(domains), self.drift)
 
     def to_dict_without_domains(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:
         """Everything but the domains; ``totals`` when the caller has counted them already."""
-        from dnsaudit import results_json
-
         return results_json.run_header(self, totals)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``dnsaudit.results_json.run_to_dict``)."""
-        from dnsaudit import results_json
-
         return results_json.run_to_dict(self)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from dnsaudit import results_read
 from dnsaudit.history_file import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -37,7 +38,7 @@ from dnsaudit.history_file import (
     take_lock,
     unpack_result,
 )
-from dnsaudit.model import AuditRun, DomainResult, RunInfo
+from dnsaudit.model import AuditRun, RunInfo
 
 # What callers import from here; the file's contracts are re-exported so that one import serves.
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "History", "HistoryError", "HistoryLocked", "RunRow", "UnknownRun",
@@ -282,9 +283,9 @@ class History:
         if info_json is None:
             raise HistoryError(f"there is no run {run_id} in {self.path}")
         try:
-            info = RunInfo.from_dict(_object(json.loads(info_json[0])))
-            domains = [DomainResult.from_dict(_object(json.loads(unpack_result(row[0])))) for row in self._open.execute(
-                "SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))]
+            info = results_read.info_from_dict(_object(json.loads(info_json[0])))
+            rows = self._open.execute("SELECT result_json FROM domains WHERE run_id = ? ORDER BY rowid", (run_id,))
+            domains = [results_read.domain_from_dict(_object(json.loads(unpack_result(row[0])))) for row in rows]
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # a row changed by hand
             raise HistoryError(f"run {run_id} in {self.path} cannot be read: a stored row is damaged "
                                f"({type(exc).__name__}: {exc})") from None

@@ -7,7 +7,7 @@ Three modules hold it, one job each, and everything is re-exported here:
 * ``dnsaudit.evidence`` and ``dnsaudit.findings``: the values (Evidence, Finding,
   DomainEntry, DomainResult, Score, RunInfo, AuditRun, ...);
 * ``dnsaudit.results_json``: their JSON form (results.json, the history, the workers),
-  which ``results.schema.json`` describes.
+  which ``results.schema.json`` describes, and ``dnsaudit.results_read``, its reader.
 """
 
 from __future__ import annotations

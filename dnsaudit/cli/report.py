@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dnsaudit import results_read
 from dnsaudit.cli.exits import EXIT_OK, EXIT_USAGE, err
 from dnsaudit.cli.parser import globs
 from dnsaudit.text import printable
@@ -33,7 +34,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if (args.results is None) == (args.run is None):  # before the writers are loaded: a usage error is quick
         err("give either RESULTS_JSON or --run ID")
         return EXIT_USAGE
-    from dnsaudit.model import AuditRun
     from dnsaudit.registry import PluginError
 
     try:
@@ -58,7 +58,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if violation:
             err(f"{args.results} is not a usable dnsaudit results file: {violation}")
             return EXIT_USAGE
-        run = AuditRun.from_dict(data)
+        run = results_read.run_from_dict(data)
         drift_file = Path(args.results).with_name("drift.json")
         if drift_file.is_file():
             from dnsaudit.drift import Drift

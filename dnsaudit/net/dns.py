@@ -23,7 +23,6 @@ import contextvars
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import dns.exception
 import dns.rcode
@@ -32,15 +31,13 @@ import dns.rdatatype
 from dns.rdtypes.ANY.CNAME import CNAME
 
 from dnsaudit.net.answer import DnsAnswer, MxRecord, SrvRecord, TlsaRecord, TxtRecord
+from dnsaudit.net.dnssec import SignedAnswer, ask_signed
 from dnsaudit.net.nameserver import DEFAULT_PORT, Nameserver, parse_nameserver, system_nameservers
 from dnsaudit.net.outcome import Outcome
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.pacing import patiently
 from dnsaudit.zones import ZoneSet
-
-if TYPE_CHECKING:
-    from dnsaudit.net.dnssec import SignedAnswer
 
 MAX_CNAME_HOPS = 16
 # Answers kept per client (~1 KB each). Far more than the domains being audited at once ask
@@ -160,8 +157,6 @@ class DnsClient:
     async def query_signed(self, name: str, rdtype: str) -> SignedAnswer:
         """(name, rdtype) with the DNSSEC OK and checking-disabled bits: the RRset and its RRSIGs
         (``net.dnssec``; only dnssec.zone asks, a few questions per domain, not cached)."""
-        from dnsaudit.net.dnssec import SignedAnswer, ask_signed
-
         if self.offline:
             return SignedAnswer(_absolute(name), rdtype, Outcome.OFFLINE,
                                 detail="offline: DNSSEC records are not in the snapshot")

@@ -41,7 +41,8 @@ import dns.rdatatype
 import dns.rrset
 
 from dnsaudit.evidence import Evidence
-from dnsaudit.net.dns import Nameserver, Outcome
+from dnsaudit.net.nameserver import Nameserver
+from dnsaudit.net.outcome import Outcome
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_record
 

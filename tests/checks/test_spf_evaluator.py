@@ -298,6 +298,6 @@ def test_rfc7208_s4_4_an_unreadable_txt_record_beside_the_spf_record_is_skipped_
     assert got.result == "pass", got
     assert "rdlength 0 could not be read and was skipped" in got.trace[0].line()
     assert got.trace[0].notes  # the value keeps the note apart from the records
-    from dnsaudit.results_json import evidence_from_line
+    from dnsaudit.results_read import evidence_from_line
 
     assert evidence_from_line(got.trace[0].line()) == got.trace[0]  # and a stored line reads back into it

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 import dnsaudit
+from dnsaudit import results_read
 from dnsaudit.cli import main
 from dnsaudit.model import ErrorReason, Finding, Severity, Status
 from dnsaudit.runner import TRACE_LIMIT, _trace
@@ -86,7 +87,7 @@ def test_the_traceback_is_kept_in_the_results_and_debug_prints_it_once(crashing_
 def test_a_trace_belongs_to_an_error_and_survives_json_and_pickle():
     finding = Finding("acme.crash", "acme", Severity.LOW, Status.ERROR, "Could not test.",
                       reason=ErrorReason.CHECK_BUG, trace="Traceback (most recent call last):\n  ...\nValueError: x")
-    assert Finding.from_dict(finding.to_dict()) == finding
+    assert results_read.finding_from_dict(finding.to_dict()) == finding
     assert pickle.loads(pickle.dumps(finding)) == finding
     assert "trace" not in Finding("acme.ok", "acme", Severity.LOW, Status.PASS, "ok").to_dict()
     with pytest.raises(ValueError, match="trace"):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dnsaudit import results_read
 from dnsaudit.history import MIGRATIONS, History, HistoryError, HistoryLocked, pack_result, unpack_result
-from dnsaudit.model import RunInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def example_results(tmp_path_factory) -> dict:
 
 
 def store(path: Path, results: dict, runs: int = 1, copies: int = 1) -> None:
-    info = RunInfo.from_dict(results["run"])
+    info = results_read.info_from_dict(results["run"])
     with History(path) as history:
         for _ in range(runs):
             run_id = history.begin(info)

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from dnsaudit import results_read
 from dnsaudit.check import Settings
 from dnsaudit.cli import main
 from dnsaudit.model import DomainEntry, Status
@@ -105,11 +106,10 @@ def test_reports_written_side_by_side_equal_those_written_in_turn(tmp_path, name
     import zipfile
 
     from dnsaudit import output
-    from dnsaudit.model import AuditRun
     from dnsaudit.registry import load_writers
 
     results, _stats = audit(tmp_path, nameserver, "1", capsys)
-    run = AuditRun.from_dict(results)
+    run = results_read.run_from_dict(results)
     writers = [cls() for cls in load_writers([]).writers]
     folders = {n: tmp_path / f"reports-{n}" for n in (1, 2)}
     written = {}
@@ -143,11 +143,10 @@ def test_a_failing_report_writer_in_a_child_is_an_error(tmp_path):
 
 
 def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):
-    from dnsaudit.model import AuditRun
     from dnsaudit.spool import PackedResults
 
     results, _stats = audit(tmp_path, nameserver, "1", capsys)
-    domains = AuditRun.from_dict(results).domains
+    domains = results_read.run_from_dict(results).domains
     packed = PackedResults(len(domains))
     for index in reversed(range(len(domains))):  # domains finish in any order
         assert not packed.filled(index)

@@ -101,7 +101,7 @@ class Import:
     source: str  # importing module
     target: str  # imported dnsaudit module
     line: int
-    at_import_time: bool  # module level, not inside a function or an ``if TYPE_CHECKING:`` block
+    at_run_time: bool  # runs at all: at import time or inside a function, not for the type checker only
 
 
 def _modules() -> dict[str, Path]:
@@ -117,22 +117,25 @@ def _imports(modules: dict[str, Path]) -> list[Import]:
     edges = []
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        deferred: set[int] = set()  # ids of import nodes inside functions or TYPE_CHECKING blocks
+        typing_only: set[int] = set()  # ids of import nodes inside TYPE_CHECKING blocks
         for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or (
-                    isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)):
-                deferred.update(id(n) for n in ast.walk(node))
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                typing_only.update(id(n) for n in ast.walk(node))
         for node in ast.walk(tree):
             targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                # The graph reads absolute names only: a relative import is an edge it cannot place.
+                edges.append(Import(name, "." * node.level + (node.module or ""), node.lineno, True))
+                continue
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            elif isinstance(node, ast.ImportFrom) and node.module:
                 # "from dnsaudit.mail import spf" imports the module dnsaudit.mail.spf
                 targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
                            for a in node.names]
             for target in dict.fromkeys(targets):
                 if target in modules and target != name:
-                    edges.append(Import(name, target, node.lineno, id(node) not in deferred))
+                    edges.append(Import(name, target, node.lineno, id(node) not in typing_only))
     return edges
 
 
@@ -148,6 +151,23 @@ def _where(edge: Import) -> str:
     return f"{MODULES[edge.source].relative_to(ROOT)}:{edge.line}: {edge.source} imports {edge.target}"
 
 
+def test_no_relative_import():
+    """The graph names modules by their absolute names: a relative import would be an edge
+    that neither the cycle test nor the layer rules could see, so there is none."""
+    relative = [_where(e) for e in IMPORTS if e.target.startswith(".")]
+    assert not relative, "write these imports absolute:\n" + "\n".join(relative)
+
+
+def test_the_graph_sees_deferred_and_relative_imports(tmp_path):
+    """An import inside a function runs (it counts), one under TYPE_CHECKING never does, and a
+    relative one is seen: the tests above can fail."""
+    (tmp_path / "a.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import b\n"
+                                   "def f():\n    import b\n    from . import b\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("", encoding="utf-8")
+    edges = _imports({"a": tmp_path / "a.py", "b": tmp_path / "b.py"})
+    assert [(e.target, e.line, e.at_run_time) for e in edges] == [("b", 3, False), ("b", 5, True), (".", 6, True)]
+
+
 def test_the_graph_sees_the_tree():
     """The checks below read every module: a layout change must not leave them reading nothing."""
     assert {"dnsaudit.check", "dnsaudit.checks.mx", "dnsaudit.reports.base", "dnsaudit.mail.spf",
@@ -156,10 +176,12 @@ def test_the_graph_sees_the_tree():
 
 
 def test_no_import_cycle():
-    """No two modules import each other, directly or around a circle, when they are loaded."""
+    """No two modules import each other, directly or around a circle, when they are loaded or
+    later: an import inside a function only hides a cycle (it runs at the first call). An import
+    for the type checker only (``if TYPE_CHECKING:``) never runs, so it does not count."""
     graph: dict[str, set[str]] = {m: set() for m in MODULES}
     for edge in IMPORTS:
-        if edge.at_import_time:
+        if edge.at_run_time:
             graph[edge.source].add(edge.target)
     cycles = _cycles(graph)
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)

@@ -110,7 +110,7 @@ def _mx(*records: str) -> tuple[Evidence, ...]:
 def test_drift_compares_the_evidence_values_not_how_they_were_written():
     """Only display differs (the observed text in another order, a stored line of an older
     version listing the records otherwise): no change. A record changes: a change."""
-    from dnsaudit.results_json import evidence_from_line
+    from dnsaudit.results_read import evidence_from_line
 
     before = run({"a.test": [finding("mx.present", "pass", "10 a. | 20 b.", _mx("10 a.", "20 b."))]})
     reordered = run({"a.test": [finding("mx.present", "pass", "20 b. | 10 a.", _mx("20 b.", "10 a."))]})

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from dnsaudit.model import AuditRun, DomainResult, Evidence, Finding, Outcome, Severity, Status
-from dnsaudit.results_json import evidence_from_line
+from dnsaudit import results_read
+from dnsaudit.model import Evidence, Finding, Outcome, Severity, Status
+from dnsaudit.results_read import evidence_from_line
 
 TESTS = Path(__file__).parents[1]
 GOLDEN = TESTS / "checks" / "golden_results.json"
@@ -117,19 +118,19 @@ def test_a_finding_reads_back_equal_through_its_json():
     finding = Finding("mx.present", "mx", Severity.HIGH, Status.PASS, "ok", evidence=evidence)
     data = json.loads(json.dumps(finding.to_dict()))
     assert data["evidence"] == [e.line() for e in evidence]  # stored as the lines: schema version 1
-    assert Finding.from_dict(data) == finding
+    assert results_read.finding_from_dict(data) == finding
 
 
 def test_a_results_file_of_the_previous_version_reads_and_writes_back_unchanged():
     """``dnsaudit report old-results.json``: a file written before Evidence was typed reads
     into values, and written again it is the same JSON, line for line."""
     data = json.loads(V1_RESULTS.read_text(encoding="utf-8"))
-    run = AuditRun.from_dict(data)
+    run = results_read.run_from_dict(data)
     assert all(isinstance(e, Evidence) for d in run.domains for f in d.findings for e in f.evidence)
     assert any(e.cname_chain for d in run.domains for f in d.findings for e in f.evidence)
     again = json.loads(json.dumps(run.to_dict()))
     assert again["domains"] == data["domains"]
-    assert [DomainResult.from_dict(d) for d in again["domains"]] == list(run.domains)
+    assert [results_read.domain_from_dict(d) for d in again["domains"]] == list(run.domains)
 
 
 def test_a_check_given_a_line_reads_it_as_the_value():

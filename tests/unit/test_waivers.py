@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 
+from dnsaudit import results_read
 from dnsaudit.drift import compare
 from dnsaudit.model import (
     AuditRun,
@@ -97,7 +98,7 @@ def test_a_waiver_that_matches_nothing_is_found_before_the_run():
 
 def test_a_waiver_survives_json_pickle_and_the_schema():
     waived = apply_waivers(ACME, [finding("mx.extra", "fail")], [waiver()], TODAY)[0]
-    assert Finding.from_dict(waived.to_dict()) == waived
+    assert results_read.finding_from_dict(waived.to_dict()) == waived
     assert pickle.loads(pickle.dumps(waived)) == waived
     assert "waiver" not in finding("mx.extra", "fail").to_dict()  # results without a policy stay as they were
     result = DomainResult(ACME, (waived,), score([waived]))
