@@ -1,5 +1,9 @@
 """SPF: the record itself, its lookup budget, its policy and Microsoft's include.
 
+One module of ~330 lines, as each check area is: its checks share one base class and the one
+include tree of a domain, and the entry points (pyproject.toml) name them here; parsing,
+evaluation and the tree are in ``dnsaudit.mail`` already.
+
 Sources: RFC 7208 (record selection §4.5, syntax §12, the ten-lookup and two-void limits
 §4.6.4, results §2.6 and §8); Microsoft's "Set up SPF to help prevent spoofing" for the
 include of each cloud (``spf.protection.outlook.com`` worldwide).

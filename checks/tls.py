@@ -1,5 +1,8 @@
 """TLS certificates of the hosts a migration depends on (RFC 9525 names, RFC 5280 trust and dates).
 
+One module of ~310 lines, as each check area is: its three checks judge a certificate with the
+same three functions (names, trust, dates), and the entry points (pyproject.toml) name them here.
+
 Sources: RFC 9525 (service identity: subjectAltName only, one whole-label wildcard),
 RFC 5280, RFC 3207 (STARTTLS), RFC 8461 (MTA-STS senders require a valid certificate);
 KB 3211279 for the autodiscover host Outlook connects to; Microsoft's "Set up connectors to

@@ -1,5 +1,9 @@
 """What a report may show: a client's part of a run, and no local paths in any report for people.
 
+One module of ~380 lines, because it is one rule (what a report for people may name) and its
+parts share the scrubbing of foreign names and paths: kept together, a reader sees all a
+client's report is cut down by.
+
 An MSP hands ``clients/<client>/`` to that client, so a per-client report must name nothing
 of another client: its domains, tenants, names, notes, relay addresses or input rows. The
 run is cut down here, once, before any writer sees it, so every format (and a third-party

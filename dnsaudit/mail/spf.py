@@ -1,5 +1,9 @@
 """SPF (RFC 7208) evaluation: ``check_host()`` on the run's resolver.
 
+One module of ~300 lines, because ``check_host()`` is one recursive algorithm (RFC 7208 §4-§6)
+whose steps share one request's state (its lookup and void budgets) and the run's answers;
+the record parser and the macros are apart.
+
 No well-kept asynchronous SPF library exists, and a relay IP's verdict has to be exact, so
 this module implements the RFC on the run's shared DnsClient: every TXT, A, MX or PTR
 question is asked once per run, whichever domain needs it first, and a DNS failure is
