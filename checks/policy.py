@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from dnsaudit.check import Check, CheckContext, ExpectedFields
 from dnsaudit.mail.dmarc import POLICIES, STRENGTH, dmarc_records, organisational_domain, parse_dmarc
 from dnsaudit.mail.mx import mail_hosts, mx_hosts
-from dnsaudit.mail.spf_tree import SpfNode, build_tree, tree_key
+from dnsaudit.mail.spf_tree import NodeStatus, SpfNode, build_tree, tree_key
 from dnsaudit.model import ErrorReason, Evidence, Finding, Severity
 from dnsaudit.policy.expectations import Expectation, applicable
 
@@ -88,16 +88,16 @@ class PolicyExpectations(Check):
     async def _spf(self, ctx: CheckContext, table: Expectation) -> list[Finding]:
         quoted = table.quote("spf-include", "spf-forbid")
         tree: SpfNode = await ctx.shared(tree_key(ctx.domain), lambda: build_tree(ctx.dns, ctx.domain))
-        if tree.status == "temperror":
+        if tree.status is NodeStatus.TEMPERROR:
             return [self.error(f"Could not test the SPF includes that {quoted} names: the SPF record could "
                                f"not be read ({tree.reason}).", tree.error_reason or ErrorReason.DNS_ERROR,
                                evidence=tuple(tree.evidence))]
         included = [n.domain for n in tree.walk() if n is not tree]
-        unread = [n.domain for n in tree.walk() if n.status == "temperror" and n is not tree]
+        unread = [n.domain for n in tree.walk() if n.status is NodeStatus.TEMPERROR and n is not tree]
         evidence = tuple(line for n in tree.walk() for line in n.evidence)
         fields: ExpectedFields = dict(observed=", ".join(included) or "(no include)", expected=quoted,
                                       evidence=evidence)
-        if tree.status == "none" and table.spf_include:
+        if tree.status is NodeStatus.NONE and table.spf_include:
             return [self.fail(f"No SPF record, so none of {', '.join(table.spf_include)} is included as "
                               f"{quoted} requires.", **fields)]
         findings = []
@@ -123,7 +123,7 @@ class PolicyExpectations(Check):
 
     def _unread(self, ctx: CheckContext, tree: SpfNode, pattern: str, table: Expectation,
                 unread: list[str]) -> Finding:
-        node = next(n for n in tree.walk() if n.status == "temperror" and n is not tree)
+        node = next(n for n in tree.walk() if n.status is NodeStatus.TEMPERROR and n is not tree)
         quoted = table.quote("spf-include", "spf-forbid")
         return self.error(f"Could not test whether SPF includes {pattern} ({quoted}): the included record "
                           f"of {', '.join(unread)} could not be read.", node.error_reason or ErrorReason.DNS_ERROR,

@@ -1,6 +1,6 @@
 """SPF (RFC 7208) evaluation: ``check_host()`` on the run's resolver.
 
-One module of ~300 lines, because ``check_host()`` is one recursive algorithm (RFC 7208 §4-§6)
+One module of ~310 lines, because ``check_host()`` is one recursive algorithm (RFC 7208 §4-§6)
 whose steps share one request's state (its lookup and void budgets) and the run's answers;
 the record parser and the macros are apart.
 
@@ -20,6 +20,7 @@ macro expansion dnsaudit.mail.spf_macro, the include tree the checks show dnsaud
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from dataclasses import dataclass
 
@@ -79,12 +80,21 @@ class SpfResult:
         return " > ".join(self.decided_by) if self.decided_by else "(no term matched: default)"
 
 
+class RecordStatus(enum.StrEnum):
+    """What looking up a domain's SPF record (§4.5) found; the values are the §2.6 result names."""
+
+    OK = "ok"  # one record, parsed
+    NONE = "none"  # no SPF record
+    PERMERROR = "permerror"  # several records, or one that does not parse
+    TEMPERROR = "temperror"  # the TXT lookup failed (timeout, SERVFAIL)
+
+
 @dataclass(frozen=True)
 class RecordLookup:
-    """A domain's SPF record (§4.5), or why there is none: ``status`` is "ok" with ``record``
-    set, else none/permerror/temperror with ``reason``."""
+    """A domain's SPF record (§4.5), or why there is none: ``status`` is OK with ``record``
+    set, else NONE/PERMERROR/TEMPERROR with ``reason``."""
 
-    status: str
+    status: RecordStatus
     answer: DnsAnswer  # the TXT answer it came from
     record: SpfRecord | None = None
     reason: str = ""
@@ -109,17 +119,18 @@ class SpfEvaluator:
     async def _read_record(self, domain: str) -> RecordLookup:
         answer = await self.dns.query(domain, "TXT")
         if answer.outcome.is_failure:
-            return RecordLookup(TEMPERROR, answer,
+            return RecordLookup(RecordStatus.TEMPERROR, answer,
                                 reason=f"the TXT lookup for {domain} {answer.outcome.phrase}")
         texts = [text for text, _ in txt_strings(answer) if is_spf(text)] if answer.ok else []
         if not texts:
-            return RecordLookup(NONE, answer, reason=f"{domain} has no SPF record")
+            return RecordLookup(RecordStatus.NONE, answer, reason=f"{domain} has no SPF record")
         if len(texts) > 1:
-            return RecordLookup(PERMERROR, answer, reason=f"{domain} has {len(texts)} SPF records")
+            return RecordLookup(RecordStatus.PERMERROR, answer, reason=f"{domain} has {len(texts)} SPF records")
         try:
-            return RecordLookup("ok", answer, parse_record(texts[0]))
+            return RecordLookup(RecordStatus.OK, answer, parse_record(texts[0]))
         except SpfSyntaxError as exc:
-            return RecordLookup(PERMERROR, answer, reason=f"syntax error in the SPF record of {domain}: {exc}")
+            return RecordLookup(RecordStatus.PERMERROR, answer,
+                                reason=f"syntax error in the SPF record of {domain}: {exc}")
 
     async def check_host(self, ip: str, domain: str, sender: str | None = None, helo: str | None = None) -> SpfResult:
         """§4: the SPF result for a message from ``ip`` with MAIL FROM ``sender`` for ``domain``."""
@@ -141,7 +152,7 @@ class SpfEvaluator:
         found = await self.record(domain)
         req.trace.append(found.answer.evidence())
         if found.record is None:
-            return SpfResult(found.status, domain, found.reason)
+            return SpfResult(found.status.value, domain, found.reason)
         try:
             return await self._evaluate(req, domain, found.record, path)
         except _Abort as abort:

@@ -14,8 +14,8 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dnsaudit.mail.spf import SpfEvaluator
-from dnsaudit.mail.spf_record import NONE, PERMERROR, TEMPERROR, SpfRecord, Term, network
+from dnsaudit.mail.spf import RecordStatus, SpfEvaluator
+from dnsaudit.mail.spf_record import SpfRecord, Term, network
 from dnsaudit.model import ErrorReason, Evidence
 from dnsaudit.net.dns import Outcome
 from dnsaudit.net.protocols import Resolver
@@ -35,7 +35,8 @@ class NodeStatus(enum.StrEnum):
     DEPTH = "depth"  # nested deeper than MAX_DEPTH
 
 
-_FROM_EVALUATOR = {NONE: NodeStatus.NONE, PERMERROR: NodeStatus.PERMERROR, TEMPERROR: NodeStatus.TEMPERROR}
+_FROM_EVALUATOR = {RecordStatus.NONE: NodeStatus.NONE, RecordStatus.PERMERROR: NodeStatus.PERMERROR,
+                   RecordStatus.TEMPERROR: NodeStatus.TEMPERROR}
 
 
 @dataclass
@@ -111,7 +112,7 @@ async def _node(evaluator: SpfEvaluator, dns: Resolver, domain: str, via: str, s
     record = found.record
     if record is None:
         node.status, node.reason = _FROM_EVALUATOR[found.status], found.reason
-        if found.status == TEMPERROR:
+        if found.status is RecordStatus.TEMPERROR:
             node.error_reason = found.answer.outcome.error_reason
         return node
     node.record = record
