@@ -6,7 +6,7 @@ reason, an owner and an end date) and the per-client expectations (the gateway, 
 includes and DMARC policy a client chose). Each part is a small module:
 
 * ``file``: reading and validating the TOML, one error line naming the key and the file;
-* ``options``: the ``audit`` options of the file under the command line's;
+* (the ``audit`` options of the file go under the command line's in ``dnsaudit.cli.policy_file``);
 * ``waivers``: marking results as waived between the checks and scoring;
 * ``expectations``: which expectation applies to a domain, and the input defaults it gives.
 """

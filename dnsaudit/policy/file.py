@@ -2,7 +2,7 @@
 
 Top-level keys are ``audit`` options by their long names (``fail-on = "blocking"``,
 ``nameserver = ["1.1.1.1"]``), validated with the same converters as the command line
-(``OptionSpec``, built from the parser by dnsaudit.policy.options), plus:
+(``OptionSpec``, built from the parser by dnsaudit.cli.policy_file), plus:
 
 * ``[[waiver]]`` tables: ``check``, ``domain`` and/or ``client``, ``reason``, ``owner``,
   ``expires`` (a TOML date);

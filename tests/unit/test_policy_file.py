@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dnsaudit.cli.policy_file import given_on_command_line, merge, option_specs
 from dnsaudit.policy import PolicyError, load_policy
-from dnsaudit.policy.options import given_on_command_line, merge, option_specs
 
 
 def _positive_int(text: str) -> int:
@@ -83,7 +83,9 @@ def test_the_command_line_wins_over_the_file_and_replaces_its_lists(tmp_path):
     top, audit = parsers()
     policy = load(tmp_path, 'nameserver = ["1.1.1.1"]\ntimeout = 2\nfail-on = "blocking"\nquiet = true\n')
     argv = ["audit", "in.csv", "--nameserver", "9.9.9.9", "--fail-on", "warn"]
-    args = merge(top.parse_args(argv), policy, given_on_command_line(top, audit, argv))
+    parsed = top.parse_args(argv)
+    args = merge(parsed, policy, given_on_command_line(top, audit, argv))
+    assert parsed.timeout == 3.0 and not parsed.quiet  # a new namespace: the parsed one is left as it was
     assert (args.nameserver, args.fail_on, args.timeout, args.quiet, args.input) == (["9.9.9.9"], "warn", 2.0, True,
                                                                                       "in.csv")
     assert audit.get_default("timeout") == 3.0  # the parser is left as it was

@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 
 from dnsaudit.cli.parser import build_parser
-from dnsaudit.cli.policy_file import STRING_PATHS, _subparser
+from dnsaudit.cli.policy_file import STRING_PATHS, _subparser, option_specs
 from dnsaudit.policy import load_policy
-from dnsaudit.policy.options import option_specs
 
 README = Path(__file__).parents[2] / "README.md"
 
