@@ -28,24 +28,16 @@ COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscov
                      "zone.changes", "dnssec.zone", "policy.expectations"}  # dnssec.zone: signed zones in test_dnssec.py
 
 
-# The ZoneServer answers from threads of this process, which the audit keeps busy: on a loaded
-# machine (load 6-15 on 2 cores) a healthy answer took over 3 s now and then and its case read
-# "could not test". 8 s leaves room; the cases whose fault is a timeout wait for it side by side
-# (8 domains at a time), and a check may wait for up to three of them one after another.
-DNS_TIMEOUT = 8.0
-CASE_SETTINGS = Settings(check_timeout=4 * DNS_TIMEOUT)
-
-
 @pytest.fixture(scope="module")
 def client(dns_server):
-    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=DNS_TIMEOUT, retries=0)
+    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=3, retries=0)
 
 
 @pytest.fixture(scope="module")
 def results(client, all_cases):
     """Every case in one run through the real resolver and the ZoneServer (the public case-table
     runner of dnsaudit.testing, as a plugin author would use it)."""
-    return audit_cases(all_cases, load_checks().checks, dns=client, settings=CASE_SETTINGS)
+    return audit_cases(all_cases, load_checks().checks, dns=client, settings=Settings(check_timeout=10))
 
 
 def _line_before_evidence(answer) -> str:
@@ -98,7 +90,7 @@ def test_results_do_not_depend_on_which_domain_resolves_a_shared_include_first(d
                DomainEntry("relay-redirect.test", 4, relay_ips=relay)]
 
     def audit(order):
-        client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=DNS_TIMEOUT, retries=0)
+        client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1, retries=0)
         done = asyncio.run(audit_entries(order, load_checks().checks, client, Settings(), concurrency=1))
         return {r.entry.domain: r.findings for r in done}
 

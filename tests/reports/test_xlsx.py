@@ -89,7 +89,7 @@ def test_checks_and_run_sheets(book, results_json):
     assert run["Tool"].startswith("dnsaudit ")
     assert run["DNS queries sent"] == results_json["run"]["dns_queries"]
     assert run["Setting probes"] == "No" and run["Setting allow private"] == "No"  # values for people
-    assert run["Setting timeout"] == 8 and run["Input file"] == "domains.csv"
+    assert run["Setting timeout"] == 3 and run["Input file"] == "domains.csv"
     assert not [v for v in run.values() if isinstance(v, (bool, float)) or v in ("True", "False")]
     issues = [r for r in book["Run"].iter_rows(values_only=True) if r[2] == "error"]
     assert issues and "row not audited" in issues[0][1] and issues[0][0] == len(results_json["domains"]) + 2
