@@ -30,7 +30,7 @@ COVERED_ELSEWHERE = {"mta_sts.policy", "autodiscover.endpoints", "tls.autodiscov
 
 @pytest.fixture(scope="module")
 def client(dns_server):
-    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=3, retries=0)
+    return DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=3, retries=1)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_results_do_not_depend_on_which_domain_resolves_a_shared_include_first(d
                DomainEntry("relay-redirect.test", 4, relay_ips=relay)]
 
     def audit(order):
-        client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1, retries=0)
+        client = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=3, retries=1)
         done = asyncio.run(audit_entries(order, load_checks().checks, client, Settings(), concurrency=1))
         return {r.entry.domain: r.findings for r in done}
 

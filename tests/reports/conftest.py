@@ -40,7 +40,7 @@ def report_run(dns_server, all_cases, tmp_path_factory):
     csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = work / "out"
     code = main(["audit", str(csv_path), "--nameserver", f"127.0.0.1:{dns_server.port}", "--timeout", "3",
-                 "--retries", "0", "--out", str(out), "--split-by", "client", "--quiet", "--no-probes"])
+                 "--retries", "1", "--out", str(out), "--split-by", "client", "--quiet", "--no-probes"])
     assert code == 2  # the bad row; everything else was audited and reported
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     return out, data
