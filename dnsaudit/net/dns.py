@@ -33,7 +33,7 @@ from dns.rdtypes.ANY.CNAME import CNAME
 from dnsaudit.net.answer import DnsAnswer, MxRecord, SrvRecord, TlsaRecord, TxtRecord
 from dnsaudit.net.dnssec import SignedAnswer, ask_signed
 from dnsaudit.net.nameserver import DEFAULT_PORT, Nameserver, parse_nameserver, system_nameservers
-from dnsaudit.net.outcome import Outcome
+from dnsaudit.net.outcome import Outcome, rcode_outcome, worst_failure
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import MalformedReply, Question, Reply
 from dnsaudit.pacing import patiently
@@ -249,11 +249,11 @@ class DnsClient:
                     continue
                 if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return self._count(_classify(question, rdtype, reply))
-                outcome = _RCODE_OUTCOMES.get(reply.rcode, Outcome.ERROR)
+                outcome = rcode_outcome(reply.rcode)
                 failures.append((outcome, f"{ns}: {dns.rcode.Rcode.to_text(reply.rcode)}"))
             if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
                 break  # every server answered, with a failure: asking again will not help
-        return self._count(DnsAnswer(name, rdtype, _worst_failure(failures), detail="; ".join(d for _, d in failures)))
+        return self._count(DnsAnswer(name, rdtype, worst_failure(failures), detail="; ".join(d for _, d in failures)))
 
     def _count(self, answer: DnsAnswer) -> DnsAnswer:
         outcome = answer.outcome.value
@@ -281,18 +281,6 @@ class DnsClient:
 _RDTYPES = {t: t for t in ("A", "AAAA", "MX", "TXT", "CNAME", "SRV", "NS", "PTR", "SOA", "CAA", "TLSA")}
 
 
-
-
-_RCODE_OUTCOMES: dict[int, Outcome] = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}
-
-
-def _worst_failure(failures: list[tuple[Outcome, str]]) -> Outcome:
-    """The most telling failure: what a server said beats a silence beats a local error."""
-    outcomes = {outcome for outcome, _ in failures}
-    for candidate in (Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT):
-        if candidate in outcomes:
-            return candidate
-    return Outcome.ERROR
 
 
 def _absolute(name: str) -> str:

@@ -42,7 +42,7 @@ import dns.rrset
 
 from dnsaudit.evidence import Evidence
 from dnsaudit.net.nameserver import Nameserver
-from dnsaudit.net.outcome import Outcome
+from dnsaudit.net.outcome import Outcome, rcode_outcome, worst_failure
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_record
 
@@ -161,14 +161,11 @@ async def ask_signed(nameservers: list[Nameserver], name: str, rdtype: str, *, t
                 continue
             if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return signed_answer(name, rdtype, reply)
-            outcome = {dns.rcode.SERVFAIL: Outcome.SERVFAIL, dns.rcode.REFUSED: Outcome.REFUSED}.get(reply.rcode,
-                                                                                                      Outcome.ERROR)
+            outcome = rcode_outcome(reply.rcode)
             failures.append((outcome, f"{ns}: {dns.rcode.to_text(reply.rcode)}"))
         if not any(outcome is Outcome.TIMEOUT for outcome, _ in failures):
             break
-    outcomes = {outcome for outcome, _ in failures}
-    worst = next((o for o in (Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT) if o in outcomes), Outcome.ERROR)
-    return SignedAnswer(name, rdtype, worst, detail="; ".join(d for _, d in failures))
+    return SignedAnswer(name, rdtype, worst_failure(failures), detail="; ".join(d for _, d in failures))
 
 
 def signed_answer(name: str, rdtype: str, reply: SignedReply) -> SignedAnswer:

@@ -62,3 +62,23 @@ _REASONS = {
     Outcome.ERROR: ErrorReason.DNS_ERROR,
     Outcome.OFFLINE: ErrorReason.OFFLINE,
 }
+
+
+# What a server's failure RCODE means (RFC 1035 section 4.1.1: 2 server failure, 5 refused);
+# any other failure RCODE is an error. Plain numbers: this module imports no dnspython.
+_RCODE_OUTCOMES: dict[int, Outcome] = {2: Outcome.SERVFAIL, 5: Outcome.REFUSED}
+
+
+def rcode_outcome(rcode: int) -> Outcome:
+    """The outcome of a reply whose RCODE is neither NOERROR nor NXDOMAIN."""
+    return _RCODE_OUTCOMES.get(rcode, Outcome.ERROR)
+
+
+def worst_failure(failures: list[tuple[Outcome, str]]) -> Outcome:
+    """The most telling failure of a question asked of several servers: what a server said
+    beats a silence beats a local error."""
+    outcomes = {outcome for outcome, _ in failures}
+    for candidate in (Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TIMEOUT):
+        if candidate in outcomes:
+            return candidate
+    return Outcome.ERROR
