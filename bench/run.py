@@ -23,7 +23,6 @@ phase (from ``dnsaudit audit --stats``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -33,9 +32,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from delay_proxy import DelayProxy
+from netem import KernelDelay
+from netem import Unavailable as NetemUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDERS = {  # include -> zone (origin, text)
@@ -48,9 +51,6 @@ PROVIDERS = {  # include -> zone (origin, text)
     "amazonses.com": ("amazonses.com", '@ TXT "v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 ~all"'),
 }
 SOA = "@ SOA ns1.bench.test. hostmaster.bench.test. 1 3600 600 86400 3600\n@ NS ns1.bench.test.\n"
-# The delay proxy's UDP loop wakes at most once per TICK and sends every reply due within half
-# a TICK: fewer wakeups, each serving many packets, for answers at most a millisecond off.
-TICK = 0.001
 
 
 def free_port() -> int:
@@ -179,12 +179,13 @@ def ensure_packages() -> None:
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
 
 
-def start_nsd(folder: Path, port: int, zones: list[Path], name: str = "nsd") -> subprocess.Popen:
-    """NSD on 127.0.0.1:port serving ``zones`` (files in folder/zones); ``name`` keeps two
-    instances' files apart."""
+def start_nsd(folder: Path, listen: list[tuple[str, int]], zones: list[Path], name: str = "nsd") -> subprocess.Popen:
+    """NSD on each (address, port) of ``listen`` serving ``zones`` (files in folder/zones); ``name``
+    keeps two instances' files apart."""
     conf = folder / f"{name}.conf"
     conf.write_text("\n".join([
-        "server:", f"  ip-address: 127.0.0.1@{port}", f"  zonesdir: \"{folder / 'zones'}\"", "  username: \"\"",
+        "server:", *(f"  ip-address: {address}@{port}" for address, port in listen),
+        f"  zonesdir: \"{folder / 'zones'}\"", "  username: \"\"",
         "  database: \"\"", f"  zonelistfile: \"{folder}/{name}.zone.list\"",
         f"  xfrdfile: \"{folder}/{name}.xfrd.state\"",
         f"  pidfile: \"{folder}/{name}.pid\"", "  server-count: 1", "  verbosity: 0", "  hide-version: yes",
@@ -223,239 +224,111 @@ def start_unbound(folder: Path, port: int, upstream: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=open(folder / "unbound.err", "w"))
 
 
-class DelayProxy:
-    """UDP and TCP in front of NSD, adding a delay to every answer: one listener per name-server
-    address of the world, each with its own delay and upstream, and silent listeners (a lame
-    delegation: the datagram arrives and nothing ever answers).
-
-    The proxy runs in the harness's process, on the same two cores as dnsaudit, so what it
-    costs is CPU taken from the run being measured: UDP (every answer but the rare truncated
-    one) goes through one plain ``selectors`` loop in a thread of its own, not asyncio. Each
-    listener's delay is constant, so its replies fall due in the order they came: a FIFO per
-    listener is the timer queue (no heap, no timer object per packet), and each readable
-    socket is drained until it would block, at most one wakeup per ``TICK``. Measured on 1,000
-    domains (~20,000 answers, load average 3-6): the asyncio version with a ``call_later`` per
-    answer used 1.2-1.6 s of CPU, this one 0.8-0.9 s (17,600 wakeups -> 5,100); alone, 20,000
-    answers cost ~120-155 us each before and ~35 us after, client included. TCP and the
-    silent listeners stay on an asyncio loop in a second thread (idle nearly all the time).
-    """
-
-    def __init__(self, listen: int, target: int, delay: float) -> None:
-        self.listeners: list[tuple[str, int, int, float]] = [("127.0.0.1", listen, target, delay)]
-        self.silent: list[tuple[str, int]] = []
-        self._tcp_answers = 0
-        self.unanswered = 0
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.udp_thread = threading.Thread(target=self._run_udp, daemon=True)
-        self._udp: list[_UdpListener] = []
-
-    def add(self, address: str, port: int, target: int, delay: float) -> None:
-        self.listeners.append((address, port, target, delay))
-
-    def add_silent(self, address: str, port: int) -> None:
-        self.silent.append((address, port))
-
-    def start(self) -> None:
-        """Start serving; raises OSError when a port could not be bound."""
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        try:
-            self._udp = [_UdpListener(address, port, target, delay) for address, port, target, delay in self.listeners]
-        except OSError:
-            for listener in self._udp:
-                listener.close()
-            raise
-        self.thread.start()
-        self.ready.wait(10)
-        if self.error is not None:
-            for listener in self._udp:
-                listener.close()
-            raise self.error
-        self.udp_thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported to start() in the main thread
-            self.error = exc
-            return
-        finally:
-            self.ready.set()
-        self.loop.run_forever()
-
-    def _run_udp(self) -> None:
-        """The UDP loop: send what is due, wait for a socket or the next due reply, drain."""
-        import selectors
-
-        selector = selectors.EpollSelector() if hasattr(selectors, "EpollSelector") else selectors.DefaultSelector()
-        for listener in self._udp:
-            selector.register(listener.down, selectors.EVENT_READ, listener.from_client)
-            selector.register(listener.up, selectors.EVENT_READ, listener.from_server)
-        queues = [listener.due for listener in self._udp]
-        clock, pause = time.monotonic, time.sleep
-        last = clock()
-        while True:
-            now = clock()
-            if now - last < TICK:  # let packets gather in the sockets' buffers: one wakeup serves many
-                pause(TICK - (now - last))
-                now = clock()
-            last = now
-            wait = None
-            for listener, due in zip(self._udp, queues):
-                if due:
-                    listener.flush(now + TICK / 2)
-                    if due and (wait is None or due[0][0] - now < wait):
-                        wait = max(due[0][0] - now, 0.0)
-            for key, _events in selector.select(wait):
-                key.data()
-
-    @property
-    def answers(self) -> int:
-        """Answers passed on so far, UDP and TCP."""
-        return sum(listener.answers for listener in self._udp) + self._tcp_answers
-
-    async def _serve(self) -> None:
-        for address, port, target, delay in self.listeners:
-            await asyncio.start_server(lambda r, w, t=target, d=delay: self._forward_tcp(r, w, t, d), address, port)
-        proxy = self
-
-        class Silent(asyncio.DatagramProtocol):
-            def datagram_received(self, data, addr):
-                proxy.unanswered += 1
-
-        for address, port in self.silent:
-            await self.loop.create_datagram_endpoint(Silent, local_addr=(address, port))
-
-    async def _forward_tcp(self, reader, writer, target: int, delay: float) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
-            while True:
-                head = await reader.readexactly(2)
-                body = await reader.readexactly(int.from_bytes(head, "big"))
-                up_writer.write(head + body)
-                head = await up_reader.readexactly(2)
-                answer = await up_reader.readexactly(int.from_bytes(head, "big"))
-                await asyncio.sleep(delay)
-                self._tcp_answers += 1
-                writer.write(head + answer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-class _UdpListener:
-    """One name-server address of the world: queries from clients get a fresh ID and go to the
-    upstream NSD; its replies wait ``delay`` in a FIFO, then go back with the client's ID."""
-
-    def __init__(self, address: str, port: int, target: int, delay: float) -> None:
-        from collections import deque
-
-        self.delay = delay
-        self.down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            for sock in (self.down, self.up):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-                sock.setblocking(False)
-            self.down.bind((address, port))
-            self.up.connect(("127.0.0.1", target))
-        except OSError:
-            self.close()
-            raise
-        self.waiting: dict[int, tuple[bytes, tuple]] = {}  # upstream id -> (client's id, client address)
-        self.next_id = 0
-        self.due: deque[tuple[float, bytes, tuple]] = deque()  # (when, reply, client address), in order
-        self.answers = 0
-
-    def from_client(self) -> None:
-        recv, send, waiting = self.down.recvfrom, self.up.send, self.waiting
-        while True:
+def tree_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by running processes and all their descendants (Linux /proc),
+    with their reaped children's. NSD forks (xfrd, then main, then the server that answers):
+    the process the harness started is not the one that works."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
             try:
-                data, addr = recv(65535)
-            except (BlockingIOError, InterruptedError):
-                return
-            if len(data) < 12:
-                continue
-            self.next_id = upstream_id = (self.next_id + 1) % 65536
-            waiting[upstream_id] = (data[:2], addr)
-            try:  # noqa: SIM105 - per packet: a try costs nothing, contextlib.suppress a call
-                send(upstream_id.to_bytes(2, "big") + data[2:])
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
-                pass  # NSD gone or its buffer full: the client times out, as on a real network
-
-    def from_server(self) -> None:
-        recv, waiting, due, clock, delay = self.up.recv, self.waiting, self.due, time.monotonic, self.delay
-        while True:
-            try:
-                data = recv(65535)
-            except (BlockingIOError, InterruptedError, ConnectionRefusedError):
-                return
-            entry = waiting.pop(int.from_bytes(data[:2], "big"), None)
-            if entry is not None:
-                self.answers += 1
-                due.append((clock() + delay, entry[0] + data[2:], entry[1]))
-
-    def flush(self, now: float) -> None:
-        due, send = self.due, self.down.sendto
-        while due and due[0][0] <= now:
-            _when, reply, addr = due.popleft()
-            try:  # noqa: SIM105 - per packet, as above
-                send(reply, addr)
-            except OSError:
-                pass  # the client's socket is gone (dnsaudit ended): nothing to deliver
-
-    def close(self) -> None:
-        self.down.close()
-        self.up.close()
+                continue  # ended meanwhile
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0, [pid for pid in pids if pid in stats]
+    while todo:
+        pid = todo.pop()
+        fields = stats[pid]
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        todo += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds a running process has used so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_world(folder: Path, args, processes: list) -> tuple[DelayProxy, int]:
-    """NSD, the delay proxy and Unbound on fresh ports; tried again on other ports when a port
-    was taken between choosing and binding it (other programs use loopback too). The realistic
-    world adds a second NSD for the customer zones, reached through the delegations' addresses
-    on port 53 (a resolver asks delegated servers on port 53 only: this needs root)."""
+def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None) -> tuple[Callable[[], int], int, int]:
+    """NSD and Unbound on fresh ports, with the delay by the kernel (``kernel``, in this
+    process's private network namespace) or by the delay proxy; tried again on other ports when
+    a port was taken between choosing and binding it (other programs use loopback too). The
+    realistic world adds a second NSD for the customer zones, reached through the delegations'
+    addresses on port 53 (a resolver asks delegated servers on port 53 only: this needs root).
+    Returns the count of upstream answers so far, Unbound's port and the port Unbound asks."""
     all_zones = sorted((folder / "zones").glob("*.zone"))
     shared = [z for z in all_zones if not is_customer_zone(z)]
     customers = [z for z in all_zones if is_customer_zone(z)]
     base = args.delay_ms / 1000
+    extra = {address: base + ms / 1000 for _name, _share, ms, address in LATENCY_CLASSES} | {BASE_ADDRESS: base}
     for attempt in range(3):
         nsd_port, proxy_port, child_port = free_port(), free_port(), free_port()
         resolver_port = 53 if args.compare else free_port()
         try:
-            processes.append(start_nsd(folder, nsd_port, shared))
+            processes.append(start_nsd(folder, [("127.0.0.1", nsd_port)], shared))
             wait_for_dns(nsd_port)
-            proxy = DelayProxy(proxy_port, nsd_port, base)
-            if customers:
-                processes.append(start_nsd(folder, child_port, customers, name="nsd-customers"))
-                wait_for_dns(child_port, customers[0].name.removesuffix(".zone"))
-                proxy.add(BASE_ADDRESS, 53, child_port, base)
-                for _name, _share, extra, address in LATENCY_CLASSES:
-                    proxy.add(address, 53, child_port, base + extra / 1000)
-                for address in DEAD_ADDRESSES:
-                    proxy.add_silent(address, 53)
-            proxy.start()
-            processes.append(start_unbound(folder, resolver_port, proxy_port))
+            if kernel is not None:  # the servers answer on the world's addresses; the kernel delays
+                upstream = nsd_port
+                delays = {("127.0.0.1", nsd_port): base}
+                if customers:
+                    processes.append(start_nsd(folder, [(address, 53) for address in extra], customers,
+                                               name="nsd-customers"))
+                    wait_for_dns(53, customers[0].name.removesuffix(".zone"), address=BASE_ADDRESS)
+                    delays |= {(address, 53): seconds for address, seconds in extra.items()}
+                kernel.apply(delays, [f"{NET}.2.0/24"] if customers else [])  # the DEAD_ADDRESSES
+                answers = kernel.answers
+            else:
+                upstream = proxy_port
+                proxy = DelayProxy(proxy_port, nsd_port, base)
+                if customers:
+                    processes.append(start_nsd(folder, [("127.0.0.1", child_port)], customers, name="nsd-customers"))
+                    wait_for_dns(child_port, customers[0].name.removesuffix(".zone"))
+                    for address, seconds in extra.items():
+                        proxy.add(address, 53, child_port, seconds)
+                    for address in DEAD_ADDRESSES:
+                        proxy.add_silent(address, 53)
+                proxy.start()
+                answers = proxy.answers
+            processes.append(start_unbound(folder, resolver_port, upstream))
             wait_for_dns(resolver_port)
-            return proxy, resolver_port
-        except (OSError, RuntimeError) as exc:
+            return answers, resolver_port, upstream
+        except (OSError, RuntimeError, NetemUnavailable) as exc:
             print(f"could not start the DNS world ({exc}); trying other ports", file=sys.stderr)
             while processes:
                 stop(processes.pop())
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def check_delays(upstream: int, classes: dict[str, str]) -> str:
+    """One SOA question straight to each server of the world, timed from the harness (which is
+    where Unbound is): proof that the delay is applied, whichever way, and that a dead address
+    stays silent (a timeout, not an ICMP port unreachable: the socket is connected, so one
+    would show as ConnectionRefusedError)."""
+    import dns.message
+
+    def ask(address: str, port: int, name: str, timeout: float) -> str:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect((address, port))
+            sock.settimeout(timeout)
+            started = time.monotonic()
+            sock.send(dns.message.make_query(name, "SOA").to_wire())
+            try:
+                sock.recv(65535)
+            except TimeoutError:
+                return f"silent for {timeout:g} s"
+            except ConnectionRefusedError:
+                return "REFUSED (ICMP port unreachable: a resolver would not wait)"
+            return f"{1000 * (time.monotonic() - started):.0f} ms"
+
+    checks = [f"upstream {ask('127.0.0.1', upstream, 'bench.test', 5)}"]
+    first = {kind: domain for domain, kind in reversed(classes.items())}
+    servers = {BASE_CLASS: BASE_ADDRESS} | {name: address for name, _s, _e, address in LATENCY_CLASSES}
+    for kind, address in servers.items():
+        if kind in first:
+            checks.append(f"{kind} {ask(address, 53, first[kind], 5)}")
+    if DEAD_CLASS in first:
+        checks.append(f"dead {ask(DEAD_ADDRESSES[0], 53, first[DEAD_CLASS], 0.5)}")
+    return ", ".join(checks)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -466,18 +339,18 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def wait_for_dns(port: int, name: str = "bench.test", timeout: float = 20) -> None:
+def wait_for_dns(port: int, name: str = "bench.test", timeout: float = 20, address: str = "127.0.0.1") -> None:
     import dns.message
     import dns.query
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            dns.query.udp(dns.message.make_query(name, "SOA"), "127.0.0.1", port=port, timeout=0.5)
+            dns.query.udp(dns.message.make_query(name, "SOA"), address, port=port, timeout=0.5)
             return
         except Exception:  # noqa: BLE001 - not up yet, whatever the reason: ask again until the deadline
             time.sleep(0.2)
-    raise RuntimeError(f"nothing answers DNS on 127.0.0.1:{port}")
+    raise RuntimeError(f"nothing answers DNS on {address}:{port}")
 
 
 def run_dnsaudit(folder: Path, csv: Path, resolver: int, concurrency: int, workers: str, profile: str = "") -> dict:
@@ -542,6 +415,21 @@ def print_classes(results_file: Path, classes: dict[str, str]) -> None:
               f"max {max(times) / 1000:.2f} s; could not assess {failed}")
 
 
+def choose_delay(wanted: str) -> tuple[KernelDelay | None, str]:
+    """The kernel's delay (this process moved into a private network namespace) when wanted and
+    possible, else None for the proxy; and what to print about it."""
+    if wanted == "proxy":
+        return None, "proxy (--delay-by proxy)"
+    kernel = KernelDelay()
+    try:
+        kernel.enter()
+    except NetemUnavailable as exc:
+        if wanted == "netem":
+            raise SystemExit(f"--delay-by netem: {exc}") from exc
+        return None, f"proxy (netem is not available here: {exc})"
+    return kernel, "netem, on the loopback of a private network namespace"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--domains", type=int, default=1000, metavar="N", help="synthetic domains (default 1000)")
@@ -559,22 +447,31 @@ def main() -> int:
                         "class (25%% +60 ms, 10%% +200 ms, 3%% +900 ms on top of --delay-ms, each class on its own "
                         "address) and 3%% lame delegations to addresses where nothing answers; prints each class's "
                         "median and maximum time per domain (needs root: delegated servers listen on port 53)")
+    parser.add_argument("--delay-by", choices=("auto", "netem", "proxy"), default="auto",
+                        help="how the delay is added: netem, the kernel's, on the loopback of a private network "
+                        "namespace (root; costs the measured run no CPU), or the Python delay proxy (on the same "
+                        "cores as dnsaudit); auto (default): netem where this machine allows it, else the proxy")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (zones, reports, logs)")
     args = parser.parse_args()
     ensure_packages()
+    kernel, how = choose_delay(args.delay_by)  # before any thread starts: unshare(2) moves only the caller
     folder = Path(tempfile.mkdtemp(prefix="dnsaudit-bench-"))
     csv, classes = generate(args.domains, folder, realistic=args.realistic)
     processes = []
     try:
-        proxy, resolver_port = start_world(folder, args, processes)
+        answers, resolver_port, upstream = start_world(folder, args, processes, kernel)
+        print(f"delay by:           {how}")
+        print(f"delay check:        {check_delays(upstream, classes)}", flush=True)
+        servers_before, answers_before = tree_cpu([p.pid for p in processes]), answers()
         own_before = time.process_time()
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
-        proxy_cpu = time.process_time() - own_before  # the delay proxy's thread
-        servers_cpu = sum(process_cpu(p.pid) for p in processes)
+        proxy_cpu = time.process_time() - own_before  # the delay proxy's thread (the harness waits meanwhile)
+        servers_cpu = tree_cpu([p.pid for p in processes]) - servers_before
         phases = result["phases"]
         audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
         print(f"domains:            {result['domains']}")
-        print(f"added delay:        {args.delay_ms:g} ms per upstream answer ({proxy.answers} upstream answers)")
+        print(f"added delay:        {args.delay_ms:g} ms per upstream answer "
+              f"({answers() - answers_before} upstream answers)")
         print(f"wall time:          {result['wall_seconds']:.1f} s (dnsaudit's own: {result['seconds']:.1f} s)")
         print(f"domains per second: {result['domains'] / result['wall_seconds']:.1f}")
         print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
@@ -591,8 +488,9 @@ def main() -> int:
         print(f"dnsaudit CPU:       {result['cpu_seconds']:.1f} s ({per_domain:.1f} ms "
               f"per domain; main process {result['cpu_seconds_main']:.1f} s"
               + "".join(f", worker {c:.1f} s" for c in result.get("cpu_seconds_workers", [])) + ")")
-        print(f"resolver side CPU:  {servers_cpu + proxy_cpu:.1f} s (Unbound and NSD {servers_cpu:.1f} s, "
-              f"delay proxy {proxy_cpu:.1f} s), on the same two cores")
+        print(f"resolver side CPU:  {servers_cpu + (0 if kernel else proxy_cpu):.1f} s (Unbound and NSD "
+              f"{servers_cpu:.1f} s, " + ("the delay in the kernel" if kernel else f"delay proxy {proxy_cpu:.1f} s")
+              + "), on the same two cores")
         total = sum(phases.values()) or 1
         print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
         print_classes(folder / "out" / "results.json", classes)

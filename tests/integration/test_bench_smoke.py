@@ -1,7 +1,10 @@
-"""The benchmark harness still works: 50 synthetic domains through Unbound, NSD and the delay proxy.
+"""The benchmark harness still works: 50 synthetic domains through Unbound and NSD, the delay
+added by the kernel (netem in a private network namespace) or, where this machine has no
+netem or namespaces, by the Python delay proxy.
 
 Not a performance test (figures are in bench/README.md); this only proves that the one
-command of bench/README.md runs end to end on a clean checkout, worker processes included.
+command of bench/README.md runs end to end on a clean checkout, worker processes included,
+and that the delay is really applied (the harness times one question to each server).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ def test_the_benchmark_harness_runs_end_to_end():
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = dict(line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
     assert figures["domains"].strip() == "50"
+    assert re.match(r"\s*(netem|proxy)\b", figures["delay by"]), proc.stdout
+    assert int(re.search(r"upstream (\d+) ms", figures["delay check"])[1]) >= 5, proc.stdout
     queries, questions = map(int, re.search(r"\((\d+) queries for (\d+) distinct", figures["DNS queries/second"]).groups())
     assert questions > 50 * 10 and queries >= questions  # every domain was really asked about
     assert re.search(r"workers: \d+ \+ \d+;", figures["peak memory"])  # two worker processes ran
@@ -45,6 +50,10 @@ def test_the_realistic_world_has_slow_and_lame_domains_and_only_the_lame_are_not
     proc = subprocess.run([sys.executable, str(BENCH), "--domains", "40", "--delay-ms", "5", "--realistic"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    checked = dict(re.findall(r"(\S+) (\d+) ms", proc.stdout.split("delay check:", 1)[1].splitlines()[0]))
+    for kind, added in (("base", 0), ("+60ms", 60), ("+200ms", 200), ("+900ms", 900)):
+        assert int(checked[kind]) >= 5 + added, proc.stdout  # each server's answers really wait their class's time
+    assert "dead silent for" in proc.stdout  # a timeout, not an ICMP port unreachable
     classes = {m["kind"]: (int(m["count"]), int(m["failed"])) for m in re.finditer(
         r"class (?P<kind>\S+):\s+(?P<count>\d+) domains, .* could not assess (?P<failed>\d+)", proc.stdout)}
     assert set(classes) == {"base", "+60ms", "+200ms", "+900ms", "dead"}, proc.stdout
