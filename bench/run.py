@@ -4,16 +4,19 @@
     python bench/run.py --domains 1000 --delay-ms 20
     python bench/run.py --domains 10000 --delay-ms 20 --compare 100
 
-What it builds, all on 127.0.0.1 and torn down afterwards:
+What it builds, all on loopback and torn down afterwards:
 
-    dnsaudit --> Unbound (recursive, caching) --> delay proxy (+N ms per answer) --> NSD (authoritative)
+    dnsaudit --> Unbound (recursive, caching) --> NSD (authoritative), +N ms per answer by
+                 netem in a private network namespace (``--delay-by netem``, bench/netem.py), or
+    dnsaudit --> Unbound --> delay proxy (+N ms per answer, bench/delay_proxy.py) --> NSD
 
-NSD serves N synthetic domains shaped like an MSP's list (mostly Microsoft 365, some
-broken, multi-provider SPF, some relay IPs), the Microsoft records from dnsaudit's offline
-snapshot and stand-ins for common SPF providers. Unbound stubs every zone, and the root,
-to the proxy, so nothing leaves the machine. The harness installs Debian's unbound and nsd
-when they are missing (it needs root for that, and for --compare, which runs checkdmarc's
-CLI against Unbound on port 53).
+``--delay-by auto`` (the default) takes netem where the kernel has it and the harness is
+root, else the proxy, and prints which (and why). NSD serves N synthetic domains shaped like
+an MSP's list (mostly Microsoft 365, some broken, multi-provider SPF, some relay IPs), the
+Microsoft records from dnsaudit's offline snapshot and stand-ins for common SPF providers.
+Unbound stubs every zone, and the root, to NSD (or the proxy), so nothing leaves the
+machine. The harness installs Debian's unbound and nsd when they are missing (it needs root
+for that, and for --compare, which runs checkdmarc's CLI against Unbound on port 53).
 
 It prints domains per second, DNS queries per second, peak resident memory of all of
 dnsaudit's processes, CPU per process and of the resolver side, and the share of time per
@@ -33,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from delay_proxy import DelayProxy
@@ -204,7 +207,7 @@ def is_customer_zone(path: Path) -> bool:
     return name.endswith(".bench.test")
 
 
-def start_unbound(folder: Path, port: int, upstream: int) -> subprocess.Popen:
+def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subprocess.Popen:
     zones = [z.name.removesuffix(".zone") for z in sorted((folder / "zones").glob("*.zone")) if not is_customer_zone(z)]
     stubs = [line for z in [*zones, "."] for line in (
         "stub-zone:", f"  name: \"{z}\"", f"  stub-addr: 127.0.0.1@{upstream}", "  stub-no-cache: no")]
@@ -213,7 +216,7 @@ def start_unbound(folder: Path, port: int, upstream: int) -> subprocess.Popen:
         "server:", f"  interface: 127.0.0.1@{port}", "  access-control: 127.0.0.0/8 allow",
         "  do-not-query-localhost: no", "  module-config: \"iterator\"", "  qname-minimisation: no",
         "  username: \"\"", "  chroot: \"\"", f"  directory: \"{folder}\"", f"  pidfile: \"{folder}/unbound.pid\"",
-        "  num-threads: 2", "  msg-cache-size: 256m", "  rrset-cache-size: 512m", "  outgoing-range: 4096",
+        f"  num-threads: {threads}", "  msg-cache-size: 256m", "  rrset-cache-size: 512m", "  outgoing-range: 4096",
         "  num-queries-per-thread: 2048", "  so-reuseport: yes", "  verbosity: 0", "  use-syslog: no",
         f"  logfile: \"{folder}/unbound.log\"", "  harden-referral-path: no", "  target-fetch-policy: \"0 0 0 0 0\"",
         "  unwanted-reply-threshold: 0", "  infra-host-ttl: 3600",
@@ -224,7 +227,7 @@ def start_unbound(folder: Path, port: int, upstream: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=open(folder / "unbound.err", "w"))
 
 
-def tree_cpu(pids: list[int]) -> float:
+def tree_cpu(pids: Iterable[int]) -> float:
     """CPU seconds used so far by running processes and all their descendants (Linux /proc),
     with their reaped children's. NSD forks (xfrd, then main, then the server that answers):
     the process the harness started is not the one that works."""
@@ -287,7 +290,7 @@ def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None)
                         proxy.add_silent(address, 53)
                 proxy.start()
                 answers = proxy.answers
-            processes.append(start_unbound(folder, resolver_port, upstream))
+            processes.append(start_unbound(folder, resolver_port, upstream, args.unbound_threads))
             wait_for_dns(resolver_port)
             return answers, resolver_port, upstream
         except (OSError, RuntimeError, NetemUnavailable) as exc:
@@ -299,19 +302,22 @@ def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None)
     raise AssertionError("unreachable")
 
 
-def check_delays(upstream: int, classes: dict[str, str]) -> str:
-    """One SOA question straight to each server of the world, timed from the harness (which is
-    where Unbound is): proof that the delay is applied, whichever way, and that a dead address
-    stays silent (a timeout, not an ICMP port unreachable: the socket is connected, so one
-    would show as ConnectionRefusedError)."""
+def check_delays(upstream: int, resolver: int, classes: dict[str, str]) -> str:
+    """Proof that the delay is applied, whichever way: one SOA question straight to each server
+    of the world, timed from the harness (which is where Unbound is), and a dead address staying
+    silent (a timeout, not an ICMP port unreachable: the socket is connected, so one would show
+    as ConnectionRefusedError). In the uniform world also a cold name through Unbound (one
+    delayed round trip; a name no audit asks). Not in the realistic one: Unbound would learn the
+    slow servers' round-trip times before the audit (a cold +900 ms server costs its first
+    question ~20 s of silence), and the run would not be the one it was before."""
     import dns.message
 
-    def ask(address: str, port: int, name: str, timeout: float) -> str:
+    def ask(address: str, port: int, name: str, timeout: float, kind: str = "SOA") -> str:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.connect((address, port))
             sock.settimeout(timeout)
             started = time.monotonic()
-            sock.send(dns.message.make_query(name, "SOA").to_wire())
+            sock.send(dns.message.make_query(name, kind).to_wire())
             try:
                 sock.recv(65535)
             except TimeoutError:
@@ -320,12 +326,13 @@ def check_delays(upstream: int, classes: dict[str, str]) -> str:
                 return "REFUSED (ICMP port unreachable: a resolver would not wait)"
             return f"{1000 * (time.monotonic() - started):.0f} ms"
 
-    checks = [f"upstream {ask('127.0.0.1', upstream, 'bench.test', 5)}"]
+    if not classes:
+        return (f"upstream {ask('127.0.0.1', upstream, 'bench.test', 5)}, "
+                f"a cold name via Unbound {ask('127.0.0.1', resolver, '_delay-check.bench.test', 5, 'TXT')}")
     first = {kind: domain for domain, kind in reversed(classes.items())}
     servers = {BASE_CLASS: BASE_ADDRESS} | {name: address for name, _s, _e, address in LATENCY_CLASSES}
-    for kind, address in servers.items():
-        if kind in first:
-            checks.append(f"{kind} {ask(address, 53, first[kind], 5)}")
+    checks = [f"upstream {ask('127.0.0.1', upstream, 'bench.test', 5)}"]
+    checks += [f"{kind} {ask(address, 53, first[kind], 5)}" for kind, address in servers.items() if kind in first]
     if DEAD_CLASS in first:
         checks.append(f"dead {ask(DEAD_ADDRESSES[0], 53, first[DEAD_CLASS], 0.5)}")
     return ", ".join(checks)
@@ -451,6 +458,9 @@ def main() -> int:
                         help="how the delay is added: netem, the kernel's, on the loopback of a private network "
                         "namespace (root; costs the measured run no CPU), or the Python delay proxy (on the same "
                         "cores as dnsaudit); auto (default): netem where this machine allows it, else the proxy")
+    parser.add_argument("--unbound-threads", type=int, default=1, metavar="N",
+                        help="Unbound's num-threads (default 1: its second thread cost 10-15%% more of Unbound's "
+                        "CPU on these two cores shared with dnsaudit, see bench/README.md)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (zones, reports, logs)")
     args = parser.parse_args()
     ensure_packages()
@@ -461,17 +471,19 @@ def main() -> int:
     try:
         answers, resolver_port, upstream = start_world(folder, args, processes, kernel)
         print(f"delay by:           {how}")
-        print(f"delay check:        {check_delays(upstream, classes)}", flush=True)
-        servers_before, answers_before = tree_cpu([p.pid for p in processes]), answers()
+        print(f"delay check:        {check_delays(upstream, resolver_port, classes)}", flush=True)
+        unbound, nsd = processes[-1:], processes[:-1]  # start_world starts Unbound last
+        before = tree_cpu(p.pid for p in unbound), tree_cpu(p.pid for p in nsd), answers()
         own_before = time.process_time()
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
         proxy_cpu = time.process_time() - own_before  # the delay proxy's thread (the harness waits meanwhile)
-        servers_cpu = tree_cpu([p.pid for p in processes]) - servers_before
+        unbound_cpu, nsd_cpu = tree_cpu(p.pid for p in unbound) - before[0], tree_cpu(p.pid for p in nsd) - before[1]
+        servers_cpu = unbound_cpu + nsd_cpu
         phases = result["phases"]
         audit_seconds = phases.get("audit", 0) + phases.get("history", 0)
         print(f"domains:            {result['domains']}")
         print(f"added delay:        {args.delay_ms:g} ms per upstream answer "
-              f"({answers() - answers_before} upstream answers)")
+              f"({answers() - before[2]} upstream answers)")
         print(f"wall time:          {result['wall_seconds']:.1f} s (dnsaudit's own: {result['seconds']:.1f} s)")
         print(f"domains per second: {result['domains'] / result['wall_seconds']:.1f}")
         print(f"DNS queries/second: {result['dns']['queries_sent'] / max(audit_seconds, 1e-9):.0f} "
@@ -489,7 +501,8 @@ def main() -> int:
               f"per domain; main process {result['cpu_seconds_main']:.1f} s"
               + "".join(f", worker {c:.1f} s" for c in result.get("cpu_seconds_workers", [])) + ")")
         print(f"resolver side CPU:  {servers_cpu + (0 if kernel else proxy_cpu):.1f} s (Unbound and NSD "
-              f"{servers_cpu:.1f} s, " + ("the delay in the kernel" if kernel else f"delay proxy {proxy_cpu:.1f} s")
+              f"{servers_cpu:.1f} s: {unbound_cpu:.2f} + {nsd_cpu:.2f}, "
+              + ("the delay in the kernel" if kernel else f"delay proxy {proxy_cpu:.2f} s")
               + "), on the same two cores")
         total = sum(phases.values()) or 1
         print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
