@@ -289,9 +289,7 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
 
     def send(result: DomainResult) -> None:
         freeze()
-        packed = PackedResults.pack(result)
-        message = ("result", (positions[id(result.entry)], result.entry.domain, packed, json.dumps(result.to_dict())))
-        conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        conn.send_bytes(result_message(positions[id(result.entry)], result))
 
     try:
         _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
@@ -303,6 +301,13 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn) -> None:
         conn.send_bytes(pickle.dumps(("failed", traceback.format_exc()), pickle.HIGHEST_PROTOCOL))
     finally:
         conn.close()
+
+
+def result_message(position: int, result: DomainResult) -> bytes:
+    """What a worker sends for one finished domain (``position`` in its shard)."""
+    packed = PackedResults.pack(result)
+    message = ("result", (position, result.entry.domain, packed, json.dumps(result.to_dict())))
+    return pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
 
 
 def _lost(entry: DomainEntry, job: AuditJob) -> DomainResult:
