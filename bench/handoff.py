@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def _sender(count: int, conn) -> None:
+def _sender(count: int, history: bool, conn) -> None:
     """The worker's side: make the results (not timed), then send them as a worker does (timed)."""
     import pickle
 
@@ -42,7 +42,7 @@ def _sender(count: int, conn) -> None:
     started = time.process_time()
     sent = 0
     for position, result in enumerate(results):
-        message = workers.result_message(position, result)
+        message = workers.result_message(position, result, history)
         sent += len(message)
         conn.send_bytes(message)
     cpu = time.process_time() - started
@@ -59,7 +59,7 @@ def one_round(count: int, history_on: bool, folder: Path) -> dict[str, float]:
 
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_sender, args=(count, send), daemon=True)
+    process = context.Process(target=_sender, args=(count, history_on, send), daemon=True)
     process.start()
     send.close()
     path = folder / f"history-{time.monotonic_ns()}.sqlite"
@@ -73,7 +73,7 @@ def one_round(count: int, history_on: bool, folder: Path) -> dict[str, float]:
         run_id = history.call("begin", info)
 
         def finished(domain: str, row) -> None:
-            history.call("add_domain", run_id, domain, row)
+            history.call("add_row", run_id, domain, row)
 
         assert receive.recv_bytes() == b"ready"
         results = PackedResults(count)

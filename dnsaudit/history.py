@@ -165,15 +165,19 @@ class History:
         return self.current_run
 
     def add_domain(self, run_id: int, domain: str, result_json: str) -> None:
-        """Store one domain's results (status, severity, message, evidence per check).
+        """Store one domain's results (status, severity, message, evidence per check) from
+        their JSON form, ``json.dumps(result.to_dict())``; see ``add_row``."""
+        self.add_row(run_id, domain, pack_result(result_json))
+
+    def add_row(self, run_id: int, domain: str, row: bytes) -> None:
+        """Store one domain's results as ``pack_result`` made them (in a worker process, say,
+        so that the main process of a run does not compress ten thousand rows itself).
 
         Domains are committed together, at most ``COMMIT_INTERVAL`` seconds or ``COMMIT_BATCH``
         domains after they finished: a durable commit per domain (an fsync each) cost more than
         auditing the domain. A killed run loses at most that last moment, never consistency.
-        ``result_json`` is ``json.dumps(result.to_dict())`` (made where the result was, a worker
-        process perhaps).
         """
-        self._pending.append((run_id, domain, pack_result(result_json)))
+        self._pending.append((run_id, domain, row))
         if len(self._pending) >= COMMIT_BATCH or time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
             self.flush()
 

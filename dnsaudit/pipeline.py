@@ -165,7 +165,7 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     from dnsaudit.progress import PhaseClock
     from dnsaudit.reports.base import write_atomic
     from dnsaudit.spool import PackedResults
-    from dnsaudit.workers import auto_workers, run_in_workers
+    from dnsaudit.workers import auto_workers, history_row, run_in_workers
 
     clock = PhaseClock()
     dns = plan.resolver.client()
@@ -192,17 +192,17 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     run_id = history.call("begin", run_info(config, plan, started, dns, finished=None))
     done = 0
 
-    def finished(domain: str, result_json: str) -> None:
+    def finished(domain: str, row: bytes) -> None:
         nonlocal done
         if history.usable:
             started_at = time.monotonic()
-            history.call("add_domain", run_id, domain, result_json)
+            history.call("add_row", run_id, domain, row)
             clock.add("history", time.monotonic() - started_at)
         done += 1
         heard.domain_done(done, len(entries))
 
-    def finished_here(result: DomainResult) -> None:  # one process: the result is serialised for the history here
-        finished(result.entry.domain, json.dumps(result.to_dict()) if history.usable else "")
+    def finished_here(result: DomainResult) -> None:  # one process: the history's row is made here
+        finished(result.entry.domain, history_row(result) if history.usable else b"")
 
     job = job_for(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
@@ -212,7 +212,7 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
         # Blocks this loop, which has nothing else to do meanwhile: history and progress are
         # updated here, in this thread, as each worker's results arrive.
         async with _synchronous():
-            results, report = run_in_workers(job, entries, workers, finished)
+            results, report = run_in_workers(job, entries, workers, finished, history=history.usable)
         dns.stats.merge(report.stats)
         clock.worker_peaks, clock.worker_cpu = report.peak_rss_mb, report.cpu_seconds
         for failure in report.failures:

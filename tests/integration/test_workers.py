@@ -11,6 +11,7 @@ import pytest
 from dnsaudit import results_read
 from dnsaudit.check import Settings
 from dnsaudit.cli import main
+from dnsaudit.history_file import unpack_result
 from dnsaudit.model import DomainEntry, Status
 from dnsaudit.net.dns import parse_nameserver
 from dnsaudit.workers import AuditJob, ResolverSetup, auto_workers, run_in_workers
@@ -80,7 +81,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(["a.test", "boom.test", "c.test", "d.test"])]
     job = AuditJob((Crash,), Settings(), 4, resolver=ResolverSetup((parse_nameserver(nameserver),), timeout=1))
     seen = []
-    results, report = run_in_workers(job, entries, 2, lambda domain, result_json: seen.append((domain, result_json)))
+    results, report = run_in_workers(job, entries, 2, lambda domain, row: seen.append((domain, row)))
     results = results.unpacked()
     by_domain = {r.entry.domain: r for r in results}
     assert [r.entry.domain for r in results] == ["a.test", "boom.test", "c.test", "d.test"]
@@ -90,7 +91,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     assert len(report.peak_rss_mb) == 1  # only the surviving worker finished
     assert report.failures == ["a worker process stopped unexpectedly (see above for why, if it said)"]
     assert {domain for domain, _json in seen} >= {"a.test", "c.test"}
-    assert all(json.loads(result_json)["input"]["domain"] == domain for domain, result_json in seen)
+    assert all(json.loads(unpack_result(row))["input"]["domain"] == domain for domain, row in seen)
     sys.modules.pop("crashing_check", None)
 
 
