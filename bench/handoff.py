@@ -38,13 +38,14 @@ def _sender(count: int, history: bool, conn) -> None:
     from dnsaudit.net.dns import DnsStats
 
     results = synthetic_run(count).domains
+    packer = workers.Packer()
     conn.send_bytes(b"ready")  # the receiver starts its clock once the results exist
     started = time.process_time()
     sent = 0
     for position, result in enumerate(results):
-        message = workers.result_message(position, result, history)
-        sent += len(message)
-        conn.send_bytes(message)
+        for message in workers.result_messages(packer, position, result, history):
+            sent += len(message)
+            conn.send_bytes(message)
     cpu = time.process_time() - started
     # "done" as a worker says it; the bytes sent ride in the slot of its peak memory
     conn.send_bytes(pickle.dumps(("done", (DnsStats(), float(sent), cpu)), pickle.HIGHEST_PROTOCOL))

@@ -40,12 +40,14 @@ from html_page import synthetic_run  # the bench folder is not a package
 def packed_run(count: int):
     """The synthetic run with its domains spooled, as a run with worker processes has them."""
     from dnsaudit.model import AuditRun
-    from dnsaudit.spool import PackedResults
+    from dnsaudit.spool import PackedResults, Packer
 
     run = synthetic_run(count)
-    packed = PackedResults(len(run.domains))
+    packed, packer, dictionary = PackedResults(len(run.domains)), Packer(), 0
     for index, domain in enumerate(run.domains):
-        packed.put(index, PackedResults.pack(domain))
+        data, with_dictionary, made = packer.pack(domain)
+        dictionary = packed.add_dictionary(made) if made else dictionary
+        packed.put(index, data, dictionary if with_dictionary else 0)
     return AuditRun(run.info, packed)
 
 

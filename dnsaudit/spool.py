@@ -2,6 +2,13 @@
 
 Kept apart from dnsaudit.model (the results vocabulary): this is storage, used by the
 worker pool and read by the report writers through the ``Sequence`` interface only.
+
+A worker compresses its results with a zlib preset dictionary (RFC 1950 section 2.2) made
+of its own first results (``Packer``): the domains of one list repeat each other's check
+ids, messages and class names, which a pickle alone does not share. Measured on 3,000
+domains of bench/run.py's world, per domain: zlib level 1 alone 78 us and 2,794 bytes, with
+the first two results as dictionary 41 us and 1,027 bytes, and reading back 25 instead of
+31 us. The spool lives for one run, so the dictionary is never stored anywhere else.
 """
 
 from __future__ import annotations
@@ -33,20 +40,33 @@ class PackedResults(Sequence[DomainResult]):
         self._file = tempfile.TemporaryFile(prefix="dnsaudit-results-")  # noqa: SIM115 - open for the run, closed by close()
         self._end = 0
         self._spans = array.array("q", [-1]) * (2 * count)  # offset, length per slot
+        self._dictionary_of = array.array("H", [0]) * count  # per slot: 0 none, else _dictionaries[n - 1]
+        self._dictionaries: list[bytes] = []
 
     @staticmethod
     def pack(result: DomainResult) -> bytes:
+        """One result on its own, without a dictionary (``put`` it with ``dictionary=0``)."""
         return zlib.compress(pickle.dumps(result, pickle.HIGHEST_PROTOCOL), 1)
 
-    @staticmethod
-    def unpack(data: bytes) -> DomainResult:
-        result: DomainResult = pickle.loads(zlib.decompress(data))  # our own bytes (pack), never a stranger's
+    def unpack(self, data: bytes, dictionary: int = 0) -> DomainResult:
+        if dictionary:
+            unpacker = zlib.decompressobj(zdict=self._dictionaries[dictionary - 1])
+            data = unpacker.decompress(data) + unpacker.flush()
+        else:
+            data = zlib.decompress(data)
+        result: DomainResult = pickle.loads(data)  # our own bytes (pack), never a stranger's
         return result
 
-    def put(self, index: int, packed: bytes) -> None:
+    def add_dictionary(self, zdict: bytes) -> int:
+        """A ``Packer``'s dictionary, before any result packed with it; its number for ``put``."""
+        self._dictionaries.append(zdict)
+        return len(self._dictionaries)
+
+    def put(self, index: int, packed: bytes, dictionary: int = 0) -> None:
         self._file.seek(self._end)
         self._file.write(packed)
         self._spans[2 * index], self._spans[2 * index + 1] = self._end, len(packed)
+        self._dictionary_of[index] = dictionary
         self._end += len(packed)
 
     def filled(self, index: int) -> bool:
@@ -82,11 +102,43 @@ class PackedResults(Sequence[DomainResult]):
         if not 0 <= index < len(self):
             raise IndexError(index)
         self._file.flush()
-        return self.unpack(self._read(index))
+        return self.unpack(self._read(index), self._dictionary_of[index])
 
     def __iter__(self) -> Iterator[DomainResult]:
         self._file.flush()
-        return (self.unpack(self._read(i)) for i in range(len(self)))
+        return (self.unpack(self._read(i), self._dictionary_of[i]) for i in range(len(self)))
 
     def unpacked(self) -> tuple[DomainResult, ...]:
         return tuple(self)
+
+
+class Packer:
+    """One worker's results packed for the spool, with a dictionary made of its first results.
+
+    The first results are packed alone (``pack`` says ``uses_dictionary`` False) until they
+    hold ``SAMPLE`` bytes of pickle; those bytes, the latest last (zlib finds near matches
+    cheapest), become the dictionary, which ``pack`` hands back once, with the result that
+    completed it: the spool must have it (``PackedResults.add_dictionary``) before the next
+    result. Whatever the first results are (all of them errors, say), every result reads
+    back as it was; only the ratio depends on how alike they are.
+    """
+
+    SAMPLE = 16_384  # bytes of pickle: two domains of bench/run.py's world (32 KB, zlib's window, did no better)
+
+    def __init__(self) -> None:
+        self._sample: list[bytes] = []
+        self._primed: zlib._Compress | None = None
+
+    def pack(self, result: DomainResult) -> tuple[bytes, bool, bytes]:
+        """(packed, uses_dictionary, the dictionary if this result completed it else b"")."""
+        data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+        if self._primed is not None:
+            packer = self._primed.copy()  # priming a compressor per result cost more than the rest
+            return packer.compress(data) + packer.flush(), True, b""
+        self._sample.append(data)
+        made = b""
+        if sum(map(len, self._sample)) >= self.SAMPLE:
+            made = b"".join(self._sample)[-32_768:]
+            self._primed = zlib.compressobj(1, zdict=made)
+            self._sample.clear()
+        return zlib.compress(data, 1), False, made

@@ -32,7 +32,7 @@ from dnsaudit.config import ProbeConfig
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
 from dnsaudit.net.dns import DnsClient, DnsStats, Nameserver
 from dnsaudit.progress import peak_rss_mb
-from dnsaudit.spool import PackedResults
+from dnsaudit.spool import PackedResults, Packer
 
 if TYPE_CHECKING:
     from dnsaudit.zones import ZoneSet
@@ -197,6 +197,7 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
     """Read the workers' messages until every worker has closed its pipe."""
     from multiprocessing.connection import wait
 
+    dictionary_of: dict[object, int] = {}  # the spool's number of each worker's dictionary
     while shard_of:
         for conn in wait(list(shard_of)):
             shard = shard_of[conn]
@@ -210,9 +211,11 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                                            "it said)")
                 continue
             if kind == "result":
-                position, domain, packed, row = payload
-                results.put(shard[position], packed)
+                position, domain, packed, with_dictionary, row = payload
+                results.put(shard[position], packed, dictionary_of[conn] if with_dictionary else 0)
                 on_result(domain, row)
+            elif kind == "dictionary":  # before the first result that uses it
+                dictionary_of[conn] = results.add_dictionary(payload)
             elif kind == "done":
                 process_of[conn] = None
                 stats, peak, cpu = payload
@@ -289,10 +292,12 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
     tune_for_audit()  # this process is ours: its entry point tunes the collector
     freeze = Freezer()
     positions = {id(entry): index for index, entry in enumerate(entries)}
+    packer = Packer()
 
     def send(result: DomainResult) -> None:
         freeze()
-        conn.send_bytes(result_message(positions[id(result.entry)], result, history))
+        for message in result_messages(packer, positions[id(result.entry)], result, history):
+            conn.send_bytes(message)
 
     try:
         _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
@@ -306,12 +311,15 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         conn.close()
 
 
-def result_message(position: int, result: DomainResult, history: bool = True) -> bytes:
+def result_messages(packer: Packer, position: int, result: DomainResult, history: bool = True) -> list[bytes]:
     """What a worker sends for one finished domain (``position`` in its shard): its spool
-    bytes and its history row, both final, so the main process stores them as they are."""
+    bytes and its history row, both final, so the main process stores them as they are;
+    once, the packer's new dictionary first."""
     row = history_row(result) if history else b""
-    message = ("result", (position, result.entry.domain, PackedResults.pack(result), row))
-    return pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    packed, with_dictionary, made = packer.pack(result)
+    messages = [("dictionary", made)] if made else []
+    messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row)))
+    return [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
 
 
 def history_row(result: DomainResult) -> bytes:

@@ -157,3 +157,31 @@ def test_packed_results_read_back_as_they_were(tmp_path, nameserver, capsys):
     assert packed.nbytes < len(json.dumps(results)) / 3  # what packing is for
     with pytest.raises(IndexError):
         PackedResults(2)[0]  # never stored
+
+
+def test_results_packed_with_each_workers_dictionary_read_back_as_they_were():
+    import random
+    from pathlib import Path
+
+    from dnsaudit.spool import PackedResults, Packer
+
+    golden = Path(__file__).resolve().parents[1] / "checks" / "golden_results.json"
+    domains = []
+    for row, case in enumerate(json.loads(golden.read_text(encoding="utf-8")), start=2):  # 83 unlike domains
+        case["input"]["row"] = row
+        domains.append(results_read.domain_from_dict(case))
+    order = list(range(len(domains)))
+    random.Random(5).shuffle(order)  # domains finish in any order, from two workers
+    spool, packers, numbers = PackedResults(len(domains)), [Packer(), Packer()], [0, 0]
+    made = []
+    for index in order:
+        worker = index % 2
+        packed, with_dictionary, dictionary = packers[worker].pack(domains[index])
+        if dictionary:
+            numbers[worker] = spool.add_dictionary(dictionary)
+            made.append(worker)
+        spool.put(index, packed, numbers[worker] if with_dictionary else 0)
+    assert sorted(made) == [0, 1]  # one dictionary each, once
+    assert spool.unpacked() == tuple(domains) and spool[7] == domains[7]
+    plain = sum(len(PackedResults.pack(d)) for d in domains)
+    assert spool.nbytes < plain / 2  # what the dictionary is for
