@@ -75,8 +75,9 @@ def normalise_domain(text: str) -> NormalisedDomain:
         raise DomainError(f"{text.strip()!r} is an IP address, not a domain")
     if any(c.isspace() for c in raw):
         raise DomainError(f"{text.strip()!r} contains spaces")
+    plain = plain_ascii(raw)
     try:
-        ascii_name = idna.encode(raw, uts46=True).decode("ascii").lower()
+        ascii_name = plain if plain is not None else idna.encode(raw, uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError) as exc:
         raise DomainError(f"{text.strip()!r} is not a valid domain name ({exc})") from None
     labels = ascii_name.split(".")
@@ -92,11 +93,30 @@ def normalise_domain(text: str) -> NormalisedDomain:
         if registrable != ascii_name:
             note = f"a URL was given; using its registrable domain {registrable!r} (the host is {ascii_name!r})"
             ascii_name = registrable
+    if plain is not None:  # and so is its registrable domain
+        return NormalisedDomain(ascii_name, ascii_name, note)
     try:
         unicode_name = idna.decode(ascii_name)
     except idna.IDNAError:
         unicode_name = ascii_name
     return NormalisedDomain(ascii_name, unicode_name, note)
+
+
+def plain_ascii(name: str) -> str | None:
+    """``name`` in lower case when it is two or more letter-digit-hyphen labels, none an
+    A-label nor with ``--`` in its third and fourth place, at most 253 characters: what
+    UTS 46 maps to itself lower-cased (its only ASCII mapping) and IDNA 2008 accepts and
+    decodes to itself (RFC 5891 4.2.3.1). Else None: idna decides. Nearly every row of a
+    list is such a name, and idna's checks of each code point took 30 us a name (0.6 s of
+    the main process's CPU for 10,000 rows: the domain and the tenant); tests/unit compare
+    the two on generated names."""
+    if len(name) > 253 or not name.isascii():
+        return None
+    lowered = name.lower()
+    labels = lowered.split(".")
+    if len(labels) < 2 or any(label[2:4] == "--" or not LDH_LABEL.match(label) for label in labels):
+        return None
+    return lowered
 
 
 def registrable_domain(name: str) -> str:
