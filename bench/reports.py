@@ -90,14 +90,16 @@ def main(argv: list[str] | None = None) -> int:
                 profiler = cProfile.Profile()
             fresh = AuditRun(run.info, run.domains)  # as the audit hands it over: nothing derived yet
             print(f"{'step':<8} {'CPU s':>7} {'wall s':>7}")
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            views = output.prepare_views(fresh, out, args.split_by, title, args.processes)
+            views = output.prepare_views(fresh, out, args.split_by, title, args.processes, writers)
             if profiler:
                 profiler.disable()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            print(f"{'prepare':<8} {cpu:7.2f} {wall:7.2f}")
+            cpu, children, wall = time.process_time() - cpu, _children_cpu() - children, time.perf_counter() - wall
+            print(f"{'prepare':<8} {cpu:7.2f} {wall:7.2f}  (+ {children:.2f} CPU s in {args.processes} forked "
+                  "processes: the survey, and the pieces rendered ahead)")
+            cpu = cpu + children
             total = cpu
             for writer in writers:
                 cpu, wall = time.process_time(), time.perf_counter()
@@ -117,15 +119,28 @@ def main(argv: list[str] | None = None) -> int:
             out = base / "phase"
             out.mkdir(parents=True)
             fresh = AuditRun(run.info, run.domains)
+            prepared = []
+            prepare = output.prepare_views
+
+            def timed_prepare(*args_, **kwargs):  # the part before the writers fork, timed
+                started = time.perf_counter(), _children_cpu()
+                views = prepare(*args_, **kwargs)
+                prepared.append((time.perf_counter() - started[0], _children_cpu() - started[1]))
+                return views
+
+            output.prepare_views = timed_prepare
             cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
             written = output.write_reports(fresh, out, writers, split_by=args.split_by, title=title,
                                            processes=args.processes)
             cpu, children = time.process_time() - cpu, _children_cpu() - children
             wall = time.perf_counter() - wall
+            output.prepare_views = prepare
             print(f"phase ({args.processes} processes{', split by client' if args.split_by else ''}): "
-                  f"{wall:.2f} s wall, CPU {cpu:.2f} s here + {children:.2f} s in the writers "
+                  f"{wall:.2f} s wall, CPU {cpu:.2f} s here + {children:.2f} s in forked processes "
                   f"= {cpu + children:.2f} s; {len(written)} files/folders; writers' own memory "
                   f"{', '.join(f'{mb:.0f}' for mb in written.child_private_mb)} MB")
+            print(f"  before the fork: {prepared[0][0]:.2f} s wall ({prepared[0][1]:.2f} CPU s forked); writers: "
+                  f"{', '.join(f'{c:.2f}' for c in written.child_cpu_s)} CPU s each")
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if not args.keep:

@@ -14,7 +14,9 @@ import functools
 import itertools
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dnsaudit.config import DEFAULT_TITLE
 from dnsaudit.model import AuditRun
@@ -90,12 +92,17 @@ def write_reports(run: AuditRun, out_dir: Path, writers: list, *, split_by: str 
     copies of this process, which inherit the results instead of receiving them. A run whose
     domains are packed (``PackedResults``) is read one domain at a time by every writer.
     """
-    views = prepare_views(run, out_dir, split_by, title, processes)
-    tasks = [functools.partial(_write_format, w, run, views, out_dir, title) for w in writers]
-    if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
-        written = _in_forked_processes(tasks, [w.cost for w in writers], processes)
-    else:
-        written = Written(path for task in tasks for path in task())
+    views = prepare_views(run, out_dir, split_by, title, processes, writers)
+    try:
+        tasks = [functools.partial(_write_format, w, run, views, out_dir, title) for w in writers]
+        if processes > 1 and len(tasks) > 1 and hasattr(os, "fork"):
+            written = _in_forked_processes(tasks, [w.cost for w in writers], processes)
+        else:
+            written = Written(path for task in tasks for path in task())
+    finally:
+        from dnsaudit.reports.prerender import close
+
+        close(run)  # the pieces rendered ahead (their files are unlinked already)
     if split_by == "client":
         from dnsaudit.reports.base import write_atomic
         from dnsaudit.reports.split import index_csv
@@ -118,17 +125,19 @@ class Views:
     verdicts: list  # each domain's verdict, in the run's order (for clients/index.csv)
 
 
-def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str, processes: int = 1) -> Views:
+def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str, processes: int = 1,
+                  writers: Sequence[Any] = ()) -> Views:
     """The views of ``run`` the report writers render, with the client folders created; the
     one pass over the domains this takes (``reports.scope.survey``) runs in ``processes``
-    forked processes."""
+    forked processes, and renders each domain's piece of the ``writers`` that render ahead
+    (``reports.prerender``)."""
     from dnsaudit.reports.digest import executive
     from dnsaudit.reports.scope import run_for_client, run_for_people, survey
     from dnsaudit.reports.split import plan_folders, unicode_names_work
     from dnsaudit.reports.view import domain_rows
 
     mapper = functools.partial(_forked_map, processes=processes) if processes > 1 and hasattr(os, "fork") else None
-    survey(run, mapper, tokens=split_by == "client")
+    survey(run, mapper, tokens=split_by == "client", writers=writers)
     people = run_for_people(run)
     parts, folders, verdicts = [], [], []
     if split_by == "client":
@@ -151,16 +160,18 @@ def _forked_map(function, count: int, processes: int) -> list:
     each called in a forked process (which inherits what it reads); the results come back pickled."""
     bounds = [count * n // processes for n in range(processes + 1)]
     calls = [functools.partial(function, start, stop) for start, stop in itertools.pairwise(bounds)]
-    results, _ = _forked(calls, [[n] for n in range(len(calls))])
+    results, _, _ = _forked(calls, [[n] for n in range(len(calls))])
     return [results[n] for n in range(len(calls))]
 
 
 class Written(list):
     """The report files written, in the writers' order, and ``child_private_mb``: the memory
     of its own that each forked writer process held (for --stats; empty when the formats
-    were written in this process)."""
+    were written in this process), and ``child_cpu_s``, the CPU seconds of each (so that the
+    benchmark shows the balance of the writers: the phase lasts as long as the slower)."""
 
     child_private_mb: tuple[float, ...] = ()
+    child_cpu_s: tuple[float, ...] = ()
 
 
 def _write_format(writer, run: AuditRun, views: Views, out_dir: Path, title: str) -> list[Path]:
@@ -178,16 +189,17 @@ def _in_forked_processes(tasks: list, costs: list[int], processes: int) -> Writt
     groups: list[list[int]] = [[] for _ in range(min(processes, len(tasks)))]
     for index in sorted(range(len(tasks)), key=lambda i: -costs[i]):
         min(groups, key=lambda g: sum(costs[i] for i in g)).append(index)
-    done, private_memory = _forked(tasks, groups)
+    done, private_memory, cpu = _forked(tasks, groups)
     written = Written(path for i in range(len(tasks)) for path in done[i])
     written.child_private_mb = tuple(private_memory)
+    written.child_cpu_s = tuple(cpu)
     return written
 
 
-def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
+def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float], list[float]]:
     """Call ``calls`` in one forked child per group (indexes into ``calls``) and wait for them:
-    each call's result by index, and the memory of its own each child held. A failure in any
-    child is raised here."""
+    each call's result by index, the memory of its own each child held and its CPU seconds.
+    A failure in any child is raised here."""
     import contextlib
     import pickle
     import signal
@@ -214,12 +226,12 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
             os._exit(0)
         os.close(write_end)
         children.append((pid, read_end))
-    done, failures, interrupted, private_memory = {}, [], False, []
+    done, failures, interrupted, private_memory, cpu = {}, [], False, [], []
     for number, (pid, read_end) in enumerate(children):
         try:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
-            os.waitpid(pid, 0)
+            usage = os.wait4(pid, 0)[2] if hasattr(os, "wait4") else None
         except BaseException:  # Ctrl-C here: the writers still at work stop too, none is left behind
             for other, other_end in children[number:]:
                 with contextlib.suppress(OSError):  # this one may be reaped already
@@ -232,6 +244,7 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
         if kind == "ok":
             done.update(value)
             private_memory.append(private)
+            cpu.append(usage.ru_utime + usage.ru_stime if usage else 0.0)
         elif kind == "interrupted":
             interrupted = True
         else:
@@ -240,4 +253,4 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float]]:
         raise KeyboardInterrupt
     if failures:
         raise RuntimeError("writing a report failed:\n" + "\n".join(failures))
-    return done, private_memory
+    return done, private_memory, cpu

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
-from dnsaudit.model import AuditRun
+from dnsaudit.model import AuditRun, DomainResult
 
 
 class ReportWriter:
@@ -25,12 +25,24 @@ class ReportWriter:
     report). Writers render the model only: no network, no re-scoring. Writers of large
     text formats override ``stream`` so a run of thousands of domains is never held in
     memory as one string.
+
+    ``prerender``: the file is a header, one piece per domain that reads the same wherever
+    it lands (``render_domain``), and a tail. Then the pass over the domains that runs before
+    the writers (``reports.scope.survey``, one forked process per core) renders every
+    domain's piece, and ``stream`` puts them together (``reports.prerender.reader``) instead
+    of decoding each domain again: see ``reports.prerender``.
     """
 
     format: ClassVar[str] = ""
     filename: ClassVar[str] = ""
     cost: ClassVar[int] = 2
     per_client: ClassVar[bool] = True
+    prerender: ClassVar[bool] = False
+
+    def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
+        """The piece of the file that is ``domain``'s (b"" for none), with ``prerender``;
+        ``run`` for what all its cuts share (its checks), never its other domains."""
+        raise NotImplementedError
 
     def render(self, run: AuditRun, title: str) -> bytes:
         """The whole report as bytes (the default collects what ``stream`` writes)."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 
-from dnsaudit.model import AuditRun
+from dnsaudit.model import AuditRun, DomainResult
 from dnsaudit.reports.base import ReportWriter
+from dnsaudit.reports.prerender import reader
 from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings
 from dnsaudit.text import report_text
 
@@ -30,27 +31,42 @@ def neutralise(value: object) -> object:
 class CsvReport(ReportWriter):
     format = "csv"
     filename = "findings.csv"
-    cost = 4
+    cost = 1  # its rows are rendered ahead (prerender): putting the file together is cheap
+    prerender = True
+
+    def __init__(self) -> None:
+        self._words: dict[str, object] = {}  # the few check ids, areas, severities, statuses, reasons: cleaned once
+        self._text = io.StringIO()
+        self._writer = csv.writer(self._text, lineterminator="\r\n")
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
-        words: dict[str, object] = {}  # the few check ids, areas, severities, statuses, reasons: cleaned once
-
-        def word(value: str) -> object:
-            cleaned = words.get(value)
-            if cleaned is None:
-                cleaned = words[value] = neutralise(value)
-            return cleaned
-
+        handle.write(self._lines([COLUMNS], "utf-8-sig"))
+        piece = reader(run, self)
         for row in domain_rows(run):
-            d = row.result
-            e = d.entry
-            head = [neutralise(v) for v in (e.client, e.label, e.domain, row.score_text, d.score.verdict.value)]
-            notes = neutralise(e.notes)
-            for f in ordered_findings(d):
-                writer.writerow([*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),
-                                 word(f.reason.value) if f.reason else "", neutralise(f.message),
-                                 neutralise(f.observed), neutralise(f.expected), neutralise(f.remediation), notes])
-        text.detach()  # the caller owns and closes the file
+            data = None if piece is None else piece(row.index)
+            handle.write(self.render_domain(run, row.result) if data is None else data)
+
+    def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
+        """The domain's rows, one per finding, worst first."""
+        e = domain.entry
+        score_text = str(domain.score.points) if domain.score.points >= 0 else "-"
+        head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text, domain.score.verdict.value)]
+        notes = neutralise(e.notes)
+        word = self._word
+        return self._lines([[*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),
+                             word(f.reason.value) if f.reason else "", neutralise(f.message),
+                             neutralise(f.observed), neutralise(f.expected), neutralise(f.remediation), notes]
+                            for f in ordered_findings(domain)])
+
+    def _word(self, value: str) -> object:
+        cleaned = self._words.get(value)
+        if cleaned is None:
+            cleaned = self._words[value] = neutralise(value)
+        return cleaned
+
+    def _lines(self, rows: list, encoding: str = "utf-8") -> bytes:
+        text = self._text
+        text.seek(0)
+        text.truncate()
+        self._writer.writerows(rows)
+        return text.getvalue().encode(encoding)

@@ -12,9 +12,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from dnsaudit.model import AuditRun, Status
+from dnsaudit.model import AuditRun, DomainResult, Status
 from dnsaudit.reports.base import ReportWriter, current_umask, write_atomic
 from dnsaudit.reports.digest import zone_fixes
+from dnsaudit.reports.prerender import reader
 from dnsaudit.reports.view import domain_rows
 
 
@@ -22,6 +23,7 @@ class ZoneFixesReport(ReportWriter):
     format = "fixes"
     filename = "fixes"
     cost = 1
+    prerender = True  # each domain's file is rendered ahead; the writer writes the files
 
     def write(self, run: AuditRun, out_dir: Path, title: str = "") -> Path:
         """The folder appears whole: its files are written into a new hidden folder that then
@@ -47,11 +49,21 @@ class ZoneFixesReport(ReportWriter):
     def _files(self, run: AuditRun):
         """(domain, file contents) of each domain with something to fix; a domain without a
         fail or a warn has nothing to fix and is not read."""
+        piece = reader(run, self)
         for row in domain_rows(run):
             if row.counts[Status.FAIL] or row.counts[Status.WARN]:
-                text = zone_fixes(row.result)
-                if text:
-                    yield row.entry.domain, (text + "\n").encode("utf-8")
+                data = None if piece is None else piece(row.index)
+                if data is None:
+                    data = self.render_domain(run, row.result)
+                if data:
+                    yield row.entry.domain, data
+
+    def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
+        """The domain's file (b"" when it has nothing to fix)."""
+        if not any(f.status in (Status.FAIL, Status.WARN) for f in domain.findings):
+            return b""
+        text = zone_fixes(domain)
+        return (text + "\n").encode("utf-8") if text else b""
 
     def render(self, run: AuditRun, title: str) -> bytes:
         """All domains' fixes in one text (for a caller that wants bytes, not a folder)."""

@@ -28,9 +28,12 @@ import dataclasses
 import functools
 import ipaddress
 import re
+import shutil
 from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
 
 from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Evidence, Finding, InputIssue, RunInfo
+from dnsaudit.reports import prerender
 from dnsaudit.reports.view import ROWS_KEY, DomainRow, domain_rows, row_parts, rows_from_parts
 
 REDACTED = "[another client]"
@@ -121,6 +124,7 @@ def run_for_people(run: AuditRun) -> AuditRun:
     people = AuditRun(info_for_people(run.info),
                       ScopedDomains(run.domains, None, _NOTHING_FOREIGN.clean, found.paths), run.drift)
     _give_rows(people, domain_rows(run), None, _NOTHING_FOREIGN)
+    _give_pieces(people, run, None, ())
     return people
 
 
@@ -147,6 +151,7 @@ def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: 
     naming = {i for i in indices if any(foreign.is_foreign(t) for t in found.tokens.get(i, ()))}
     part = AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean, found.paths | naming), drift)
     _give_rows(part, domain_rows(run), indices, foreign)
+    _give_pieces(part, run, indices, naming)  # a domain that names another client is rendered for this cut
     return part
 
 
@@ -173,10 +178,11 @@ class Survey:
     tokens: dict[int, tuple[str, ...]] | None
 
 
-def survey(run: AuditRun, mapper=None, *, tokens: bool = False) -> Survey:
+def survey(run: AuditRun, mapper=None, *, tokens: bool = False, writers: Sequence = ()) -> Survey:
     """One pass over the domains that finds what each cut must clean, and computes the run's
-    report rows on the way (kept by the run, like the survey). ``mapper(function, count)``
-    returns ``[function(start, stop), ...]`` for consecutive ranges that cover
+    report rows on the way (kept by the run, like the survey) and the pieces of the
+    ``writers`` that render each domain ahead (``reports.prerender``). ``mapper(function,
+    count)`` returns ``[function(start, stop), ...]`` for consecutive ranges that cover
     ``range(count)`` in order (``dnsaudit.output`` calls them in forked processes, a range
     per core); by default one range, in this process."""
     found = run.derived.get(_SURVEY)
@@ -184,30 +190,45 @@ def survey(run: AuditRun, mapper=None, *, tokens: bool = False) -> Survey:
         return found
     rows = ROWS_KEY not in run.derived
     count = len(run.domains)
-    work = functools.partial(_survey_slice, run, rows, tokens)
-    slices = [work(0, count)] if mapper is None else mapper(work, count)
+    ahead = [w for w in writers if getattr(w, "prerender", False)]
+    folder = prerender.new_folder() if ahead else None
+    try:
+        work = functools.partial(_survey_slice, run, rows, tokens, ahead, folder)
+        slices = [work(0, count)] if mapper is None else mapper(work, count)
+        if folder is not None:
+            ranges = [(start, stop, spans) for _, _, _, (start, stop, spans) in slices]
+            pieces = prerender.open_pieces(folder, ranges, {w.format for w in ahead if not w.per_client})
+            run.derived[prerender.KEY] = prerender.Parts(pieces, for_people=False)
+    finally:
+        if folder is not None and folder.exists():  # a range failed: open_pieces removes it otherwise
+            shutil.rmtree(folder, ignore_errors=True)
     if rows:
-        rows_from_parts(run, (part for parts, _, _ in slices for part in parts))
-    found = Survey({i for _, paths, _ in slices for i in paths},
-                   {i: t for _, _, found_tokens in slices for i, t in found_tokens} if tokens else None)
+        rows_from_parts(run, (part for parts, _, _, _ in slices for part in parts))
+    found = Survey({i for _, paths, _, _ in slices for i in paths},
+                   {i: t for _, _, found_tokens, _ in slices for i, t in found_tokens} if tokens else None)
     run.derived[_SURVEY] = found
     return found
 
 
-def _survey_slice(run: AuditRun, rows: bool, tokens: bool, start: int, stop: int) -> tuple:
+def _survey_slice(run: AuditRun, rows: bool, tokens: bool, ahead: Sequence, folder: Path | None,
+                  start: int, stop: int) -> tuple:
     parts, paths, found_tokens = [], [], []
+    renderer = None if folder is None else prerender.RangeRenderer(run, ahead, folder, start, stop)
     for index in range(start, stop):
         domain = run.domains[index]
         if rows:
             parts.append((index, row_parts(domain)))
         redacted, kept = _texts(domain.findings)
-        if _may_hold_path(redacted + "\n" + kept):
+        path = _may_hold_path(redacted + "\n" + kept)
+        if path:
             paths.append(index)
         if tokens:
             found = _tokens(redacted)
             if found:
                 found_tokens.append((index, found))
-    return parts, paths, found_tokens
+        if renderer is not None:
+            renderer.add(index, domain, _NOTHING_FOREIGN.clean(domain) if path else domain)
+    return parts, paths, found_tokens, (start, stop, None if renderer is None else renderer.finish())
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -263,6 +284,14 @@ def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | N
         waivers = tuple(foreign.finding(f) for f in row.waivers)
         own.append(dataclasses.replace(row, top=top, waivers=waivers, source=part.domains, index=n))
     part.derived[ROWS_KEY] = own
+
+
+def _give_pieces(part: AuditRun, run: AuditRun, indices: Sequence[int] | None, own: Collection[int]) -> None:
+    """``part`` (a cut for people of ``run``) may use the pieces rendered ahead for people,
+    but for the domains in ``own`` (indexes into the run), which it cleans otherwise."""
+    parts = run.derived.get(prerender.KEY)
+    if parts is not None:
+        part.derived[prerender.KEY] = prerender.Parts(parts.pieces, True, indices, own)
 
 
 class _Clients:

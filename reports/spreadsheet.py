@@ -95,6 +95,74 @@ def column_letter(index: int) -> str:
     return letters
 
 
+class Cells:
+    """How the body cells of a table's columns are rendered: the text per line of each
+    column (for the height of wrapped rows), the monospace ones, wrapping; each distinct
+    text of a column is rendered once (a bounded memo: statuses, checks and clients repeat).
+
+    A ``Sheet`` renders its rows with one. So do the workbook's rows rendered ahead
+    (``reports.prerender``): ``encode`` gives a table's rows as text that names each cell by
+    its column, which ``Sheet.append_encoded`` places, leaving out the first columns of a
+    sheet that leaves them out (a client's own workbook has no Client column): a cell reads
+    the same in either, as its column's width and font go with it.
+    """
+
+    def __init__(self, widths: list[float], *, wrap: bool, mono: tuple[int, ...] = ()) -> None:
+        self.chars = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]  # text per line, about
+        self.mono = {i - 1 for i in mono}  # 1-based columns of records to copy: monospace
+        for i in self.mono:
+            self.chars[i] = max(1, int(widths[i] * MONO_CHARS_PER_WIDTH))
+        self.wrap = wrap
+        self._texts: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> cell after r="..", lines
+
+    def body(self, column: int, text: str) -> tuple[str, int]:
+        """A body text cell of the default style: its XML after the reference, and its lines."""
+        known = self._texts.get((column, text))
+        if known is None:
+            plain, quoted = (WRAP, TEXT_WRAP) if self.wrap else (PLAIN, TEXT)
+            known = self.text_cell(text, column, self.chars[column], None, plain, quoted, self.wrap)
+            if len(self._texts) >= 4096:
+                self._texts.clear()
+            self._texts[(column, text)] = known
+        return known
+
+    def text_cell(self, text: str, column: int, chars: int, style: int | None, plain: int, quoted: int,
+                  wrapped: bool) -> tuple[str, int]:
+        """A text cell's XML after its reference, and the lines it takes when wrapped."""
+        value = spreadsheet_text(text)  # no XML-illegal characters, capped length
+        lines = 1
+        if wrapped and (len(value) > chars or "\n" in value):
+            lines = sum(_lines(part, chars) for part in value.split("\n"))
+        s = quoted if value.startswith(FORMULA_START) else plain
+        if column in self.mono and style is None:
+            s = _MONO_OF.get(s, s)
+        return f'{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>', lines
+
+    def encode(self, rows: list[list]) -> str:
+        """``rows`` of the default style as text for ``Sheet.append_encoded``: each row
+        ``ROW``, then each of its cells that is not empty ``CELL``, its column and its lines
+        (each one character, from 32) and its XML after the reference. The marks are control
+        characters no cell holds (``spreadsheet_text`` drops them)."""
+        plain = WRAP if self.wrap else PLAIN
+        out = []
+        for values in rows:
+            out.append(ROW)
+            for column, (_, value) in enumerate(zip(self.chars, values)):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, bool):
+                    value = "Yes" if value else "No"
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    out.append(f"{CELL}{chr(32 + column)}!{_s(plain)}><v>{value!r}</v></c>")  # "!": one line
+                    continue
+                body, lines = self.body(column, str(value))
+                out.append(f"{CELL}{chr(32 + column)}{chr(32 + min(lines, 1000))}{body}")
+        return "".join(out)
+
+
+ROW, CELL = "\x01", "\x02"  # the marks of Cells.encode
+
+
 @dataclass
 class _SheetInfo:
     name: str
@@ -113,10 +181,8 @@ class Sheet:
         self.name = name
         self._wrap = wrap
         self._columns = len(widths)
-        self._chars = [max(1, int(w * CHARS_PER_WIDTH)) for w in widths]  # text per line, about
-        self._mono = {i - 1 for i in mono}  # 1-based columns of records to copy: monospace
-        for i in self._mono:
-            self._chars[i] = max(1, int(widths[i] * MONO_CHARS_PER_WIDTH))
+        self._cells = Cells(widths, wrap=wrap, mono=mono)
+        self._chars = self._cells.chars
         self._merges: list[str] = []
         self.chart = None  # a spreadsheet_chart.BarChart, drawn on this sheet
         self._fits = sum(widths) <= PRINT_WIDTH
@@ -128,7 +194,6 @@ class Sheet:
         self.spooled = spooled
         self.closed = False
         self._pending: list[str] = []
-        self._texts: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> cell after r="..", lines
         pr = f'<tabColor rgb="FF{tab_colour}"/>' if tab_colour else ""
         if self._fits:
             pr += '<pageSetUpPr fitToPage="1"/>'
@@ -177,14 +242,10 @@ class Sheet:
             if isinstance(value, (int, float)) and math.isfinite(value):
                 cells.append(f'<c r="{letter}{row}"{_s(plain)}><v>{value!r}</v></c>')
                 continue
-            text = str(value)
-            known = self._texts.get((column, text)) if style is None and span == 1 else None
-            if known is None:
-                known = self._text_cell(text, column, chars, style, plain, quoted, wrapped)
-                if style is None and span == 1:
-                    if len(self._texts) >= 4096:  # body cells repeat (statuses, checks, clients): a bounded memo
-                        self._texts.clear()
-                    self._texts[(column, text)] = known
+            if style is None and span == 1:
+                known = self._cells.body(column, str(value))
+            else:
+                known = self._cells.text_cell(str(value), column, chars, style, plain, quoted, wrapped)
             cells.append(f'<c r="{letter}{row}"{known[0]}')
             lines = max(lines, known[1])
         if span > 1:
@@ -199,17 +260,23 @@ class Sheet:
         if len(self._pending) >= 256:
             self._flush()
 
-    def _text_cell(self, text: str, column: int, chars: int, style: int | None, plain: int, quoted: int,
-                   wrapped: bool) -> tuple[str, int]:
-        """A text cell's XML after its reference, and the lines it takes when wrapped."""
-        value = spreadsheet_text(text)  # no XML-illegal characters, capped length
-        lines = 1
-        if wrapped and (len(value) > chars or "\n" in value):
-            lines = sum(_lines(part, chars) for part in value.split("\n"))
-        s = quoted if value.startswith(FORMULA_START) else plain
-        if column in self._mono and style is None:
-            s = _MONO_OF.get(s, s)
-        return f'{_s(s)} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>', lines
+    def append_encoded(self, text: str, skip: int = 0) -> None:
+        """The rows of ``Cells.encode`` (for this sheet's columns with ``skip`` more on the
+        left, which are left out), as ``append`` writes them."""
+        for encoded in text.split(ROW)[1:]:
+            self._rows += 1
+            row = self._rows
+            lines = 1
+            cells = []
+            for cell in encoded.split(CELL)[1:]:
+                column = ord(cell[0]) - 32 - skip
+                if column >= 0:
+                    cells.append(f'<c r="{_LETTERS[column]}{row}"{cell[2:]}')
+                    lines = max(lines, ord(cell[1]) - 32)
+            ht = f' ht="{min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)}"' if lines > 1 else ""
+            self._pending.append(f'<row r="{row}"{ht}>{"".join(cells)}</row>')
+            if len(self._pending) >= 256:
+                self._flush()
 
     def close(self) -> None:
         self._flush()

@@ -19,12 +19,14 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from dnsaudit.markup import doc_text
-from dnsaudit.model import AuditRun, Status, Verdict
+from dnsaudit.model import AuditRun, DomainResult, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import CELL, executive, fix_advice, untestable
-from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Workbook
+from dnsaudit.reports.prerender import reader
+from dnsaudit.reports.spreadsheet import BOLD, HEADER, TITLE, Cells, Workbook
 from dnsaudit.reports.spreadsheet_chart import BarChart
 from dnsaudit.reports.view import (
+    check_status,
     domain_rows,
     finding_label,
     ordered_findings,
@@ -60,10 +62,24 @@ MATRIX_HEAD = ["Client", "Domain", "Verdict"]
 VERDICT_ORDER = [Verdict.READY, Verdict.READY_WITH_WARNINGS, Verdict.BLOCKED, Verdict.COULD_NOT_ASSESS]
 
 
+FINDINGS_WIDTHS = [12, 19, 12, 16, 8, 9, 36, 22, 16, 30]
+FINDINGS_MONO = (8, 10)
+RECORDS_WIDTHS = [14, 24, 34, 7, 70, 25]
+RECORDS_MONO = (5,)
+
+
+def matrix_widths(checks: list[str]) -> list[float]:
+    return [12, 20, 11, *([6] * len(checks))]
+
+
 class XlsxReport(ReportWriter):
     format = "xlsx"
     filename = "report.xlsx"
-    cost = 6
+    cost = 3  # the rows of Findings, Matrix and Records are rendered ahead (prerender); zipping them is not
+    prerender = True
+
+    def __init__(self) -> None:
+        self._ahead: tuple | None = None  # the check ids and the Cells of the three sheets, for render_domain
 
     def stream(self, run: AuditRun, title: str, handle: BinaryIO) -> None:
         book = Workbook(handle, title=title, creator=f"dnsaudit {run.info.tool_version}")
@@ -130,37 +146,45 @@ class XlsxReport(ReportWriter):
             ])
 
     def _findings_matrix_records(self, book: Workbook, run: AuditRun) -> None:
-        """Three sheets in one pass over the domains (each domain read once: see PackedResults)."""
-        findings = _Table(book, "Findings", [12, 19, 12, 16, 8, 9, 36, 22, 16, 30], FINDINGS, run, wrap=True,
-                          mono=(8, 10))
+        """Three sheets in one pass over the domains (each domain read once: see PackedResults),
+        from the rows rendered ahead where there are (``render_domain``)."""
+        findings = _Table(book, "Findings", FINDINGS_WIDTHS, FINDINGS, run, wrap=True, mono=FINDINGS_MONO)
         findings.colour_column(6, STATUS_FILL)
         checks = [c.id for c in run.info.checks]
-        matrix = _Table(book, "Matrix", [12, 20, 11, *([6] * len(checks))], MATRIX_HEAD + checks, run, wrap=True,
+        matrix = _Table(book, "Matrix", matrix_widths(checks), MATRIX_HEAD + checks, run, wrap=True,
                         spooled=True, upright_header=True, title_columns=len(MATRIX_HEAD))
         matrix.colour_column(3, {v.value: colour for v, colour in VERDICT_FILL.items()})
         for column in range(4, 4 + len(checks)):
             matrix.colour_column(column, STATUS_FILL)
-        answers = _Table(book, "Records", [14, 24, 34, 7, 70, 25], RECORDS, run, wrap=True, spooled=True, mono=(5,))
+        answers = _Table(book, "Records", RECORDS_WIDTHS, RECORDS, run, wrap=True, spooled=True, mono=RECORDS_MONO)
+        piece = reader(run, self)
+        skip = findings.skip
         for row in domain_rows(run):
-            d = row.result
-            e = d.entry
-            line = untestable(d)
-            if line:  # one row instead of a dozen identical "could not test" rows
-                findings.append([e.client, e.label, e.notes, "(all checks)", "", status_label(Status.ERROR), line])
-            else:
-                for f in ordered_findings(d):
-                    if f.status in (Status.PASS, Status.SKIP):  # skips stay in findings.csv and results.json
-                        continue
-                    findings.append([e.client, e.label, e.notes, f.check_id, f.severity.value,
-                                     finding_label(f), f.message, f.observed, f.expected, f.remediation])
-            statuses = row.statuses
-            waived = {f.check_id for f in row.waivers if f.waived} - {f.check_id for f in d.findings
-                                                                      if f.status.rank >= Status.ERROR.rank
-                                                                      and not f.waived}
-            matrix.append([e.client, e.label, d.score.verdict.value,
-                           *("waived" if c in waived else CELL[statuses[c]] if c in statuses else "" for c in checks)])
-            for r in records(d):
-                answers.append([e.client, e.label, r.name, r.type, r.answer, r.via])
+            data = None if piece is None else piece(row.index)
+            if data is not None:
+                found, matrixed, answered = data.decode("utf-8", "surrogatepass").split(SHEETS)
+                findings.sheet.append_encoded(found, skip)
+                matrix.sheet.append_encoded(matrixed, skip)
+                answers.sheet.append_encoded(answered, skip)
+                continue
+            found, matrixed, answered = _domain_rows(row.result, checks)
+            for values in found:
+                findings.append(values)
+            matrix.append(matrixed)
+            for values in answered:
+                answers.append(values)
+
+    def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
+        """The domain's rows of Findings, Matrix and Records (``Cells.encode``, with the
+        Client column: a sheet without it leaves it out), ``SHEETS`` between them."""
+        checks = [c.id for c in run.info.checks]
+        if self._ahead is None or self._ahead[0] != checks:
+            self._ahead = (checks, Cells(FINDINGS_WIDTHS, wrap=True, mono=FINDINGS_MONO),
+                           Cells(matrix_widths(checks), wrap=True), Cells(RECORDS_WIDTHS, wrap=True, mono=RECORDS_MONO))
+        _, found_cells, matrix_cells, records_cells = self._ahead
+        found, matrixed, answered = _domain_rows(domain, checks)
+        return SHEETS.join((found_cells.encode(found), matrix_cells.encode([matrixed]),
+                            records_cells.encode(answered))).encode("utf-8", "surrogatepass")
 
     def _waivers(self, book: Workbook, run: AuditRun) -> None:
         """The results the policy file's waivers matched: accepted ones, and those whose waiver ended."""
@@ -224,6 +248,28 @@ class XlsxReport(ReportWriter):
             ws.append([issue.row or "file", issue.message, issue.level, issue.value])
         if not info.input_issues:
             ws.append(["", "none"])
+
+
+SHEETS = "\x03"  # between the sheets' rows in a piece (no cell holds it: spreadsheet_text drops it)
+
+
+def _domain_rows(d: DomainResult, checks: list[str]) -> tuple[list[list], list, list[list]]:
+    """The domain's rows of Findings (every result that is not a pass or a skip), Matrix (one)
+    and Records, with the Client column."""
+    e = d.entry
+    line = untestable(d)
+    if line:  # one row instead of a dozen identical "could not test" rows
+        found = [[e.client, e.label, e.notes, "(all checks)", "", status_label(Status.ERROR), line]]
+    else:  # skips stay in findings.csv and results.json
+        found = [[e.client, e.label, e.notes, f.check_id, f.severity.value, finding_label(f), f.message, f.observed,
+                  f.expected, f.remediation] for f in ordered_findings(d) if f.status not in (Status.PASS, Status.SKIP)]
+    statuses = check_status(d)
+    waived = {f.check_id for f in d.findings if f.waiver is not None and f.waived} - {
+        f.check_id for f in d.findings if f.status.rank >= Status.ERROR.rank and not f.waived}
+    matrixed = [e.client, e.label, d.score.verdict.value,
+                *("waived" if c in waived else CELL[statuses[c]] if c in statuses else "" for c in checks)]
+    answered = [[e.client, e.label, r.name, r.type, r.answer, r.via] for r in records(d)]
+    return found, matrixed, answered
 
 
 class _Table:

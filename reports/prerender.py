@@ -1,0 +1,144 @@
+"""Each domain's part of a report file, rendered once in the one pass over the domains.
+
+Why: at 10,000 domains every writer that walked the domains decoded each of them again from
+the spool (``PackedResults``: ~0.15 ms a domain, a third of the report phase), and the same
+domain's rows were rendered again for every client's copy. A writer whose file is a header,
+then one piece per domain that does not depend on where it lands, then a tail (findings.csv,
+results.json, fixes/) says so (``ReportWriter.prerender``, ``render_domain``); ``survey``
+(``reports.scope``), which decodes every domain once before the writers fork, split over one
+forked process per core, renders those pieces on the way into a temporary file per range of
+domains. The writers then put the file together from the pieces in their own order (worst
+domain first, or the run's order) and decode only what was not rendered ahead.
+
+A piece is rendered from the domain as the run's reports for people read it (file names
+instead of local paths: ``run_for_people``), or as it is for a writer that is not
+``per_client`` (results.json gets the run uncut). A client's cut reads a domain the same way
+unless another client's name was taken out of it: those few (``own``) the writer renders
+itself, from the cleaned domain, so every file is byte for byte what rendering it whole gives.
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+
+from dnsaudit.model import AuditRun, DomainResult
+
+KEY = "reports.prerender.parts"  # in AuditRun.derived: a ``Parts`` for that run (or cut)
+
+
+class Pieces:
+    """The pieces of every domain for each prerendering format, in a temporary file per range
+    of the run's domains (each range written by its own forked process, read back with
+    ``os.pread`` by any forked writer at the same time)."""
+
+    def __init__(self, folder: Path, ranges: Sequence[tuple[int, int, dict[str, array.array]]],
+                 raw: Collection[str]) -> None:
+        """``ranges``: (start, stop, spans) of each file ``folder/<start>`` that a ``RangeRenderer``
+        wrote; ``raw``: the formats rendered from the domain as it is (not for people)."""
+        self._starts = [start for start, _, _ in ranges]
+        self._spans = [spans for _, _, spans in ranges]
+        self._files = [open(folder / str(start), "rb") for start, _, _ in ranges]  # noqa: SIM115 - closed by close()
+        self.raw = frozenset(raw)
+        self.formats = frozenset(f for _, _, spans in ranges for f in spans)
+
+    def get(self, fmt: str, index: int) -> bytes:
+        """The piece of the run's domain ``index`` for ``fmt`` (b"" when it gives nothing)."""
+        k = bisect.bisect_right(self._starts, index) - 1
+        spans = self._spans[k][fmt]
+        at = 2 * (index - self._starts[k])
+        offset, length = spans[at], spans[at + 1]
+        if not length:
+            return b""
+        handle = self._files[k]
+        if hasattr(os, "pread"):
+            return os.pread(handle.fileno(), length, offset)
+        handle.seek(offset)  # Windows: one process reads at a time there
+        return handle.read(length)
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
+
+
+class RangeRenderer:
+    """Renders the pieces of a range of the run's domains (``start`` to ``stop``) into
+    ``folder/<start>``, in one forked process of ``survey``; ``finish`` gives their spans."""
+
+    def __init__(self, run: AuditRun, writers: Sequence, folder: Path, start: int, stop: int) -> None:
+        self._run, self._writers, self._start = run, writers, start
+        self._handle = open(folder / str(start), "wb")  # noqa: SIM115 - closed by finish()
+        self._spans = {w.format: array.array("q", bytes(16 * (stop - start))) for w in writers}
+        self._end = 0
+
+    def add(self, index: int, domain: DomainResult, for_people: DomainResult) -> None:
+        """Domain ``index``'s pieces: ``for_people`` is the domain as the reports for people read it."""
+        at = 2 * (index - self._start)
+        for writer in self._writers:
+            data = writer.render_domain(self._run, for_people if writer.per_client else domain)
+            if data:
+                span = self._spans[writer.format]
+                span[at], span[at + 1] = self._end, len(data)
+                self._handle.write(data)
+                self._end += len(data)
+
+    def finish(self) -> dict[str, array.array]:
+        self._handle.close()
+        return self._spans
+
+
+def new_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="dnsaudit-pieces-"))
+
+
+def open_pieces(folder: Path, ranges, raw: Collection[str]) -> Pieces:
+    """The pieces written into ``folder``, open; the folder itself is removed at once (the open
+    files stay readable), so nothing is left behind whatever happens next."""
+    try:
+        return Pieces(folder, ranges, raw)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Parts:
+    """The pieces a run, or a cut of it, may use: those of its domain ``n`` are the pieces of
+    the run's domain ``indices[n]`` (``n`` itself for the whole run) unless that domain is in
+    ``own`` (this cut cleans it otherwise than the run for people: the writer renders it)."""
+
+    def __init__(self, pieces: Pieces, for_people: bool, indices: Sequence[int] | None = None,
+                 own: Collection[int] = ()) -> None:
+        self.pieces, self.for_people, self.indices, self.own = pieces, for_people, indices, own
+
+    def reader(self, writer) -> Callable[[int], bytes | None] | None:
+        """``piece(n)`` for ``writer``'s format (None for a domain to render), or None when no
+        piece of this format fits this run (not rendered ahead, or for the other kind of reader)."""
+        fmt = writer.format
+        if fmt not in self.pieces.formats or (fmt in self.pieces.raw) == self.for_people:
+            return None
+        get, indices, own = self.pieces.get, self.indices, self.own
+
+        def piece(n: int) -> bytes | None:
+            index = n if indices is None else indices[n]
+            return None if index in own else get(fmt, index)
+
+        return piece
+
+
+def reader(run: AuditRun, writer) -> Callable[[int], bytes | None] | None:
+    """What ``writer`` may take ready-made for ``run``'s domain ``n`` (see ``Parts.reader``);
+    None when nothing was rendered ahead (a writer called on its own, or a third-party one)."""
+    parts = run.derived.get(KEY)
+    return None if parts is None else parts.reader(writer)
+
+
+def close(run: AuditRun) -> None:
+    parts = run.derived.get(KEY)
+    if parts is not None:
+        with contextlib.suppress(OSError):
+            parts.pieces.close()
