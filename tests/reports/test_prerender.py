@@ -1,0 +1,70 @@
+"""The pieces rendered ahead (reports.prerender) give every file byte for byte as a writer
+rendering each domain itself gives it: the whole run, and each client's cut (some of whose
+domains name another client and are rendered by the writer)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import zipfile
+from pathlib import Path
+
+from dnsaudit import output
+from dnsaudit.model import AuditRun
+from dnsaudit.registry import load_writers
+from dnsaudit.reports.scope import run_for_client, run_for_people
+from dnsaudit.reports.split import plan_folders, unicode_names_work
+from dnsaudit.reports.view import domain_rows
+from dnsaudit.spool import PackedResults
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from html_page import synthetic_run  # noqa: E402 - the bench folder is not a package
+
+
+def _run() -> AuditRun:
+    run = synthetic_run(120)
+    first = run.domains[0]
+    finding = dataclasses.replace(first.findings[0], message=first.findings[0].message + " see /home/alice/x.zone")
+    domains = (dataclasses.replace(first, findings=(finding, *first.findings[1:])), *run.domains[1:])
+    packed = PackedResults(len(domains))
+    for index, domain in enumerate(domains):
+        packed.put(index, PackedResults.pack(domain))
+    return AuditRun(run.info, packed)
+
+
+def _same(a: Path, b: Path) -> None:
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files:
+        if rel.suffix == ".xlsx":
+            za, zb = zipfile.ZipFile(a / rel), zipfile.ZipFile(b / rel)
+            for member in za.namelist():
+                if member != "docProps/core.xml":  # its creation time
+                    assert za.read(member) == zb.read(member), (rel, member)
+        else:
+            assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
+    writers = [cls() for cls in load_writers([]).writers]
+    assert {w.format for w in writers if w.prerender} == {"csv", "json", "fixes", "xlsx"}
+    ahead = tmp_path / "ahead"
+    ahead.mkdir()
+    output.write_reports(_run(), ahead, writers, split_by="client", title="T", processes=2)
+
+    alone = tmp_path / "alone"  # no survey with writers: every domain rendered by its writer
+    run = _run()
+    people = run_for_people(run)
+    rows = sorted(domain_rows(run), key=lambda r: r.index)
+    entries = [r.entry for r in rows]
+    for writer in writers:
+        alone.mkdir(exist_ok=True)
+        writer.write(people if writer.per_client else run, alone, "T")
+        if not writer.per_client:
+            continue
+        for folder in plan_folders(entries, unicode_names_work(alone / "clients")):
+            where = alone / "clients" / folder.folder
+            where.mkdir(parents=True, exist_ok=True)
+            writer.write(run_for_client(run, folder.client, folder.indices, entries), where, f"T — {folder.shown}")
+    (ahead / "clients" / "index.csv").unlink()
+    _same(ahead, alone)
