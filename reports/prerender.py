@@ -138,7 +138,8 @@ def reader(run: AuditRun, writer) -> Callable[[int], bytes | None] | None:
 
 
 def close(run: AuditRun) -> None:
-    parts = run.derived.get(KEY)
+    """The pieces' files closed; the run's writers render each domain again if called again."""
+    parts = run.derived.pop(KEY, None)
     if parts is not None:
         with contextlib.suppress(OSError):
             parts.pieces.close()
