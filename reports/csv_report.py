@@ -15,7 +15,7 @@ import io
 from dnsaudit.model import AuditRun, DomainResult
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.prerender import reader
-from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings
+from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings, score_text
 from dnsaudit.text import report_text
 
 COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "area", "severity", "status", "reason",
@@ -49,8 +49,8 @@ class CsvReport(ReportWriter):
     def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
         """The domain's rows, one per finding, worst first."""
         e = domain.entry
-        score_text = str(domain.score.points) if domain.score.points >= 0 else "-"
-        head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text, domain.score.verdict.value)]
+        head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text(domain.score),
+                                        domain.score.verdict.value)]
         notes = neutralise(e.notes)
         word = self._word
         return self._lines([[*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),

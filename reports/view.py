@@ -51,6 +51,11 @@ def finding_label(finding: Finding) -> str:
     return f"{label} (waived)" if finding.waived else label
 
 
+def score_text(score: Score) -> str:
+    """The score as the reports print it: "-" for a domain that could not be scored."""
+    return str(score.points) if score.points >= 0 else "-"
+
+
 @dataclass(frozen=True)
 class DomainRow:
     """One line of a summary table, and the way to the domain's whole result.
@@ -75,7 +80,7 @@ class DomainRow:
 
     @property
     def score_text(self) -> str:
-        return str(self.score.points) if self.score.points >= 0 else "-"
+        return score_text(self.score)
 
     @property
     def untested(self) -> bool:
