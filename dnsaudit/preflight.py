@@ -75,6 +75,7 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
     from dnsaudit.input_rows import InputError
     from dnsaudit.inputs import read_input
     from dnsaudit.net.dns import system_nameservers
+    from dnsaudit.pacing import outstanding_queries
     from dnsaudit.policy.expectations import input_defaults
     from dnsaudit.policy.waivers import unmatched_waivers
     from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
@@ -145,7 +146,7 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
     if config.history.compare and not config.history.enabled:
         raise AuditFailed("--compare needs the history; drop --no-history", Failure.USAGE)
     resolver = ResolverSetup(nameservers, timeout=dns.timeout, retries=dns.retries, zones=zones, snapshot=snapshot,
-                             offline=dns.offline)
+                             offline=dns.offline, max_in_flight=outstanding_queries(config.concurrency))
     return Plan(resolver, tuple(checks), tuple(cls() for cls in writers.writers), inputs,
                  tuple(loaded.info(c) for c in checks))
 

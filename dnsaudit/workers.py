@@ -69,7 +69,7 @@ class ResolverSetup:
     zones: ZoneSet | None = None
     snapshot: ZoneSet | None = None
     offline: bool = False
-    max_in_flight: int = 200
+    max_in_flight: int = 1024  # queries outstanding; a run sets it from --concurrency (pacing.outstanding_queries)
 
     def client(self) -> DnsClient:
         return DnsClient(list(self.nameservers), timeout=self.timeout, retries=self.retries,
@@ -275,8 +275,13 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
     """``--concurrency`` bounds the whole run: each worker gets its share."""
     import dataclasses
 
+    from dnsaudit.pacing import outstanding_queries
+
     share = max(1, -(-job.concurrency // workers))
-    resolver = dataclasses.replace(job.resolver, max_in_flight=max(1, -(-job.resolver.max_in_flight // workers)))
+    # The share of the query bound, and never less than the worker's domains in progress
+    # wait on (a share of one domain, rounded up, still has all of one domain's queries).
+    queries = max(-(-job.resolver.max_in_flight // workers), outstanding_queries(share))
+    resolver = dataclasses.replace(job.resolver, max_in_flight=queries)
     return dataclasses.replace(job, concurrency=share, resolver=resolver)
 
 

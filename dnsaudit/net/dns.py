@@ -90,7 +90,7 @@ class DnsClient:
         *,
         timeout: float = 3.0,
         retries: int = 1,
-        max_in_flight: int = 200,
+        max_in_flight: int = 1024,
         max_cached: int = MAX_CACHED,
         zones: ZoneSet | None = None,
         snapshot: ZoneSet | None = None,

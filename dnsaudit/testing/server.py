@@ -194,10 +194,31 @@ def _udp_size(query: dns.message.Message) -> int:
     return max(512, query.payload) if query.edns >= 0 else 512
 
 
+# The server's receive buffer: a run sends up to ~1,000 queries at once (pacing.outstanding_queries)
+# and this server reads them one at a time in Python, in the test's own process. With the
+# kernel's default (net.core.rmem_default, 208 KB: ~280 small datagrams at their in-kernel size)
+# the burst overflowed it and answers went missing (/proc/net/snmp Udp RcvbufErrors), which
+# tests then saw as timeouts. A real resolver keeps its own large buffer (Unbound so-rcvbuf).
+RECEIVE_BUFFER = 8 * 1024 * 1024
+
+
 class _UDPServer(socketserver.ThreadingUDPServer):
     daemon_threads = True
     allow_reuse_address = False
     dns: ZoneServer
+
+    def server_bind(self) -> None:
+        super().server_bind()
+        # SO_RCVBUFFORCE goes past net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is
+        # capped at rmem_max (4 MB on this project's machines).
+        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            if option is None:
+                continue
+            try:
+                self.socket.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+                return
+            except OSError:
+                continue
 
 
 class _TCPServer(socketserver.ThreadingTCPServer):
