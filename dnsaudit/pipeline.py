@@ -151,7 +151,9 @@ def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
             raise AuditFailed(message, Failure.USAGE) from exc
         heard.starting(len(plan.inputs.entries), len(plan.checks), plan.source())
         try:
-            return asyncio.run(_audit(config, plan, heard, out_dir, now, history, comparison))
+            from dnsaudit.net import loop as event_loop
+
+            return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison))
         except KeyboardInterrupt:
             history.call("interrupted")
             raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None

@@ -75,12 +75,17 @@ def preflight(config: AuditConfig, heard: Listener) -> Plan:
     from dnsaudit.input_rows import InputError
     from dnsaudit.inputs import read_input
     from dnsaudit.net.dns import system_nameservers
+    from dnsaudit.net.loop import loop_factory
     from dnsaudit.pacing import outstanding_queries
     from dnsaudit.policy.expectations import input_defaults
     from dnsaudit.policy.waivers import unmatched_waivers
     from dnsaudit.registry import PluginError, for_run, load_checks, load_writers, select
     from dnsaudit.workers import ResolverSetup
 
+    try:
+        loop_factory()  # DNSAUDIT_EVENT_LOOP: a wrong value stops the run here, not in a worker
+    except (ValueError, ImportError) as exc:
+        raise AuditFailed(f"DNSAUDIT_EVENT_LOOP: {exc}", Failure.USAGE) from exc
     dns = config.dns
     try:
         nameservers = tuple(dns.nameservers) or (() if dns.offline else tuple(system_nameservers()))

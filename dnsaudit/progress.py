@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from dnsaudit.net.loop import name as event_loop_name
+
 if TYPE_CHECKING:
     from dnsaudit.model import AuditRun
     from dnsaudit.net.dns import DnsClient
@@ -88,6 +90,7 @@ class PhaseClock:
             "peak_rss_mb_after": self.peaks,
             "cpu_seconds_main": round(time.process_time(), 2),
             "cpu_seconds_workers": [round(c, 2) for c in self.worker_cpu],
+            "event_loop": event_loop_name(),
         }
 
 

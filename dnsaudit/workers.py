@@ -15,7 +15,6 @@ on Linux, macOS and Windows.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import multiprocessing
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 from dnsaudit.check import Check, Settings
 from dnsaudit.config import ProbeConfig
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason
+from dnsaudit.net import loop as event_loop
 from dnsaudit.net.dns import DnsClient, DnsStats, Nameserver
 from dnsaudit.progress import peak_rss_mb
 from dnsaudit.spool import PackedResults, Packer
@@ -300,7 +300,7 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
             conn.send_bytes(message)
 
     try:
-        _nothing, stats = asyncio.run(job.run(entries, send, keep=False))
+        _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:

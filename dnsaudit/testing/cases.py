@@ -26,7 +26,6 @@ sits beside the healthy ones and must not change their verdicts::
 
 from __future__ import annotations
 
-import asyncio
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 from dnsaudit.check import Check, Resolver, Settings
 from dnsaudit.model import Cloud, DomainEntry, DomainResult, Finding, Phase
+from dnsaudit.net import loop as event_loop
 from dnsaudit.runner import audit_entries
 from dnsaudit.testing.fakes import FakeResolver
 from dnsaudit.testing.server import ZoneServer
@@ -89,7 +89,7 @@ def audit_cases(cases: Sequence[Case], checks: Sequence[type[Check]], *, dns: Re
     """Audit every case in one run; the results by domain (``dns``: ``case_resolver(cases)``)."""
     entries = [case_entry(case, i + 2) for i, case in enumerate(cases)]
     resolver = dns if dns is not None else case_resolver(cases)
-    done = asyncio.run(audit_entries(entries, checks, resolver, settings or Settings(check_timeout=10),
+    done = event_loop.run(audit_entries(entries, checks, resolver, settings or Settings(check_timeout=10),
                                  concurrency=concurrency))
     return {r.entry.domain: r for r in done}
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from dnsaudit.check import Check, CheckContext, Resolver, Settings, Tls, Web
 from dnsaudit.model import DomainEntry, Finding
+from dnsaudit.net import loop as event_loop
 from dnsaudit.runner import run_check as run_isolated
 from dnsaudit.testing.fakes import FakeResolver
 
@@ -52,7 +53,7 @@ def run_check(
     elif zone or faults:
         raise TypeError("give zone/faults or your own dns resolver, not both")
     ctx = CheckContext(row, dns, settings, web, tls, live)
-    return asyncio.run(_run(check(), ctx, isolate))
+    return event_loop.run(_run(check(), ctx, isolate))
 
 
 async def _run(check: Check, ctx: CheckContext, isolate: bool) -> list[Finding]:

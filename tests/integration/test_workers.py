@@ -95,6 +95,32 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
     sys.modules.pop("crashing_check", None)
 
 
+def test_uvloop_and_asyncio_give_the_same_results(tmp_path, nameserver, capsys, monkeypatch):
+    """The audit runs on uvloop where it is installed (it is a dependency on Linux); asyncio's
+    own loop, chosen with DNSAUDIT_EVENT_LOOP, must give the same results, in one process and
+    in workers."""
+    for workers in ("1", "2"):
+        uv, asyncio_only = tmp_path / f"uvloop-{workers}", tmp_path / f"asyncio-{workers}"
+        uv.mkdir(), asyncio_only.mkdir()
+        monkeypatch.delenv("DNSAUDIT_EVENT_LOOP", raising=False)
+        fast, fast_stats = audit(uv, nameserver, workers, capsys)
+        monkeypatch.setenv("DNSAUDIT_EVENT_LOOP", "asyncio")
+        plain, plain_stats = audit(asyncio_only, nameserver, workers, capsys)
+        assert (fast_stats["event_loop"], plain_stats["event_loop"]) == ("uvloop", "asyncio")
+        assert comparable(fast) == comparable(plain)
+        assert len(fast["domains"]) == len(DOMAINS)
+
+
+def test_a_bad_event_loop_value_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    listing = tmp_path / "list.csv"
+    listing.write_text("domain\ngood.test\n")
+    monkeypatch.setenv("DNSAUDIT_EVENT_LOOP", "tokio")
+    assert main(["audit", str(listing), "--nameserver", "127.0.0.1:9", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "DNSAUDIT_EVENT_LOOP" in err and "'tokio'" in err and "uvloop" in err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("value", ["0", "many"])
 def test_bad_workers_value_is_a_usage_error(tmp_path, value, capsys):
     with pytest.raises(SystemExit) as stop:
