@@ -15,7 +15,7 @@ import io
 from dnsaudit.model import AuditRun, DomainResult
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.prerender import reader
-from dnsaudit.reports.view import domain_rows, looks_like_formula, ordered_findings, score_text
+from dnsaudit.reports.view import FORMULA_START, domain_rows, ordered_findings, score_text
 from dnsaudit.text import report_text
 
 COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "area", "severity", "status", "reason",
@@ -25,7 +25,9 @@ COLUMNS = ["client", "domain", "domain_ascii", "score", "verdict", "check", "are
 def neutralise(value: object) -> object:
     if isinstance(value, str):
         value = report_text(value)
-    return "'" + value if looks_like_formula(value) else value
+        if value.startswith(FORMULA_START):
+            return "'" + value
+    return value
 
 
 class CsvReport(ReportWriter):
@@ -36,6 +38,7 @@ class CsvReport(ReportWriter):
 
     def __init__(self) -> None:
         self._words: dict[str, object] = {}  # the few check ids, areas, severities, statuses, reasons: cleaned once
+        self._texts: dict[str, object] = {}  # texts of findings, cleaned (bounded: see _text_of)
         self._text = io.StringIO()
         self._writer = csv.writer(self._text, lineterminator="\r\n")
 
@@ -52,16 +55,28 @@ class CsvReport(ReportWriter):
         head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text(domain.score),
                                         domain.score.verdict.value)]
         notes = neutralise(e.notes)
-        word = self._word
+        word, text = self._word, self._text_of
         return self._lines([[*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),
-                             word(f.reason.value) if f.reason else "", neutralise(f.message),
-                             neutralise(f.observed), neutralise(f.expected), neutralise(f.remediation), notes]
+                             word(f.reason.value) if f.reason else "", text(f.message),
+                             text(f.observed), text(f.expected), text(f.remediation), notes]
                             for f in ordered_findings(domain)])
 
     def _word(self, value: str) -> object:
         cleaned = self._words.get(value)
         if cleaned is None:
             cleaned = self._words[value] = neutralise(value)
+        return cleaned
+
+    def _text_of(self, value: object) -> object:
+        """A finding's text cleaned; messages, expectations and fixes repeat from domain to
+        domain, so the last few thousand are remembered."""
+        cleaned = self._texts.get(value) if value.__class__ is str else None
+        if cleaned is None:
+            cleaned = neutralise(value)
+            if value.__class__ is str:
+                if len(self._texts) >= 8192:
+                    self._texts.clear()
+                self._texts[value] = cleaned
         return cleaned
 
     def _lines(self, rows: list, encoding: str = "utf-8") -> bytes:
