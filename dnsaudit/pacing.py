@@ -159,11 +159,13 @@ def outstanding_queries(active: int) -> int:
     Waiting costs no slot, and so no query place either: a query to a slow or dead server
     holds its place until it is answered or times out (3 s), so a fixed bound below what the
     domains in progress wait on would let them set the pace again. Measured with
-    ``bench/run.py --realistic`` at 10,000 domains (2026-12-02, quiet machine): with 200
-    places the run took 95.6 s against 37.8 s for the uniform world, the slow and dead
-    domains' queries holding most of them; with enough places 55.3 s, every slow domain
-    still assessed. A default Unbound keeps 1,024 queries per thread
-    (``num-queries-per-thread``), so the default ``--concurrency`` of 64 stays within it.
+    ``bench/run.py --domains 10000 --realistic`` on one machine, one run after the other
+    (2026-12-02 evening): with the former fixed 200 places 115.8 s (audit 92.2 s), with this
+    bound (1,024 at the default --concurrency) 85.8 and 85.3 s (audit 63.5 s), against 71.8-74.0 s for the
+    uniform world; every slow domain assessed in both. Debian's Unbound (1.17, built with
+    libevent) keeps 1,024 queries per thread (``num-queries-per-thread``; 512 in builds
+    without libevent), so the default ``--concurrency`` of 64 stays at its limit; lower
+    --concurrency for a smaller resolver (README, "Speed").
     """
     return max(1, active) * WAITING_ALLOWANCE * QUERIES_PER_DOMAIN
 

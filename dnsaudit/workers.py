@@ -77,8 +77,9 @@ class ResolverSetup:
                          offline=self.offline)
 
     def live_client(self) -> DnsClient:
-        """The same servers without the planned zones (--compare-live)."""
-        return DnsClient(list(self.nameservers), timeout=self.timeout, retries=self.retries)
+        """The same servers without the planned zones (--compare-live), with a bound of its own."""
+        return DnsClient(list(self.nameservers), timeout=self.timeout, retries=self.retries,
+                         max_in_flight=self.max_in_flight)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,9 @@ class Cells:
         # process: bench/README.md, fourth round.
         for values in rows:
             append(ROW)
-            for column, value in enumerate(values[:columns]):
+            for column, value in enumerate(values):
+                if column == columns:  # values beyond the table's columns are not shown
+                    break
                 if value.__class__ is str:
                     if not value:
                         continue
@@ -171,17 +173,14 @@ class Cells:
                     append(marks[column])
                     append(encoded)
                     continue
-                if value is None:
+                if value is None or value == "":  # as Sheet.append: an empty cell is not written
                     continue
                 if isinstance(value, bool):
                     value = "Yes" if value else "No"
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     append(f"{CELL}{chr(32 + column)}!{_s(plain)}><v>{value!r}</v></c>")  # "!": one line
                     continue
-                text = str(value)
-                if not text:
-                    continue
-                body, lines = self.body(column, text)
+                body, lines = self.body(column, str(value))
                 append(f"{CELL}{chr(32 + column)}{chr(32 + min(lines, 1000))}{body}")
         return "".join(out)
 

@@ -161,8 +161,9 @@ class DnsClient:
             return SignedAnswer(_absolute(name), rdtype, Outcome.OFFLINE,
                                 detail="offline: DNSSEC records are not in the snapshot")
         self.stats.queries_sent += 1
-        return await ask_signed(self.nameservers, name, rdtype, timeout=self.timeout, retries=self.retries,
-                                pool=self._pool)
+        async with self._limit:  # under the same bound as the other queries (README, "Speed")
+            return await ask_signed(self.nameservers, name, rdtype, timeout=self.timeout, retries=self.retries,
+                                    pool=self._pool)
 
     async def preflight(self) -> list[tuple[Nameserver, str]]:
         """Ask every nameserver one question; return those that answered nothing at all.

@@ -2,9 +2,11 @@
 
 Why: a worker's audit is CPU-bound in the event loop's own machinery (a task step, a future's
 callbacks, a timer, a datagram read for each of the ~17 questions a domain asks), and uvloop
-does that machinery in C on libuv. The results are the same on either loop (the test suite
-runs on uvloop); ``DNSAUDIT_EVENT_LOOP=asyncio`` chooses asyncio's loop, for comparing the two
-or for a platform where uvloop misbehaves, and ``DNSAUDIT_EVENT_LOOP=uvloop`` insists on it.
+does that machinery in C on libuv. The results are the same on either loop (the audits the
+test suite runs through the CLI, the workers and dnsaudit.testing run on uvloop, and a test
+compares both loops; tests that call asyncio.run themselves stay on asyncio's).
+``DNSAUDIT_EVENT_LOOP=asyncio`` chooses asyncio's loop, for comparing the two or for a
+platform where uvloop misbehaves, and ``DNSAUDIT_EVENT_LOOP=uvloop`` insists on it.
 
 Measured with callgrind (instructions, which the machine's load does not move), one process
 auditing the bench world through a warm Unbound, 150 and 450 domains: 29.2 million

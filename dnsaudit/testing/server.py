@@ -20,6 +20,7 @@ from __future__ import annotations
 import socket
 import socketserver
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -110,6 +111,13 @@ class ZoneServer:
                 threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             return self
         raise OSError("could not bind UDP and TCP on the same loopback port")
+
+    def received_buffer(self) -> int:
+        """The UDP receive buffer the kernel gave the server, in bytes (it doubles what is asked
+        for, for its own bookkeeping; see RECEIVE_BUFFER)."""
+        udp = next(server for server in self._servers if isinstance(server, _UDPServer))
+        size: int = udp.socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        return size
 
     def stop(self) -> None:
         for server in self._servers:
@@ -209,9 +217,11 @@ class _UDPServer(socketserver.ThreadingUDPServer):
 
     def server_bind(self) -> None:
         super().server_bind()
-        # SO_RCVBUFFORCE goes past net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is
-        # capped at rmem_max (4 MB on this project's machines).
-        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        # SO_RCVBUFFORCE (socket(7); Python's socket module does not name it: 33 on Linux) goes
+        # past net.core.rmem_max but needs CAP_NET_ADMIN; SO_RCVBUF is capped at rmem_max (212,992
+        # on a stock kernel, 4 MB on this project's machines). received_buffer() tells what it got.
+        force = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
+        for option in (force, socket.SO_RCVBUF):
             if option is None:
                 continue
             try:

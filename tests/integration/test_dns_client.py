@@ -219,3 +219,29 @@ def test_a_reply_that_does_not_match_the_question_is_ignored():
         thread.join(5)
         sock.close()
     assert answer.texts == ("192.0.2.7",)
+
+
+def test_the_test_server_answers_a_burst_as_large_as_the_default_query_bound():
+    """A run sends up to outstanding_queries(64) = 1,024 queries at once; the test server reads
+    them one by one in Python, so its receive buffer must hold the burst, or answers go
+    missing and tests see timeouts that are the server's, not dnsaudit's (the flaky reports
+    tests of the third round: /proc/net/snmp Udp RcvbufErrors). With a stock kernel's buffer
+    (425,984 bytes) 438 of these 1,024 went unanswered."""
+    from collections import Counter
+
+    from dnsaudit.pacing import outstanding_queries
+
+    burst = outstanding_queries(64)
+    world = ZoneServer()
+    world.add_zone_text("burst.test.", "$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n"
+                                       "ns A 127.0.0.1\n*.burst.test. A 192.0.2.1\n")
+
+    async def ask_all(port: int) -> Counter:
+        client = DnsClient([Nameserver("127.0.0.1", port)], timeout=3.0, retries=0, max_in_flight=burst)
+        answers = await asyncio.gather(*(client.query(f"h{i}.burst.test", "A") for i in range(burst)))
+        await client.aclose()
+        return Counter(answer.outcome for answer in answers)
+
+    with world:
+        assert world.received_buffer() >= 4 * 1024 * 1024, "the test server could not get a large receive buffer"
+        assert asyncio.run(ask_all(world.port)) == Counter({Outcome.ANSWER: burst})

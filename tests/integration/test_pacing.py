@@ -184,7 +184,7 @@ def test_a_slow_wait_lends_the_slot_a_fast_one_keeps_it_and_a_cancelled_waiter_l
 def test_the_query_bound_leaves_room_for_every_domain_in_progress(tmp_path, concurrency):
     """A query to a dead server holds its place until it times out, so the bound on queries
     outstanding follows --concurrency: a fixed 200 let the realistic world's slow and dead
-    domains hold most places (95.6 s against 55.3 s at 10,000 domains, bench/README.md)."""
+    domains hold most places (115.8 s against 85.8 s at 10,000 domains, bench/README.md)."""
     from dnsaudit.config import AuditConfig, DnsConfig
     from dnsaudit.pacing import QUERIES_PER_DOMAIN, outstanding_queries
     from dnsaudit.pipeline import Listener
@@ -204,3 +204,42 @@ def test_the_query_bound_leaves_room_for_every_domain_in_progress(tmp_path, conc
     shares = _split_limits(job_for(config, plan), 2)
     assert shares.resolver.max_in_flight * 2 >= plan.resolver.max_in_flight
     assert shares.resolver.max_in_flight >= Pacer(shares.concurrency).in_progress * QUERIES_PER_DOMAIN
+    # and the worker's clients are built with it (the live one of --compare-live too)
+    assert shares.resolver.client()._limit._value == shares.resolver.max_in_flight
+    assert shares.resolver.live_client()._limit._value == shares.resolver.max_in_flight
+
+
+def test_no_more_queries_are_outstanding_than_the_bound_signed_ones_included():
+    """The bound is on what the resolver sees: plain and DNSSEC (signed) questions alike. A
+    silent server counts what reaches it while nothing is answered."""
+    import socket
+
+    from dnsaudit.net.dns import DnsClient
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.setblocking(False)
+
+    async def scenario() -> int:
+        client = DnsClient([Nameserver("127.0.0.1", silent.getsockname()[1])], timeout=2.0, retries=0,
+                           max_in_flight=3)
+        asks = [asyncio.ensure_future(client.query(f"n{i}.example.test", "A")) for i in range(6)]
+        asks += [asyncio.ensure_future(client.query_signed(f"s{i}.example.test", "DNSKEY")) for i in range(6)]
+        await asyncio.sleep(0.5)
+        received = 0
+        while True:
+            try:
+                silent.recv(4096)
+            except BlockingIOError:
+                break
+            received += 1
+        for ask in asks:
+            ask.cancel()
+        await asyncio.gather(*asks, return_exceptions=True)
+        await client.aclose()
+        return received
+
+    try:
+        assert asyncio.run(scenario()) == 3
+    finally:
+        silent.close()

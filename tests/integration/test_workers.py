@@ -96,6 +96,7 @@ def test_a_worker_that_dies_leaves_its_domains_could_not_test(tmp_path, nameserv
 
 
 def test_uvloop_and_asyncio_give_the_same_results(tmp_path, nameserver, capsys, monkeypatch):
+    pytest.importorskip("uvloop", reason="uvloop is not installed for this platform (pyproject's marker)")
     """The audit runs on uvloop where it is installed (it is a dependency on Linux); asyncio's
     own loop, chosen with DNSAUDIT_EVENT_LOOP, must give the same results, in one process and
     in workers."""
