@@ -37,8 +37,7 @@ class CsvReport(ReportWriter):
     prerender = True
 
     def __init__(self) -> None:
-        self._words: dict[str, object] = {}  # the few check ids, areas, severities, statuses, reasons: cleaned once
-        self._texts: dict[str, object] = {}  # texts of findings, cleaned (bounded: see _text_of)
+        self._cleaned: dict[str, object] = {}  # texts cleaned by neutralise (bounded: see _clean)
         self._text = io.StringIO()
         self._writer = csv.writer(self._text, lineterminator="\r\n")
 
@@ -55,28 +54,22 @@ class CsvReport(ReportWriter):
         head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text(domain.score),
                                         domain.score.verdict.value)]
         notes = neutralise(e.notes)
-        word, text = self._word, self._text_of
-        return self._lines([[*head, word(f.check_id), word(f.area), word(f.severity.value), word(f.status.value),
-                             word(f.reason.value) if f.reason else "", text(f.message),
-                             text(f.observed), text(f.expected), text(f.remediation), notes]
+        clean = self._clean
+        return self._lines([[*head, clean(f.check_id), clean(f.area), clean(f.severity.value), clean(f.status.value),
+                             clean(f.reason.value) if f.reason else "", clean(f.message),
+                             clean(f.observed), clean(f.expected), clean(f.remediation), notes]
                             for f in ordered_findings(domain)])
 
-    def _word(self, value: str) -> object:
-        cleaned = self._words.get(value)
+    def _clean(self, value: object) -> object:
+        """``neutralise(value)``, remembered for the last few thousand texts: check ids, statuses,
+        messages, expectations and fixes repeat from domain to domain."""
+        if type(value) is not str:  # exactly str: a subclass (an enum) is cleaned each time
+            return neutralise(value)
+        cleaned = self._cleaned.get(value)
         if cleaned is None:
-            cleaned = self._words[value] = neutralise(value)
-        return cleaned
-
-    def _text_of(self, value: object) -> object:
-        """A finding's text cleaned; messages, expectations and fixes repeat from domain to
-        domain, so the last few thousand are remembered."""
-        cleaned = self._texts.get(value) if value.__class__ is str else None
-        if cleaned is None:
-            cleaned = neutralise(value)
-            if value.__class__ is str:
-                if len(self._texts) >= 8192:
-                    self._texts.clear()
-                self._texts[value] = cleaned
+            if len(self._cleaned) >= 8192:
+                self._cleaned.clear()
+            cleaned = self._cleaned[value] = neutralise(value)
         return cleaned
 
     def _lines(self, rows: list, encoding: str = "utf-8") -> bytes:
