@@ -48,6 +48,7 @@ from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header
 
 PAYLOAD = 1232
 RRSIG = 46
+MAX_TTL = 0x7FFFFFFF  # RFC 2181 section 8: TTLs are 31-bit; a larger one is read as 0
 _DENIALS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
 
 
@@ -130,7 +131,8 @@ def parse_signed_reply(wire: bytes, query_id: int, question: Question) -> Signed
                         and int.from_bytes(wire[offset:offset + 2], "big") == wanted)):
                     try:
                         rdata = dns.rdata.from_wire(dns.rdataclass.IN, rdtype, wire, offset, rdlength)
-                        records.append((rdtype, ttl, rdata))
+                        # A TTL with its top bit set counts as zero (RFC 2181 section 8), as dnspython reads it
+                        records.append((rdtype, ttl if ttl <= MAX_TTL else 0, rdata))
                     except dns.exception.DNSException as exc:  # dnspython refuses the whole message then
                         raise MalformedReply(f"a {dns.rdatatype.to_text(rdtype)} record could not be read: {exc}") \
                             from None

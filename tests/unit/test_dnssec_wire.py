@@ -153,6 +153,18 @@ def test_a_truncated_reply_says_so_and_another_id_is_not_ours():
     assert parse_signed_reply(wire, QUERY_ID, other) is None
 
 
+def test_a_ttl_with_its_top_bit_set_reads_as_zero_as_dnspython_reads_it():
+    """RFC 2181 section 8; found by the damaged-reply property below (a flipped TTL byte:
+    0x80000001 kept as it was, against dnspython's 0, in an RRSIG set whose other TTL was 1)."""
+    for ttls in ([0x80000001, 7, 1], [7, 0, 0xFFFFFFFF], [0x7FFFFFFF, 0, 0x7FFFFFFF]):
+        case = {"rdtype": "MX", "owner": "example.test.", "rcode": dns.rcode.NOERROR, "records": 2, "ttls": ttls,
+                "sigs": [3, 3, 4], "noise": [], "authority": [], "edns": True}
+        question, wire = build(case)
+        ours = signed_answer("example.test.", "MX", parse_signed_reply(wire, QUERY_ID, question))
+        same(ours, reference("example.test.", "MX", dns.message.from_wire(wire)))
+        assert (ours.rrset.ttl, ours.rrsigs.ttl) == tuple(t if t <= 0x7FFFFFFF else 0 for t in (ttls[0], ttls[2]))
+
+
 @BOUNDED
 @given(cases, st.data())
 def test_damaged_replies_are_read_refused_or_malformed_and_agree_with_dnspython_when_both_read_them(case, data):
