@@ -5,14 +5,19 @@ import sys
 
 def run() -> int:
     """The command's entry point: ``dnsaudit.cli.main``, and Ctrl-C while it loads (imports
-    take a while on a loaded machine) is the same one line and 130 as at any later moment."""
-    try:
-        from dnsaudit.cli import main
-    except KeyboardInterrupt:
-        print("dnsaudit: interrupted", file=sys.stderr)
-        exec("")  # this interrupt was handled (see dnsaudit.cli.exits.interrupted)
-        return 130
-    return main()
+    take a while on a loaded machine) is the same one line and 130 as at any later moment,
+    even one that Python swallowed in an import's clean-up (``dnsaudit.sigint``)."""
+    from dnsaudit.sigint import unwrapping, watching
+
+    with watching():
+        try:
+            with unwrapping():
+                from dnsaudit.cli import main
+        except KeyboardInterrupt:
+            print("dnsaudit: interrupted", file=sys.stderr)
+            exec("")  # this interrupt was handled (see dnsaudit.cli.exits.interrupted)
+            return 130
+        return main()
 
 
 if __name__ == "__main__":  # not when a worker process imports this module (multiprocessing spawn)

@@ -107,9 +107,12 @@ def run_audit(config: AuditConfig, listener: Listener | None = None) -> AuditOut
     Raises ``AuditFailed`` when the audit cannot run (nothing is audited then) and
     ``AuditInterrupted`` on Ctrl-C (the finished domains stay in the history).
     """
+    from dnsaudit.sigint import unwrapping, watching
+
     heard = _Heard(listener or Listener())
     try:
-        return _run_audit(config, heard)
+        with watching(), unwrapping():  # a Ctrl-C that Python swallowed or wrapped is not lost (dnsaudit.sigint)
+            return _run_audit(config, heard)
     except AuditInterrupted:
         raise
     except KeyboardInterrupt:  # while reading the input or opening the history: nothing stored yet
@@ -152,8 +155,11 @@ def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
         heard.starting(len(plan.inputs.entries), len(plan.checks), plan.source())
         try:
             from dnsaudit.net import loop as event_loop
+            from dnsaudit.sigint import raise_if_lost, unwrapping
 
-            return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison))
+            raise_if_lost()
+            with unwrapping():
+                return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison))
         except KeyboardInterrupt:
             history.call("interrupted")
             raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None
@@ -166,6 +172,7 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     from dnsaudit.output import write_reports
     from dnsaudit.progress import PhaseClock
     from dnsaudit.reports.base import write_atomic
+    from dnsaudit.sigint import raise_if_lost
     from dnsaudit.spool import PackedResults
     from dnsaudit.workers import auto_workers, history_row, run_in_workers
 
@@ -208,6 +215,7 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
 
     job = job_for(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
+    raise_if_lost()  # swallowed before asyncio's handler was set (dnsaudit.sigint); it raises none itself
     workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
     results: Sequence[DomainResult]
     if workers > 1:
@@ -262,10 +270,11 @@ async def _synchronous() -> AsyncIterator[None]:
 
     One that asyncio's handler heard just before (the task is cancelled, not yet told) is
     delivered here first, by the one ``await``, instead of being lost until the end."""
-    from dnsaudit.workers import plain_sigint
+    from dnsaudit.sigint import plain_sigint, raise_if_lost
 
     with plain_sigint():
         await asyncio.sleep(0)
+        raise_if_lost()
         yield
 
 

@@ -15,14 +15,13 @@ on Linux, macOS and Windows.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing
 import os
 import pickle
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,6 +39,9 @@ if TYPE_CHECKING:
 # Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
 AUTO_MIN_DOMAINS = 500
 AUTO_MAX_WORKERS = 4
+# Seconds between looks for a Ctrl-C that Python swallowed (dnsaudit.sigint) while the main
+# process waits for its workers' results: results come far more often than this in a run.
+LOST_SIGINT_CHECK = 0.25
 
 
 def auto_workers(domains: int) -> int:
@@ -159,14 +161,17 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
     # workers finished: Ctrl-C must interrupt the wait itself, and the start of the workers
     # (a second or more under load: each is a new interpreter) as well.
+    from dnsaudit.sigint import held_sigint, plain_sigint, raise_if_lost
+
     with plain_sigint():
         try:
+            raise_if_lost()
             for shard in shards:
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history),
                                           name="dnsaudit-worker", daemon=True)
                 processes.append(process)
-                with _held_sigint():
+                with held_sigint():
                     process.start()
                 send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
                 shard_of[receive] = shard
@@ -198,9 +203,12 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
     """Read the workers' messages until every worker has closed its pipe."""
     from multiprocessing.connection import wait
 
+    from dnsaudit.sigint import raise_if_lost
+
     dictionary_of: dict[object, int] = {}  # the spool's number of each worker's dictionary
     while shard_of:
-        for conn in wait(list(shard_of)):
+        raise_if_lost()  # a Ctrl-C that Python swallowed meanwhile (dnsaudit.sigint)
+        for conn in wait(list(shard_of), timeout=LOST_SIGINT_CHECK):
             shard = shard_of[conn]
             try:
                 kind, payload = pickle.loads(conn.recv_bytes())
@@ -226,50 +234,6 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
             else:
                 process_of[conn] = None
                 report.failures.append(payload)
-
-
-@contextlib.contextmanager
-def plain_sigint() -> Iterator[None]:
-    """Make SIGINT raise KeyboardInterrupt in this block, here and now, instead of whatever
-    handler is set (asyncio's, which only cancels a task at its next ``await``: a block that
-    never awaits would run to its end first).
-
-    An ignored SIGINT stays ignored: a shell ignores it for a job started in the background
-    of a script, so that Ctrl-C meant for the foreground does not stop it, and Python and
-    asyncio leave it so too. Outside the main thread nothing changes (Python runs signal
-    handlers in the main thread only)."""
-    import signal
-    import threading
-
-    previous = signal.getsignal(signal.SIGINT)
-    if (threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None)
-            or previous is signal.default_int_handler):
-        yield
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _held_sigint() -> Iterator[None]:
-    """SIGINT while a worker starts is acted on once it has started: a start cut short left
-    the new interpreter with half its job to read, and its traceback on the terminal."""
-    import signal
-
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    heard: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, _frame: heard.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if heard:
-        raise KeyboardInterrupt
 
 
 def _split_limits(job: AuditJob, workers: int) -> AuditJob:
@@ -300,8 +264,11 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         for message in result_messages(packer, positions[id(result.entry)], result, history):
             conn.send_bytes(message)
 
+    from dnsaudit.sigint import unwrapping
+
     try:
-        _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
+        with unwrapping():  # Ctrl-C reaches the workers too; Python 3.11 may wrap it (dnsaudit.sigint)
+            _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:

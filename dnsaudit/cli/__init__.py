@@ -23,9 +23,11 @@ __all__ = ["build_parser", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; Ctrl-C at any moment ends in one line and exit code 130, never a traceback."""
     from dnsaudit.cli.exits import EXIT_INTERRUPTED, err, interrupted
+    from dnsaudit.sigint import unwrapping
 
     try:
-        code = _main(argv)
+        with unwrapping():  # Python 3.11 wraps one raised while a class is made (dnsaudit.sigint)
+            code = _main(argv)
     except KeyboardInterrupt:  # before or after the audit's own handling (reading input, rendering)
         err("interrupted")
         code = EXIT_INTERRUPTED
@@ -35,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    from dnsaudit.sigint import raise_if_lost
+
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
+    raise_if_lost()  # a Ctrl-C that Python swallowed while the command loaded (dnsaudit.sigint)
     if unknown:  # said by the subcommand's parser, whose usage and help apply
         parser.commands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:

@@ -275,6 +275,76 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(tmp_path, world, workers):
     assert not failures, "\n".join(failures)
 
 
+def swallowed_ctrl_c() -> None:
+    """What SIGINT's KeyboardInterrupt does when it is raised inside a weakref callback
+    (importlib's module-lock one, seen in the test above): only "Exception ignored"."""
+    import weakref
+
+    class Target:
+        pass
+
+    def callback(_ref: object) -> None:
+        raise KeyboardInterrupt
+
+    target = Target()
+    ref = weakref.ref(target, callback)
+    del target
+    assert ref() is None
+
+
+def bulk_audit(tmp_path, world, *extra: str) -> list[str]:
+    world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
+    world.delay = 0.05
+    csv = tmp_path / "bulk.csv"
+    csv.write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(3000)) + "\n")
+    return ["audit", str(csv), "--nameserver", f"127.0.0.1:{world.port}", "--checks", "mx.present,mx.null",
+            "--no-probes", "--format", "json", "--concurrency", "2", "--history", str(tmp_path / "h.sqlite"),
+            "--out", str(tmp_path / "slow"), "--quiet", *extra]
+
+
+def test_a_ctrl_c_that_python_swallowed_still_stops_a_run_with_workers(tmp_path, world, monkeypatch, capsys):
+    """Swallowed while the main process waits for the workers' results (before dnsaudit.sigint: the run went on
+    to its end, exit 0 after all 3,000 domains): 130, one line, the finished domains kept."""
+    from dnsaudit import pipeline
+
+    heard = pipeline._Heard.domain_done
+
+    def domain_done(self, done: int, total: int) -> None:
+        heard(self, done, total)
+        if done == 5:
+            swallowed_ctrl_c()
+
+    monkeypatch.setattr(pipeline._Heard, "domain_done", domain_done)
+    code = main(bulk_audit(tmp_path, world, "--workers", "2"))
+    err = capsys.readouterr().err
+    assert code == 130, err
+    assert err.startswith("dnsaudit: interrupted") and err.count("\n") == 1 and "Exception ignored" not in err
+    with History(tmp_path / "h.sqlite", lock=False) as history:
+        (run,) = history.runs()
+        assert run.status == "incomplete" and 5 <= run.domains < 3000
+
+
+def test_a_ctrl_c_that_python_swallowed_while_the_command_loaded_stops_it_before_the_audit(tmp_path, world,
+                                                                                            monkeypatch, capsys):
+    """As the command's entry point runs it (``dnsaudit`` and ``python -m dnsaudit``): swallowed before the
+    arguments are read, the audit never starts."""
+    from dnsaudit import __main__ as entry
+    from dnsaudit import cli
+
+    build = cli.build_parser
+
+    def build_parser():
+        swallowed_ctrl_c()
+        return build()
+
+    monkeypatch.setattr(cli, "build_parser", build_parser)
+    monkeypatch.setattr(sys, "argv", ["dnsaudit", *bulk_audit(tmp_path, world)])
+    assert entry.run() == 130
+    err = capsys.readouterr().err
+    assert err == "dnsaudit: interrupted\n"
+    assert not (tmp_path / "h.sqlite").exists() and not (tmp_path / "slow").exists()
+
+
 def test_report_needs_a_results_file_or_a_run(tmp_path, capsys):
     assert main(["report", "--history", str(tmp_path / "h.sqlite")]) == 2
     assert "give either RESULTS_JSON or --run ID" in capsys.readouterr().err

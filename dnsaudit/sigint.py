@@ -1,0 +1,131 @@
+"""Ctrl-C (SIGINT) during an audit: acted on where it is heard, and never lost.
+
+Python turns SIGINT into KeyboardInterrupt in whatever Python code runs at that instant,
+and two kinds of code there do not let it through:
+
+- a weakref callback, a ``__del__`` method or a garbage-collector callback: an exception
+  there cannot propagate, so the interpreter reports it as "Exception ignored in ..."
+  (``sys.unraisablehook``) and carries on, and the Ctrl-C is gone;
+- ``__set_name__`` while a class is made (a module importing): CPython 3.11 wraps the
+  exception in a RuntimeError.
+
+Both seen in tests/integration/test_history.py (Ctrl-C at any moment; 3 failures in ~25
+runs of that test on a loaded two-core machine; 4 in ~1,450 SIGINTs sent 0.06-0.4 s into a
+two-worker run): a SIGINT inside importlib's module-lock callback
+(``_get_module_lock.<locals>.cb``, called when a lock is collected during one of the
+audit's lazy imports) left the run auditing all 3,000 domains; one inside a dataclass's
+field ended it with a traceback and exit 1.
+
+:func:`watching` (the command's entry point and ``run_audit``) installs a hook that
+remembers a swallowed KeyboardInterrupt and keeps its traceback off the terminal;
+:func:`raise_if_lost` raises it again where the run goes on to long work (once the
+arguments are read, before the event loop starts, as the workers start and while their
+results come in). :func:`unwrapping` turns the wrapped one back into KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+_lost = False
+
+
+def _remembering(previous: Any) -> Any:
+    def hook(unraisable: Any) -> None:
+        global _lost
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _lost = True
+            return
+        previous(unraisable)
+
+    hook.dnsaudit_previous = previous  # type: ignore[attr-defined]
+    return hook
+
+
+@contextlib.contextmanager
+def unwrapping() -> Iterator[None]:
+    """A KeyboardInterrupt that CPython 3.11 wrapped leaves the block as the KeyboardInterrupt.
+
+    Raised while a class is made (a module importing: a dataclass's fields), 3.11 wraps it in
+    ``RuntimeError("Error calling __set_name__ ...")``; 3.12 no longer does (gh-77757). Seen
+    in the same test: a traceback and exit 1 instead of one line and 130."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt) and "__set_name__" in str(exc):
+            raise KeyboardInterrupt from None
+        raise
+
+
+@contextlib.contextmanager
+def watching() -> Iterator[None]:
+    """Remember a KeyboardInterrupt swallowed as unraisable while the block runs (nested
+    blocks share the outer one's hook; the hook in place before is restored at the end)."""
+    global _lost
+    if hasattr(sys.unraisablehook, "dnsaudit_previous"):
+        yield
+        return
+    previous = sys.unraisablehook
+    _lost = False
+    sys.unraisablehook = _remembering(previous)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+        _lost = False
+
+
+def raise_if_lost() -> None:
+    """Raise the KeyboardInterrupt that Python swallowed since the last call, if any."""
+    global _lost
+    if _lost:
+        _lost = False
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def plain_sigint() -> Iterator[None]:
+    """Make SIGINT raise KeyboardInterrupt in this block, here and now, instead of whatever
+    handler is set (asyncio's, which only cancels a task at its next ``await``: a block that
+    never awaits would run to its end first).
+
+    An ignored SIGINT stays ignored: a shell ignores it for a job started in the background
+    of a script, so that Ctrl-C meant for the foreground does not stop it, and Python and
+    asyncio leave it so too. Outside the main thread nothing changes (Python runs signal
+    handlers in the main thread only)."""
+    import signal
+    import threading
+
+    previous = signal.getsignal(signal.SIGINT)
+    if (threading.current_thread() is not threading.main_thread() or previous in (signal.SIG_IGN, None)
+            or previous is signal.default_int_handler):
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def held_sigint() -> Iterator[None]:
+    """SIGINT while the block runs (a worker process starting) is acted on once it has
+    ended: a start cut short left the new interpreter with half its job to read, and its
+    traceback on the terminal."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    heard: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: heard.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if heard:
+        raise KeyboardInterrupt

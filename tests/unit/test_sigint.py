@@ -1,0 +1,80 @@
+"""dnsaudit.sigint: a KeyboardInterrupt that Python swallowed (raised where exceptions
+cannot propagate) is remembered and raised again, and nothing else changes."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+import pytest
+
+from dnsaudit.sigint import raise_if_lost, unwrapping, watching
+
+
+def swallow(exc: BaseException) -> None:
+    """Raise ``exc`` in a weakref callback, as SIGINT's handler can: CPython reports it as
+    unraisable ("Exception ignored in ...") and goes on."""
+
+    class Target:
+        pass
+
+    def callback(_ref: object) -> None:
+        raise exc
+
+    target = Target()
+    ref = weakref.ref(target, callback)
+    del target
+    assert ref() is None
+
+
+def test_a_swallowed_keyboard_interrupt_is_raised_again_once(capsys):
+    with watching():
+        swallow(KeyboardInterrupt())
+        assert capsys.readouterr().err == ""  # no "Exception ignored" traceback on the terminal
+        with pytest.raises(KeyboardInterrupt):
+            raise_if_lost()
+        raise_if_lost()  # once
+
+
+def test_other_unraisable_errors_go_to_the_hook_as_before_and_the_hook_is_restored(monkeypatch):
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    with watching():
+        with watching():  # nested: one hook
+            swallow(ValueError("boom"))
+        raise_if_lost()  # nothing to raise
+    assert [type(u.exc_value) for u in seen] == [ValueError]
+    assert sys.unraisablehook == seen.append
+    swallow(KeyboardInterrupt())  # outside: not remembered
+    raise_if_lost()
+    assert [type(u.exc_value) for u in seen] == [ValueError, KeyboardInterrupt]
+
+
+def test_what_was_swallowed_is_forgotten_at_the_end_of_the_block():
+    with watching():
+        swallow(KeyboardInterrupt())
+    with watching():
+        raise_if_lost()
+
+
+class Interrupting:
+    """A descriptor whose ``__set_name__`` is interrupted, as SIGINT can interrupt any Python code."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        raise self.exc
+
+
+def make_class(exc: BaseException) -> type:
+    return type("Made", (), {"field": Interrupting(exc)})
+
+
+def test_an_interrupt_wrapped_while_a_class_is_made_leaves_as_keyboard_interrupt():
+    with pytest.raises(KeyboardInterrupt), unwrapping():
+        make_class(KeyboardInterrupt())
+    with pytest.raises(RuntimeError if sys.version_info < (3, 12) else ValueError), unwrapping():
+        make_class(ValueError("not an interrupt"))
+    with pytest.raises(RuntimeError, match="other"), unwrapping():
+        raise RuntimeError("other") from KeyboardInterrupt()
