@@ -114,8 +114,19 @@ def plain_sigint() -> Iterator[None]:
 @contextlib.contextmanager
 def held_sigint() -> Iterator[None]:
     """SIGINT while the block runs (a worker process starting) is acted on once it has
-    ended: a start cut short left the new interpreter with half its job to read, and its
-    traceback on the terminal."""
+    ended, and the worker starts deaf to it.
+
+    A start cut short left the new interpreter with half its job to read (and, cut short
+    before multiprocessing had noted the new process, a worker that nobody stopped). And a
+    terminal's Ctrl-C goes to the whole process group: a worker still importing when it came
+    printed its KeyboardInterrupt traceback on the terminal (seen in tmux, Ctrl-C 0.6 s
+    into a two-worker run). So, for the block, SIGINT's handler only takes note, and SIGINT
+    is blocked in this thread: the signal mask is inherited across fork and exec (POSIX;
+    multiprocessing's resource tracker starts the same way), so the worker starts with
+    SIGINT blocked and :func:`deaf_to_sigint` ignores it there. The main process stops its
+    workers itself when it is interrupted. The mask alone would not do for this process:
+    it is per thread, and a SIGINT sent to the process goes to a thread that does not block
+    it (uvloop's libuv workers), whose handler call then lands in the main thread anyway."""
     import signal
 
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
@@ -123,9 +134,24 @@ def held_sigint() -> Iterator[None]:
         return
     heard: list[int] = []
     signal.signal(signal.SIGINT, lambda signum, _frame: heard.append(signum))
+    masks = hasattr(signal, "pthread_sigmask")  # not on Windows
+    if masks:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
+        if masks:  # one pending in this thread reaches the note-taker now
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if heard:
         raise KeyboardInterrupt
+
+
+def deaf_to_sigint() -> None:
+    """In a worker process: ignore SIGINT (blocked since it started, see :func:`held_sigint`;
+    a pending one is dropped). Ctrl-C is the main process's to act on: it stops the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -166,6 +166,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     with plain_sigint():
         try:
             raise_if_lost()
+            if os.name == "posix":  # before held_sigint: it unblocks SIGINT once it has started
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
             for shard in shards:
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history),
@@ -253,6 +257,9 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
 def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = True) -> None:
     """A worker process: audit the shard, send each result as it finishes, then the statistics."""
     from dnsaudit.gctune import Freezer, tune_for_audit
+    from dnsaudit.sigint import deaf_to_sigint
+
+    deaf_to_sigint()
 
     tune_for_audit()  # this process is ours: its entry point tunes the collector
     freeze = Freezer()
@@ -264,14 +271,11 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         for message in result_messages(packer, positions[id(result.entry)], result, history):
             conn.send_bytes(message)
 
-    from dnsaudit.sigint import unwrapping
-
     try:
-        with unwrapping():  # Ctrl-C reaches the workers too; Python 3.11 may wrap it (dnsaudit.sigint)
-            _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
+        _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # deaf to SIGINT (above), but a worker run another way may not be
         pass  # the main process was interrupted too and says so
     except BaseException:  # noqa: BLE001 - any failure goes back to the main process, with its trace
         conn.send_bytes(pickle.dumps(("failed", traceback.format_exc()), pickle.HIGHEST_PROTOCOL))
