@@ -51,3 +51,24 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def all_cases() -> list[dict]:
     return CASES
+
+
+@pytest.fixture
+def swallow():
+    """``swallow(exc)`` raises ``exc`` in a weakref callback, as SIGINT's handler can: CPython only
+    reports it as unraisable ("Exception ignored in ...") and goes on (see dnsaudit.sigint)."""
+    import weakref
+
+    class Target:
+        pass
+
+    def swallowed(exc: BaseException) -> None:
+        def callback(_ref: object) -> None:
+            raise exc
+
+        target = Target()
+        ref = weakref.ref(target, callback)
+        del target
+        assert ref() is None
+
+    return swallowed

@@ -311,23 +311,6 @@ def _pgid(proc: Path) -> int | None:
         return None
 
 
-def swallowed_ctrl_c() -> None:
-    """What SIGINT's KeyboardInterrupt does when it is raised inside a weakref callback
-    (importlib's module-lock one, seen in the test above): only "Exception ignored"."""
-    import weakref
-
-    class Target:
-        pass
-
-    def callback(_ref: object) -> None:
-        raise KeyboardInterrupt
-
-    target = Target()
-    ref = weakref.ref(target, callback)
-    del target
-    assert ref() is None
-
-
 def bulk_audit(tmp_path, world, *extra: str) -> list[str]:
     world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
     world.delay = 0.05
@@ -338,7 +321,8 @@ def bulk_audit(tmp_path, world, *extra: str) -> list[str]:
             "--out", str(tmp_path / "slow"), "--quiet", *extra]
 
 
-def test_a_ctrl_c_that_python_swallowed_still_stops_a_run_with_workers(tmp_path, world, monkeypatch, capsys):
+def test_a_ctrl_c_that_python_swallowed_still_stops_a_run_with_workers(tmp_path, world, monkeypatch, capsys,
+                                                                       swallow):
     """Swallowed while the main process waits for the workers' results (before dnsaudit.sigint: the run went on
     to its end, exit 0 after all 3,000 domains): 130, one line, the finished domains kept."""
     from dnsaudit import pipeline
@@ -348,7 +332,7 @@ def test_a_ctrl_c_that_python_swallowed_still_stops_a_run_with_workers(tmp_path,
     def domain_done(self, done: int, total: int) -> None:
         heard(self, done, total)
         if done == 5:
-            swallowed_ctrl_c()
+            swallow(KeyboardInterrupt())
 
     monkeypatch.setattr(pipeline._Heard, "domain_done", domain_done)
     code = main(bulk_audit(tmp_path, world, "--workers", "2"))
@@ -361,7 +345,8 @@ def test_a_ctrl_c_that_python_swallowed_still_stops_a_run_with_workers(tmp_path,
 
 
 def test_a_ctrl_c_that_python_swallowed_while_the_command_loaded_stops_it_before_the_audit(tmp_path, world,
-                                                                                            monkeypatch, capsys):
+                                                                                            monkeypatch, capsys,
+                                                                                            swallow):
     """As the command's entry point runs it (``dnsaudit`` and ``python -m dnsaudit``): swallowed before the
     arguments are read, the audit never starts."""
     from dnsaudit import __main__ as entry
@@ -370,7 +355,7 @@ def test_a_ctrl_c_that_python_swallowed_while_the_command_loaded_stops_it_before
     build = cli.build_parser
 
     def build_parser():
-        swallowed_ctrl_c()
+        swallow(KeyboardInterrupt())
         return build()
 
     monkeypatch.setattr(cli, "build_parser", build_parser)

@@ -4,30 +4,13 @@ cannot propagate) is remembered and raised again, and nothing else changes."""
 from __future__ import annotations
 
 import sys
-import weakref
 
 import pytest
 
 from dnsaudit.sigint import raise_if_lost, unwrapping, watching
 
 
-def swallow(exc: BaseException) -> None:
-    """Raise ``exc`` in a weakref callback, as SIGINT's handler can: CPython reports it as
-    unraisable ("Exception ignored in ...") and goes on."""
-
-    class Target:
-        pass
-
-    def callback(_ref: object) -> None:
-        raise exc
-
-    target = Target()
-    ref = weakref.ref(target, callback)
-    del target
-    assert ref() is None
-
-
-def test_a_swallowed_keyboard_interrupt_is_raised_again_once(capsys):
+def test_a_swallowed_keyboard_interrupt_is_raised_again_once(capsys, swallow):
     with watching():
         swallow(KeyboardInterrupt())
         assert capsys.readouterr().err == ""  # no "Exception ignored" traceback on the terminal
@@ -36,7 +19,7 @@ def test_a_swallowed_keyboard_interrupt_is_raised_again_once(capsys):
         raise_if_lost()  # once
 
 
-def test_other_unraisable_errors_go_to_the_hook_as_before_and_the_hook_is_restored(monkeypatch):
+def test_other_unraisable_errors_go_to_the_hook_as_before_and_the_hook_is_restored(monkeypatch, swallow):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", seen.append)
     with watching():
@@ -50,7 +33,7 @@ def test_other_unraisable_errors_go_to_the_hook_as_before_and_the_hook_is_restor
     assert [type(u.exc_value) for u in seen] == [ValueError, KeyboardInterrupt]
 
 
-def test_what_was_swallowed_is_forgotten_at_the_end_of_the_block():
+def test_what_was_swallowed_is_forgotten_at_the_end_of_the_block(swallow):
     with watching():
         swallow(KeyboardInterrupt())
     with watching():
