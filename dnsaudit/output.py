@@ -207,48 +207,60 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float], li
 
     from dnsaudit.gctune import freeze_forked_child
     from dnsaudit.progress import private_mb
+    from dnsaudit.sigint import deaf_to_sigint, held_sigint
 
-    children = []
-    for group in groups:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: write, report back, and leave without running the parent's cleanup
-            freeze_forked_child()  # the collector would otherwise touch, and so copy, every shared page
-            os.close(read_end)
-            try:
-                payload = ("ok", {i: calls[i]() for i in group}, private_mb())
-            except KeyboardInterrupt:  # Ctrl-C reaches the whole process group
-                payload = ("interrupted", "", 0.0)
-            except BaseException:  # noqa: BLE001 - the child reports any failure to the parent, then exits
-                payload = ("error", traceback.format_exc(), 0.0)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
-            os._exit(0)
-        os.close(write_end)
-        children.append((pid, read_end))
+    children: list[tuple[int, int]] = []
     done, failures, interrupted, private_memory, cpu = {}, [], False, [], []
-    for number, (pid, read_end) in enumerate(children):
-        try:
+    reaped, reading = 0, -1  # children waited for; the one whose pipe is open for reading
+    try:
+        for group in groups:
+            read_end, write_end = os.pipe()
+            # A Ctrl-C meanwhile is raised once the child is in ``children`` (stopped below),
+            # and the child starts deaf to it: a terminal's Ctrl-C reaches the whole process
+            # group, and one that came before the child's first line would have left it
+            # through the parent's stack, printing the parent's "interrupted" line a second time.
+            with held_sigint():
+                pid = os.fork()
+                if pid == 0:  # the child: write, report back, and leave without running the parent's cleanup
+                    try:
+                        deaf_to_sigint()  # the parent stops its writers when it is interrupted
+                        freeze_forked_child()  # the collector would otherwise touch, and so copy, shared pages
+                        os.close(read_end)
+                        try:
+                            payload = ("ok", {i: calls[i]() for i in group}, private_mb())
+                        except KeyboardInterrupt:  # deaf to SIGINT, but a call may raise it all the same
+                            payload = ("interrupted", "", 0.0)
+                        except BaseException:  # noqa: BLE001 - the child reports any failure to the parent
+                            payload = ("error", traceback.format_exc(), 0.0)
+                        with os.fdopen(write_end, "wb") as pipe:
+                            pipe.write(pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
+                    finally:
+                        os._exit(0)
+                os.close(write_end)
+                children.append((pid, read_end))
+        for pid, read_end in children:
+            reading = reaped
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
             usage = os.wait4(pid, 0)[2] if hasattr(os, "wait4") else None
-        except BaseException:  # Ctrl-C here: the writers still at work stop too, none is left behind
-            for other, other_end in children[number:]:
-                with contextlib.suppress(OSError):  # this one may be reaped already
-                    os.kill(other, signal.SIGKILL)
-                    os.waitpid(other, 0)
-                if other != pid:
-                    os.close(other_end)
-            raise
-        kind, value, private = pickle.loads(data) if data else ("error", "the report process died", 0.0)
-        if kind == "ok":
-            done.update(value)
-            private_memory.append(private)
-            cpu.append(usage.ru_utime + usage.ru_stime if usage else 0.0)
-        elif kind == "interrupted":
-            interrupted = True
-        else:
-            failures.append(value)
+            reaped += 1
+            kind, value, private = pickle.loads(data) if data else ("error", "the report process died", 0.0)
+            if kind == "ok":
+                done.update(value)
+                private_memory.append(private)
+                cpu.append(usage.ru_utime + usage.ru_stime if usage else 0.0)
+            elif kind == "interrupted":
+                interrupted = True
+            else:
+                failures.append(value)
+    except BaseException:  # Ctrl-C here: the writers still at work stop too, none is left behind
+        for index, (other, other_end) in enumerate(children[reaped:], reaped):
+            with contextlib.suppress(OSError):  # this one may have ended already
+                os.kill(other, signal.SIGKILL)
+                os.waitpid(other, 0)
+            if index != reading:  # that one's pipe was closed as the read was cut short
+                os.close(other_end)
+        raise
     if interrupted:
         raise KeyboardInterrupt
     if failures:
