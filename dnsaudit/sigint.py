@@ -21,6 +21,11 @@ remembers a swallowed KeyboardInterrupt and keeps its traceback off the terminal
 :func:`raise_if_lost` raises it again where the run goes on to long work (once the
 arguments are read, before the event loop starts, as the workers start and while their
 results come in). :func:`unwrapping` turns the wrapped one back into KeyboardInterrupt.
+
+A terminal's Ctrl-C goes to the whole process group, so the processes the audit starts (the
+workers, the report writers) are started under :func:`held_sigint` and made
+:func:`deaf_to_sigint` at their first line: only the main process acts on Ctrl-C, and it
+stops them.
 """
 
 from __future__ import annotations
