@@ -96,12 +96,16 @@ def send(urls: Sequence[str], message: Message, *, timeout: float = TIMEOUT,
     ``apprise_loader`` returns the apprise module or None (tests choose; by default it is
     imported when installed).
     """
+    from dnsaudit.sigint import wrapped_interrupt
+
     apprise = (apprise_loader or _import_apprise)()
     warnings = []
     for url in urls:
         try:
             problem = _send_one(url, message, timeout, apprise)
         except Exception as exc:  # noqa: BLE001 - a notification must never cost the run its outcome
+            if wrapped_interrupt(exc):  # Ctrl-C while apprise imported, as Python 3.11 wraps it
+                raise KeyboardInterrupt from None
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
             warnings.append(f"notification to {redacted(url)} failed: {problem}")

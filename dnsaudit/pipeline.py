@@ -176,6 +176,7 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     from dnsaudit.spool import PackedResults
     from dnsaudit.workers import auto_workers, history_row, run_in_workers
 
+    raise_if_lost()  # swallowed before asyncio's handler was set, whose first call raises none (dnsaudit.sigint)
     clock = PhaseClock()
     dns = plan.resolver.client()
     silent = [] if config.dns.offline else await dns.preflight()
@@ -215,7 +216,6 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
 
     job = job_for(config, plan)
     await dns.aclose()  # the preflight's sockets; the audit opens its own
-    raise_if_lost()  # swallowed before asyncio's handler was set (dnsaudit.sigint); it raises none itself
     workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
     results: Sequence[DomainResult]
     if workers > 1:

@@ -151,9 +151,13 @@ def find(kind: PluginKind) -> list[Found]:
 
 def load(found: Found) -> object:
     """Import the entry point's object; whatever goes wrong becomes a PluginError."""
+    from dnsaudit.sigint import wrapped_interrupt
+
     try:
         return found.entry_point.load()
     except Exception as exc:  # a plugin can fail in any way while importing
+        if wrapped_interrupt(exc):  # Ctrl-C while it imported, as Python 3.11 wraps it
+            raise KeyboardInterrupt from None
         raise PluginError(f"{found.target} cannot be imported: {type(exc).__name__}: {exc}") from exc
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dnsaudit.sigint import raise_if_lost, unwrapping, watching
+from dnsaudit.sigint import lost, raise_if_lost, unwrapping, watching, wrapped_interrupt
 
 
 def test_a_swallowed_keyboard_interrupt_is_raised_again_once(capsys, swallow):
@@ -87,3 +87,44 @@ def test_report_writers_start_deaf_to_sigint():
 
     ran = subprocess.run([sys.executable, "-c", FORKED_WRITERS], capture_output=True, text=True, timeout=60)
     assert ran.stdout == "done [(0, ['a']), (1, ['b'])]\n", ran.stdout + ran.stderr
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 no longer wraps (gh-77757); the unwrapping is 3.11's")
+def test_an_interrupt_wrapped_twice_is_found_and_code_that_catches_exception_lets_it_through():
+    class Outer:
+        def __set_name__(self, owner: type, name: str) -> None:
+            make_class(KeyboardInterrupt())  # a class made while another one is made
+
+    with pytest.raises(RuntimeError) as twice:
+        type("Made", (), {"field": Outer()})
+    assert isinstance(twice.value.__cause__, RuntimeError) and wrapped_interrupt(twice.value)
+    with pytest.raises(KeyboardInterrupt), unwrapping():
+        raise twice.value
+    assert not wrapped_interrupt(RuntimeError("Error calling __set_name__ on 'x'"))
+
+    from dnsaudit import registry
+
+    class Interrupted:  # an entry point whose import is interrupted while a dataclass is made
+        def load(self):
+            make_class(KeyboardInterrupt())
+
+    found = registry.Found.__new__(registry.Found)
+    object.__setattr__(found, "entry_point", Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        registry.load(found)
+
+
+def test_one_swallowed_as_the_command_finished_is_said_not_dropped(swallow, monkeypatch, capsys):
+    from dnsaudit import __main__ as entry
+    from dnsaudit import cli
+
+    def finishing(_argv):
+        swallow(KeyboardInterrupt())  # after the last point that would act on it
+        return 0
+
+    monkeypatch.setattr(cli, "_main", finishing)
+    monkeypatch.setattr(sys, "argv", ["dnsaudit", "checks"])
+    assert entry.run() == 0
+    assert capsys.readouterr().err == ("dnsaudit: Ctrl-C came as the command was finishing; it finished "
+                                       "(the exit code is its own)\n")
+    assert not lost()
