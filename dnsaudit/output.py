@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dnsaudit.config import DEFAULT_TITLE
 from dnsaudit.model import AuditRun
@@ -209,9 +209,9 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float], li
     from dnsaudit.progress import private_mb
     from dnsaudit.sigint import deaf_to_sigint, held_sigint
 
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, BinaryIO]] = []  # each writer and the read end of its pipe
     done, failures, interrupted, private_memory, cpu = {}, [], False, [], []
-    reaped, reading = 0, -1  # children waited for; the one whose pipe is open for reading
+    reaped = 0
     try:
         for group in groups:
             read_end, write_end = os.pipe()
@@ -237,10 +237,9 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float], li
                     finally:
                         os._exit(0)
                 os.close(write_end)
-                children.append((pid, read_end))
-        for pid, read_end in children:
-            reading = reaped
-            with os.fdopen(read_end, "rb") as pipe:
+                children.append((pid, os.fdopen(read_end, "rb")))
+        for pid, pipe in children:
+            with pipe:
                 data = pipe.read()
             usage = os.wait4(pid, 0)[2] if hasattr(os, "wait4") else None
             reaped += 1
@@ -254,12 +253,11 @@ def _forked(calls: list, groups: list[list[int]]) -> tuple[dict, list[float], li
             else:
                 failures.append(value)
     except BaseException:  # Ctrl-C here: the writers still at work stop too, none is left behind
-        for index, (other, other_end) in enumerate(children[reaped:], reaped):
+        for other, pipe in children[reaped:]:
             with contextlib.suppress(OSError):  # this one may have ended already
                 os.kill(other, signal.SIGKILL)
                 os.waitpid(other, 0)
-            if index != reading:  # that one's pipe was closed as the read was cut short
-                os.close(other_end)
+            pipe.close()  # closing twice is nothing: the one being read was closed as its read was cut short
         raise
     if interrupted:
         raise KeyboardInterrupt

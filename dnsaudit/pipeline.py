@@ -155,9 +155,8 @@ def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
         heard.starting(len(plan.inputs.entries), len(plan.checks), plan.source())
         try:
             from dnsaudit.net import loop as event_loop
-            from dnsaudit.sigint import raise_if_lost, unwrapping
+            from dnsaudit.sigint import unwrapping
 
-            raise_if_lost()
             with unwrapping():
                 return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison))
         except KeyboardInterrupt:

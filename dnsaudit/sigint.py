@@ -19,10 +19,10 @@ field ended it with a traceback and exit 1.
 :func:`watching` (the command's entry point and ``run_audit``) installs a hook that
 remembers a swallowed KeyboardInterrupt and keeps its traceback off the terminal;
 :func:`raise_if_lost` raises it again where the run goes on to long work (once the
-arguments are read, before the event loop starts and as the audit's coroutine begins, as
-the workers start and while their results come in, before the reports). One swallowed
-after the last of those points (the run was finishing) is said on stderr by the entry
-point. :func:`unwrapping` turns the wrapped one back into KeyboardInterrupt.
+arguments are read, as the audit's coroutine begins, as the workers start and while their
+results come in, before the reports). One swallowed after the last of those points (the run
+was finishing) is said on stderr by the entry point. :func:`unwrapping` turns the wrapped
+one back into KeyboardInterrupt.
 
 A terminal's Ctrl-C goes to the whole process group, so the processes the audit starts (the
 workers, the report writers) are started under :func:`held_sigint` and made

@@ -141,16 +141,22 @@ def test_keep_retains_the_newest_runs_and_the_baseline(tmp_path, world):
         assert [r.id for r in history.runs()] == [1, 4, 5]
 
 
+def bulk_csv(tmp_path, world, domains: int) -> Path:
+    """``domains`` names under bulk.test, each with an MX, answered slowly (50 ms) by ``world``."""
+    world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
+    world.delay = 0.05
+    csv = tmp_path / "bulk.csv"
+    csv.write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(domains)) + "\n")
+    return csv
+
+
 def slow_run(tmp_path, world, domains: int, *extra: str, started: Path | None = None,
              group: bool = False) -> subprocess.Popen:
     """A CLI audit in a subprocess that takes a while (the server answers slowly; 3,000 domains, as 400 could
     end before the test interrupted them now that waiting costs no slot). With ``started``, that file appears
     once the child's interpreter has started (its site module imported a sitecustomize of the test's). With
     ``group`` it leads a process group of its own, as a shell's foreground job does."""
-    world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
-    world.delay = 0.05
-    csv = tmp_path / "bulk.csv"
-    csv.write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(domains)) + "\n")
+    csv = bulk_csv(tmp_path, world, domains)
     env = {**os.environ, "PYTHONPATH": ""}
     if started is not None:
         (tmp_path / "site").mkdir(exist_ok=True)
@@ -312,11 +318,7 @@ def _pgid(proc: Path) -> int | None:
 
 
 def bulk_audit(tmp_path, world, *extra: str) -> list[str]:
-    world.add_zone_text("bulk.test.", "@ SOA ns hostmaster 1 3600 600 86400 300\n*.bulk.test. MX 10 mail.bulk.test.")
-    world.delay = 0.05
-    csv = tmp_path / "bulk.csv"
-    csv.write_text("domain\n" + "\n".join(f"n{i}.bulk.test" for i in range(3000)) + "\n")
-    return ["audit", str(csv), "--nameserver", f"127.0.0.1:{world.port}", "--checks", "mx.present,mx.null",
+    return ["audit", str(bulk_csv(tmp_path, world, 3000)), "--nameserver", f"127.0.0.1:{world.port}", "--checks", "mx.present,mx.null",
             "--no-probes", "--format", "json", "--concurrency", "2", "--history", str(tmp_path / "h.sqlite"),
             "--out", str(tmp_path / "slow"), "--quiet", *extra]
 
