@@ -282,7 +282,8 @@ def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | N
             continue
         top = None if row.top is None else foreign.finding(row.top)
         waivers = tuple(foreign.finding(f) for f in row.waivers)
-        own.append(dataclasses.replace(row, top=top, waivers=waivers, source=part.domains, index=n))
+        problems = tuple(foreign.finding(f) for f in row.problems)
+        own.append(dataclasses.replace(row, top=top, waivers=waivers, problems=problems, source=part.domains, index=n))
     part.derived[ROWS_KEY] = own
 
 

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dnsaudit.model import AuditRun, Finding
+    from dnsaudit.model import AuditRun
+    from dnsaudit.reports.view import DomainRow
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
@@ -57,10 +58,10 @@ def problem_lines(run: AuditRun, fail_on: str) -> Iterator[str]:
     from dnsaudit.scoring import reaches
     from dnsaudit.text import printable
 
-    for d in run.domains:  # one pass: a large run's domains are read one at a time
-        for f in d.findings:
+    for row in _rows_in_input_order(run):
+        for f in row.problems:
             if reaches(f, fail_on):  # the rule of exit code 1, waivers included
-                yield printable(f"{d.entry.label}  {f.check_id}  {f.status.value}: {f.message}", 1000)
+                yield printable(f"{row.entry.label}  {f.check_id}  {f.status.value}: {f.message}", 1000)
 
 
 def exit_code(run: AuditRun, fail_on: str, input_errors: int) -> int:
@@ -71,19 +72,22 @@ def exit_code(run: AuditRun, fail_on: str, input_errors: int) -> int:
     if input_errors:
         err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
         return EXIT_USAGE
-
-    def hit(finding: Finding) -> bool:  # a waived result never reaches --fail-on
-        return reaches(finding, fail_on)
-
-    could_not_test, untested = False, 0
-    for d in run.domains:  # one pass: a large run's domains are read one at a time
-        if any(hit(f) for f in d.findings):
-            return EXIT_FINDINGS
-        could_not_test = could_not_test or any(f.status is Status.ERROR for f in d.findings)
-        untested += bool(d.score.untested)
-    if could_not_test:
+    rows = _rows_in_input_order(run)
+    if any(reaches(f, fail_on) for row in rows for f in row.problems):  # a waived result never reaches it
+        return EXIT_FINDINGS
+    if any(row.counts[Status.ERROR] for row in rows):
         from dnsaudit.text import plural
 
+        untested = sum(bool(row.score.untested) for row in rows)
         err(f"{plural(untested, 'domain')} had checks that could not test (see results); exit code 3")
         return EXIT_UNTESTED
     return EXIT_OK
+
+
+def _rows_in_input_order(run: AuditRun) -> list[DomainRow]:
+    """The run's report rows (``reports.view``: made by the reports' one pass over the domains,
+    or here when no report was written), in the input's order: each holds the domain's problems
+    in short, so no domain is decoded again."""
+    from dnsaudit.reports.view import domain_rows
+
+    return sorted(domain_rows(run), key=lambda row: row.index)
