@@ -1,16 +1,38 @@
-"""The benchmark's fallback delay: a UDP and TCP proxy in Python in front of NSD.
+"""The benchmark's fallback delay: a UDP and TCP proxy in front of NSD.
 
 ``bench/run.py`` uses it when the kernel cannot add the delay (``--delay-by proxy``, or no
-netem, no network namespace, not root: see ``bench/netem.py``). It runs in the harness's own
-process, so every answer it delays costs CPU on the cores the measured run uses.
+netem, no network namespace, not root: see ``bench/netem.py``). It runs on the cores the
+measured run uses, so every answer it delays costs CPU the internet's latency would not:
+UDP (nearly every answer) goes through ``bench/delay_udp.c``, compiled here with the
+machine's C compiler, where there is one (``compile_udp``), else through the Python loop
+below; TCP and the silent listeners stay in Python (they are idle nearly all the time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
+from pathlib import Path
+
+C_SOURCE = Path(__file__).with_name("delay_udp.c")
+
+
+def compile_udp(folder: Path) -> tuple[Path | None, str]:
+    """``bench/delay_udp.c`` compiled into ``folder``: the program, or None and why not."""
+    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if compiler is None:
+        return None, "no C compiler (cc, gcc)"
+    program = folder / "delay_udp"
+    done = subprocess.run([compiler, "-O2", "-o", str(program), str(C_SOURCE)], capture_output=True, text=True)
+    if done.returncode != 0:
+        return None, f"{compiler} failed: {done.stderr.strip()[:300]}"
+    return program, ""
 
 # The delay proxy's UDP loop wakes at most once per TICK and sends every reply due within half
 # a TICK: fewer wakeups, each serving many packets, for answers at most a millisecond off.
@@ -34,7 +56,10 @@ class DelayProxy:
     silent listeners stay on an asyncio loop in a second thread (idle nearly all the time).
     """
 
-    def __init__(self, listen: int, target: int, delay: float) -> None:
+    def __init__(self, listen: int, target: int, delay: float, compiled: Path | None = None) -> None:
+        """``compiled``: the program ``compile_udp`` made, to carry UDP instead of the Python loop."""
+        self.compiled = compiled
+        self.udp_process: subprocess.Popen | None = None
         self.listeners: list[tuple[str, int, int, float]] = [("127.0.0.1", listen, target, delay)]
         self.silent: list[tuple[str, int]] = []
         self._tcp_answers = 0
@@ -54,19 +79,49 @@ class DelayProxy:
         """Start serving; raises OSError when a port could not be bound."""
         self.ready = threading.Event()
         self.error: BaseException | None = None
-        try:
-            self._udp = [_UdpListener(address, port, target, delay) for address, port, target, delay in self.listeners]
-        except OSError:
-            for listener in self._udp:
-                listener.close()
-            raise
+        if self.compiled is not None:
+            self._start_compiled()
+        else:
+            try:
+                self._udp = [_UdpListener(address, port, target, delay)
+                             for address, port, target, delay in self.listeners]
+            except OSError:
+                for listener in self._udp:
+                    listener.close()
+                raise
         self.thread.start()
         self.ready.wait(10)
         if self.error is not None:
-            for listener in self._udp:
-                listener.close()
+            self.stop()
             raise self.error
-        self.udp_thread.start()
+        if self.compiled is None:
+            self.udp_thread.start()
+
+    def _start_compiled(self) -> None:
+        arguments = [f"{address}:{port}:{target}:{round(delay * 1e6)}"
+                     for address, port, target, delay in self.listeners]
+        self.udp_process = subprocess.Popen([str(self.compiled), *arguments], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert self.udp_process.stdout is not None
+        line = self.udp_process.stdout.readline().strip()
+        if line != "ready":
+            self.stop()
+            raise OSError(f"the compiled UDP delay proxy did not start: {line or 'it ended'}")
+
+    def stop(self) -> None:
+        """Let go of the UDP sockets (the compiled proxy ends, the Python loop's sockets close)."""
+        if self.udp_process is not None:
+            if self.udp_process.stdin is not None:
+                with contextlib.suppress(OSError):  # it ended already
+                    self.udp_process.stdin.close()
+            try:
+                self.udp_process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.udp_process.kill()
+                self.udp_process.wait()
+            self.udp_process = None
+        for listener in self._udp:
+            listener.close()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -107,6 +162,10 @@ class DelayProxy:
 
     def answers(self) -> int:
         """Answers passed on so far, UDP and TCP."""
+        if self.udp_process is not None:
+            assert self.udp_process.stdin is not None and self.udp_process.stdout is not None
+            self.udp_process.stdin.write("\n")
+            return int(self.udp_process.stdout.readline()) + self._tcp_answers
         return sum(listener.answers for listener in self._udp) + self._tcp_answers
 
     async def _serve(self) -> None:

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from delay_proxy import DelayProxy
+from delay_proxy import DelayProxy, compile_udp
 from netem import KernelDelay
 from netem import Unavailable as NetemUnavailable
 
@@ -250,18 +250,22 @@ def tree_cpu(pids: Iterable[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None) -> tuple[Callable[[], int], int, int]:
+def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None,
+                compiled: Path | None = None) -> tuple[Callable[[], int], int, int, DelayProxy | None]:
     """NSD and Unbound on fresh ports, with the delay by the kernel (``kernel``, in this
     process's private network namespace) or by the delay proxy; tried again on other ports when
     a port was taken between choosing and binding it (other programs use loopback too). The
     realistic world adds a second NSD for the customer zones, reached through the delegations'
     addresses on port 53 (a resolver asks delegated servers on port 53 only: this needs root).
-    Returns the count of upstream answers so far, Unbound's port and the port Unbound asks."""
+    ``compiled``: the compiled UDP loop of the delay proxy (``delay_proxy.compile_udp``), if any.
+    Returns the count of upstream answers so far, Unbound's port, the port Unbound asks and
+    the delay proxy (None with the kernel's delay)."""
     all_zones = sorted((folder / "zones").glob("*.zone"))
     shared = [z for z in all_zones if not is_customer_zone(z)]
     customers = [z for z in all_zones if is_customer_zone(z)]
     base = args.delay_ms / 1000
     extra = {address: base + ms / 1000 for _name, _share, ms, address in LATENCY_CLASSES} | {BASE_ADDRESS: base}
+    proxy = None
     for attempt in range(3):
         nsd_port, proxy_port, child_port = free_port(), free_port(), free_port()
         resolver_port = 53 if args.compare else free_port()
@@ -280,7 +284,7 @@ def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None)
                 answers = kernel.answers
             else:
                 upstream = proxy_port
-                proxy = DelayProxy(proxy_port, nsd_port, base)
+                proxy = DelayProxy(proxy_port, nsd_port, base, compiled)
                 if customers:
                     processes.append(start_nsd(folder, [("127.0.0.1", child_port)], customers, name="nsd-customers"))
                     wait_for_dns(child_port, customers[0].name.removesuffix(".zone"))
@@ -292,11 +296,14 @@ def start_world(folder: Path, args, processes: list, kernel: KernelDelay | None)
                 answers = proxy.answers
             processes.append(start_unbound(folder, resolver_port, upstream, args.unbound_threads))
             wait_for_dns(resolver_port)
-            return answers, resolver_port, upstream
+            return answers, resolver_port, upstream, proxy
         except (OSError, RuntimeError, NetemUnavailable) as exc:
             print(f"could not start the DNS world ({exc}); trying other ports", file=sys.stderr)
             while processes:
                 stop(processes.pop())
+            if proxy is not None:
+                proxy.stop()
+                proxy = None
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -425,8 +432,8 @@ def print_classes(results_file: Path, classes: dict[str, str]) -> None:
 def choose_delay(wanted: str) -> tuple[KernelDelay | None, str]:
     """The kernel's delay (this process moved into a private network namespace) when wanted and
     possible, else None for the proxy; and what to print about it."""
-    if wanted == "proxy":
-        return None, "proxy (--delay-by proxy)"
+    if wanted in ("proxy", "python-proxy"):
+        return None, f"{wanted} (--delay-by {wanted})"
     kernel = KernelDelay()
     try:
         kernel.enter()
@@ -454,10 +461,12 @@ def main() -> int:
                         "class (25%% +60 ms, 10%% +200 ms, 3%% +900 ms on top of --delay-ms, each class on its own "
                         "address) and 3%% lame delegations to addresses where nothing answers; prints each class's "
                         "median and maximum time per domain (needs root: delegated servers listen on port 53)")
-    parser.add_argument("--delay-by", choices=("auto", "netem", "proxy"), default="auto",
+    parser.add_argument("--delay-by", choices=("auto", "netem", "proxy", "python-proxy"), default="auto",
                         help="how the delay is added: netem, the kernel's, on the loopback of a private network "
-                        "namespace (root; costs the measured run no CPU), or the Python delay proxy (on the same "
-                        "cores as dnsaudit); auto (default): netem where this machine allows it, else the proxy")
+                        "namespace (root; costs the measured run no CPU), or the delay proxy (on the same cores as "
+                        "dnsaudit; its UDP loop compiled from bench/delay_udp.c where a C compiler is found, else "
+                        "in Python; python-proxy: in Python always); auto (default): netem where this machine "
+                        "allows it, else the proxy")
     parser.add_argument("--unbound-threads", type=int, default=1, metavar="N",
                         help="Unbound's num-threads (default 1: its second thread cost 10-15%% more of Unbound's "
                         "CPU on these two cores shared with dnsaudit, see bench/README.md)")
@@ -467,16 +476,24 @@ def main() -> int:
     kernel, how = choose_delay(args.delay_by)  # before any thread starts: unshare(2) moves only the caller
     folder = Path(tempfile.mkdtemp(prefix="dnsaudit-bench-"))
     csv, classes = generate(args.domains, folder, realistic=args.realistic)
-    processes = []
+    processes: list = []
+    proxy = None
     try:
-        answers, resolver_port, upstream = start_world(folder, args, processes, kernel)
+        compiled, why = (None, "--delay-by python-proxy") if kernel is not None or args.delay_by == "python-proxy" \
+            else compile_udp(folder)
+        answers, resolver_port, upstream, proxy = start_world(folder, args, processes, kernel, compiled)
+        if kernel is None:
+            how += (", UDP by bench/delay_udp.c compiled" if compiled is not None
+                    else ", UDP by the Python loop" + ("" if args.delay_by == "python-proxy" else f" ({why})"))
         print(f"delay by:           {how}")
         print(f"delay check:        {check_delays(upstream, resolver_port, classes)}", flush=True)
         unbound, nsd = processes[-1:], processes[:-1]  # start_world starts Unbound last
+        udp_loop = [proxy.udp_process.pid] if proxy is not None and proxy.udp_process is not None else []
         before = tree_cpu(p.pid for p in unbound), tree_cpu(p.pid for p in nsd), answers()
-        own_before = time.process_time()
+        own_before, loop_before = time.process_time(), tree_cpu(udp_loop)
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
-        proxy_cpu = time.process_time() - own_before  # the delay proxy's thread (the harness waits meanwhile)
+        # The delay proxy's threads (the harness waits meanwhile) and its compiled UDP loop.
+        proxy_cpu = time.process_time() - own_before + tree_cpu(udp_loop) - loop_before
         unbound_cpu, nsd_cpu = tree_cpu(p.pid for p in unbound) - before[0], tree_cpu(p.pid for p in nsd) - before[1]
         servers_cpu = unbound_cpu + nsd_cpu
         phases = result["phases"]
@@ -518,6 +535,8 @@ def main() -> int:
     finally:
         for proc in processes:
             stop(proc)
+        if proxy is not None:
+            proxy.stop()
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
