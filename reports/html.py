@@ -21,14 +21,16 @@ import hashlib
 from importlib import resources
 
 from dnsaudit.markup import doc_html
-from dnsaudit.model import AuditRun, Status, Verdict
+from dnsaudit.model import AuditRun, DomainResult, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import PROBLEMS, executive, fix_advice, quiet, untestable
+from dnsaudit.reports.prerender import reader
 from dnsaudit.reports.view import (
     VERDICT_ORDER,
     clients,
     domain_rows,
     ordered_findings,
+    score_text,
     sole_client,
     status_label,
     totals,
@@ -85,8 +87,9 @@ def verdict_chart(verdicts: dict[str, int]) -> dict:
 
 @functools.cache
 def _page():
-    """The compiled template, the page's CSS and script, and the script's hash: made once per
-    process (compiling the template takes ~0.3 s, and ``--split-by client`` writes a page per client)."""
+    """The compiled template, its article macro (one domain's part, ``article.html.j2``), the
+    page's CSS and script, and the script's hash: made once per process (compiling the
+    template takes ~0.3 s, and ``--split-by client`` writes a page per client)."""
     import jinja2
     from markupsafe import Markup
 
@@ -94,29 +97,59 @@ def _page():
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     css, script_markup = Markup(_template("report.css")), Markup(script)
 
-    def finalize(value):  # every {{ value }} but the page's own CSS and script
-        if value is css or value is script_markup or not isinstance(value, str):
+    def finalize(value):  # every {{ value }} but the page's own CSS and script, and the articles
+        if value is css or value is script_markup or type(value) is Article or not isinstance(value, str):
             return value
         if isinstance(value, Markup):  # escaped already (a join of values, say)
             return Markup(report_text(str(value), shown="&lt;U+{:04X}&gt;"))
         return report_text(value)
 
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+    loader = jinja2.DictLoader({name: _template(name) for name in ("report.html.j2", "article.html.j2")})
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, finalize=finalize)
     env.filters["doc_html"] = lambda doc: Markup(doc_html(doc))  # a check's docstring: <p>, <code>, <em>
     env.filters["when"] = readable_time  # "2 Dec 2026 01:23 UTC", not ISO 8601
-    return env.from_string(_template("report.html.j2")), css, script_markup, digest
+    # What the article macro reads besides its domain: the same for every page.
+    env.globals.update(ordered=ordered_findings, untestable=untestable, quiet=quiet, problems=PROBLEMS,
+                       label=status_label, S=Status, verdict_rank=dict(VERDICT_ORDER.items()), score_text=score_text,
+                       anchor=anchor)
+    article = env.get_template("article.html.j2").module.article  # type: ignore[attr-defined]
+    return env.get_template("report.html.j2"), article, css, script_markup, digest
+
+
+def anchor(domain: str) -> str:
+    """The part of a domain's ids (its row ``r-…``, its article ``d-…``) that names it: where it
+    is, not where it lands, as an article is rendered before the rows are ordered. An input
+    domain's labels are letters, digits and hyphens (``dnsaudit.domains``), so with its dots
+    as underscores it is unique and a CSS identifier as it is (``#d-contoso_com``)."""
+    return domain.replace(".", "_")
+
+
+class Article(str):
+    """A domain's article, rendered (escaped and cleaned value by value): the page takes it as it is."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return self
 
 
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
-    cost = 3
+    cost = 2  # the articles are rendered ahead (prerender); the table and the summary are not
+    prerender = True  # each domain's article
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
         """Rendered piece by piece: a page for thousands of domains is never one string in memory."""
-        template, css, script_markup, digest = _page()
+        template, _article, css, script_markup, digest = _page()
         summary = executive(run)
+        piece = reader(run, self)
+
+        def article(row) -> Article:  # rendered ahead where it was, else now (the domain decoded)
+            data = None if piece is None else piece(row.index)
+            return Article(data.decode("utf-8") if data else self._article(row.result))
+
         chunks = template.generate(
             title=title,
             run=run,
@@ -125,22 +158,24 @@ class HtmlReport(ReportWriter):
             clients=clients(run) if sole_client(run) is None else [],
             sole_client=sole_client(run),
             verdicts=[v.value for v in sorted(Verdict, key=VERDICT_ORDER.get)],
-            verdict_rank=dict(VERDICT_ORDER.items()),
             chart=score_chart(run),
             waived=waiver_lines(run),
             summary=summary,
             verdict_chart=verdict_chart(summary.verdicts),
             fixes={c.id: fix_advice(c.doc) for c in run.info.checks},
-            untestable=untestable,
-            quiet=quiet,
-            problems=PROBLEMS,
             chunk=TABLE_CHUNK,
-            ordered=ordered_findings,
-            label=status_label,
-            S=Status,
+            article=article,
             css=css,
             script=script_markup,
             script_hash=f"sha256-{digest}",
         )
         for chunk in chunks:
             handle.write(chunk.encode("utf-8"))
+
+    def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
+        """The domain's article of "Problems, per domain"."""
+        return self._article(domain).encode("utf-8")
+
+    @staticmethod
+    def _article(domain: DomainResult) -> str:
+        return str(_page()[1](domain))

@@ -109,6 +109,13 @@ def test_per_client_pages_carry_the_client_in_the_title(browser, out_dir):
     page.goto((out_dir / "clients" / "Fabrikam" / "report.html").as_uri())
     assert page.title() == "Microsoft 365 mail readiness — Fabrikam"
     assert {r["client"] for r in visible_rows(page)} == {""}  # no Client column: the title names the client
+    # Each domain's article is rendered once for every page (reports.prerender): its client is
+    # there and hidden where the page has one client, shown where it has several.
+    shown = "ms => ms.map(m => getComputedStyle(m).display)"
+    assert set(page.eval_on_selector_all("article.domain .meta .client", shown)) == {"none"}
+    page.goto((out_dir / "report.html").as_uri())
+    assert set(page.eval_on_selector_all("article.domain .meta .client", shown)) == {"inline"}
+    assert page.locator("article.domain .meta", has_text="Fabrikam").count() >= 1
     context.close()
 
 

@@ -56,7 +56,7 @@ def _same(a: Path, b: Path) -> None:
 
 def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
     writers = [cls() for cls in load_writers([]).writers]
-    assert {w.format for w in writers if w.prerender} == {"csv", "json", "fixes", "xlsx"}
+    assert {w.format for w in writers if w.prerender} == {"csv", "json", "fixes", "xlsx", "html"}
     ahead = tmp_path / "ahead"
     ahead.mkdir()
     output.write_reports(_run(), ahead, writers, split_by="client", title="T", processes=2)
