@@ -42,6 +42,7 @@ class PackedResults(Sequence[DomainResult]):
         self._spans = array.array("q", [-1]) * (2 * count)  # offset, length per slot
         self._dictionary_of = array.array("H", [0]) * count  # per slot: 0 none, else _dictionaries[n - 1]
         self._dictionaries: list[bytes] = []
+        self._rows = array.array("q", [-1]) * (2 * count)  # offset, length of each slot's history row
 
     @staticmethod
     def pack(result: DomainResult) -> bytes:
@@ -62,12 +63,31 @@ class PackedResults(Sequence[DomainResult]):
         self._dictionaries.append(zdict)
         return len(self._dictionaries)
 
-    def put(self, index: int, packed: bytes, dictionary: int = 0) -> None:
+    def put(self, index: int, packed: bytes, dictionary: int = 0, row: bytes = b"") -> None:
+        """Slot ``index``'s result as ``pack`` or a ``Packer`` made it, and its history row if
+        there is one (``workers.history_row``: the result's JSON text as the history stores it,
+        which a report of that JSON may take instead of encoding the result again)."""
         self._file.seek(self._end)
         self._file.write(packed)
         self._spans[2 * index], self._spans[2 * index + 1] = self._end, len(packed)
         self._dictionary_of[index] = dictionary
         self._end += len(packed)
+        if row:
+            self._file.write(row)
+            self._rows[2 * index], self._rows[2 * index + 1] = self._end, len(row)
+            self._end += len(row)
+
+    def stored_row(self, index: int) -> bytes:
+        """Slot ``index``'s history row (b"" when none was stored with it)."""
+        offset, length = self._rows[2 * index], self._rows[2 * index + 1]
+        if offset < 0:
+            return b""
+        self._file.flush()
+        if hasattr(os, "pread"):
+            return os.pread(self._file.fileno(), length, offset)
+        self._file.seek(offset)
+        data = self._file.read(length)
+        return data
 
     def filled(self, index: int) -> bool:
         return self._spans[2 * index] >= 0

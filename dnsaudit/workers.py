@@ -225,7 +225,7 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                 continue
             if kind == "result":
                 position, domain, packed, with_dictionary, row = payload
-                results.put(shard[position], packed, dictionary_of[conn] if with_dictionary else 0)
+                results.put(shard[position], packed, dictionary_of[conn] if with_dictionary else 0, row)
                 on_result(domain, row)
             elif kind == "dictionary":  # before the first result that uses it
                 dictionary_of[conn] = results.add_dictionary(payload)

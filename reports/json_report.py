@@ -40,3 +40,16 @@ class JsonReport(ReportWriter):
     def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
         """The domain's line of "domains", after a comma."""
         return (",\n    " + json.dumps(domain.to_dict(), ensure_ascii=False)).encode("utf-8", "backslashreplace")
+
+    def render_stored(self, row: bytes) -> bytes | None:
+        """The same line from the domain's history row (``workers.history_row``: the same dict,
+        encoded with ``ensure_ascii``), or None when it cannot be taken as it is. Without a
+        ``\\u`` in it the two encodings are the same text: only non-ASCII and control
+        characters (and a backslash before a ``u``, which reads ``\\\\u``) make one, and
+        this file writes those otherwise. Saves encoding each domain again (~0.2 ms a domain)."""
+        from dnsaudit.history_file import unpack_result
+
+        text = unpack_result(row)
+        if "\\u" in text:
+            return None
+        return (",\n    " + text).encode("ascii")

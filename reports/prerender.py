@@ -73,6 +73,10 @@ class RangeRenderer:
 
     def __init__(self, run: AuditRun, writers: Sequence, folder: Path, start: int, stop: int) -> None:
         self._run, self._writers, self._start = run, writers, start
+        # A run with worker processes keeps each domain's history row (its JSON text) beside it
+        # (``PackedResults.stored_row``): a writer of the run as it is that can take that text
+        # (``render_stored``: results.json) need not encode the domain again.
+        self._stored_row = getattr(run.domains, "stored_row", None)
         self._handle = open(folder / str(start), "wb")  # noqa: SIM115 - closed by finish()
         self._spans = {w.format: array.array("q", bytes(16 * (stop - start))) for w in writers}
         self._end = 0
@@ -81,7 +85,12 @@ class RangeRenderer:
         """Domain ``index``'s pieces: ``for_people`` is the domain as the reports for people read it."""
         at = 2 * (index - self._start)
         for writer in self._writers:
-            data = writer.render_domain(self._run, for_people if writer.per_client else domain)
+            data = None
+            if not writer.per_client and self._stored_row is not None and hasattr(writer, "render_stored"):
+                row = self._stored_row(index)
+                data = writer.render_stored(row) if row else None
+            if data is None:
+                data = writer.render_domain(self._run, for_people if writer.per_client else domain)
             if data:
                 span = self._spans[writer.format]
                 span[at], span[at + 1] = self._end, len(data)

@@ -77,3 +77,32 @@ def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
             writer.write(run_for_client(run, folder.client, folder.indices, entries), where, f"T — {folder.shown}")
     (ahead / "clients" / "index.csv").unlink()
     _same(ahead, alone)
+
+
+def test_results_json_taken_from_the_history_rows_is_the_file_encoding_each_domain_gives(tmp_path):
+    """A run with worker processes keeps each domain's history row beside it; results.json takes
+    its lines from them where the text allows (ASCII only), else encodes the domain itself."""
+    from dnsaudit.reports.json_report import JsonReport
+    from dnsaudit.workers import history_row
+
+    run = synthetic_run(30)
+    odd = run.domains[1].findings[0]
+    domains = list(run.domains)
+    domains[1] = dataclasses.replace(domains[1], findings=(  # non-ASCII, a control character, a backslash-u
+        dataclasses.replace(odd, message=odd.message + " — Zürich \x01 C:\\users\\x"), *domains[1].findings[1:]))
+    packed = PackedResults(len(domains))
+    for index, domain in enumerate(domains):
+        packed.put(index, PackedResults.pack(domain), row=history_row(domain) if index != 2 else b"")
+
+    (tmp_path / "ahead").mkdir()
+    taken = []
+    original = JsonReport.render_stored
+    JsonReport.render_stored = lambda self, row: taken.append(original(self, row)) or taken[-1]  # type: ignore[method-assign]
+    try:
+        output.write_reports(AuditRun(run.info, packed), tmp_path / "ahead", [JsonReport()], processes=1)
+    finally:
+        JsonReport.render_stored = original  # type: ignore[method-assign]
+    (tmp_path / "alone").mkdir()
+    JsonReport().write(AuditRun(run.info, tuple(domains)), tmp_path / "alone", "T")
+    assert (tmp_path / "ahead" / "results.json").read_bytes() == (tmp_path / "alone" / "results.json").read_bytes()
+    assert len(taken) == 29 and taken.count(None) == 1  # domain 2 has no row; domain 1's text is encoded again
