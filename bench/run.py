@@ -227,6 +227,17 @@ def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subpr
                             stdout=subprocess.DEVNULL, stderr=open(folder / "unbound.err", "w"))
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(all, stolen) CPU time of the whole machine so far, in clock ticks (/proc/stat's first
+    line; zeros where there is none). Stolen time is what the hypervisor gave other guests
+    while this one wanted to run: a virtual machine's figures drift with it (bench/README)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields), fields[7] if len(fields) > 7 else 0
+
+
 def tree_cpu(pids: Iterable[int]) -> float:
     """CPU seconds used so far by running processes and all their descendants (Linux /proc),
     with their reaped children's. NSD forks (xfrd, then main, then the server that answers):
@@ -490,10 +501,12 @@ def main() -> int:
         unbound, nsd = processes[-1:], processes[:-1]  # start_world starts Unbound last
         udp_loop = [proxy.udp_process.pid] if proxy is not None and proxy.udp_process is not None else []
         before = tree_cpu(p.pid for p in unbound), tree_cpu(p.pid for p in nsd), answers()
-        own_before, loop_before = time.process_time(), tree_cpu(udp_loop)
+        own_before, loop_before, ticks_before = time.process_time(), tree_cpu(udp_loop), machine_ticks()
         result = run_dnsaudit(folder, csv, resolver_port, args.concurrency, args.workers, args.profile)
         # The delay proxy's threads (the harness waits meanwhile) and its compiled UDP loop.
         proxy_cpu = time.process_time() - own_before + tree_cpu(udp_loop) - loop_before
+        ticks_after = machine_ticks()
+        all_ticks, stolen_ticks = ticks_after[0] - ticks_before[0], ticks_after[1] - ticks_before[1]
         unbound_cpu, nsd_cpu = tree_cpu(p.pid for p in unbound) - before[0], tree_cpu(p.pid for p in nsd) - before[1]
         servers_cpu = unbound_cpu + nsd_cpu
         phases = result["phases"]
@@ -521,6 +534,11 @@ def main() -> int:
               f"{servers_cpu:.1f} s: {unbound_cpu:.2f} + {nsd_cpu:.2f}, "
               + ("the delay in the kernel" if kernel else f"delay proxy {proxy_cpu:.2f} s")
               + "), on the same two cores")
+        if all_ticks > 0:
+            tick = os.sysconf("SC_CLK_TCK")
+            print(f"stolen CPU time:    {100 * stolen_ticks / all_ticks:.1f}% of the machine's CPU time during the run "
+                  f"({stolen_ticks / tick:.1f} s: the hypervisor running other guests; figures of runs with "
+                  "more than a few % do not compare)")
         total = sum(phases.values()) or 1
         print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
         print_classes(folder / "out" / "results.json", classes)

@@ -45,6 +45,7 @@ def test_the_benchmark_harness_runs_end_to_end(delay_by):
     assert questions > 50 * 10 and queries >= questions  # every domain was really asked about
     assert re.search(r"workers: \d+ \+ \d+;", figures["peak memory"])  # two worker processes ran
     assert re.match(r"\s*\d+\.\d s", figures["wall time"])
+    assert re.match(r"\s*\d+\.\d% of the machine's CPU time", figures["stolen CPU time"])  # Linux: /proc/stat
     for phase in ("audit", "reports"):
         assert phase in figures["time per phase"]
 
