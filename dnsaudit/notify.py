@@ -48,8 +48,8 @@ def build_message(run: AuditRun, *, fail_on: str, reports: str, drift: Drift | N
     """The alert for a finished run, or None when nothing calls for one.
 
     ``drift`` (a dnsaudit.drift.Drift) is given with --compare: then a regression is what
-    alerts; without it, results at the ``fail_on`` level. One pass over the domains (a
-    large run's results are read one at a time).
+    alerts; without it, results at the ``fail_on`` level, from the run's report rows (made
+    by the reports' one pass over the domains, or here).
     """
     source = run.info.input_file
     if drift is not None:
@@ -65,15 +65,18 @@ def build_message(run: AuditRun, *, fail_on: str, reports: str, drift: Drift | N
     else:
         if fail_on == "never":
             return None
+        from dnsaudit.reports.view import domain_rows
+
         domains, lines = [], []
         seen: set[str] = set()
-        for result in run.domains:
-            hits = [f for f in result.findings if reaches(f, fail_on)]
+        # The report rows hold each domain's problems in short: no domain is decoded again.
+        for row in sorted(domain_rows(run), key=lambda r: r.index):
+            hits = [f for f in row.problems if reaches(f, fail_on)]
             if not hits:
                 continue
-            domains.append(result.entry.label)
+            domains.append(row.entry.label)
             seen.update(f.check_id for f in hits)
-            lines += [f"  {result.entry.label}  {f.check_id}  {f.status.value}: {f.message}" for f in hits[:2]]
+            lines += [f"  {row.entry.label}  {f.check_id}  {f.status.value}: {f.message}" for f in hits[:2]]
         if not domains:
             return None
         checks = sorted(seen)

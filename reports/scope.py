@@ -123,7 +123,7 @@ def run_for_people(run: AuditRun) -> AuditRun:
     found = survey(run)
     people = AuditRun(info_for_people(run.info),
                       ScopedDomains(run.domains, None, _NOTHING_FOREIGN.clean, found.paths), run.drift)
-    _give_rows(people, domain_rows(run), None, _NOTHING_FOREIGN)
+    _give_rows(people, domain_rows(run), None, _NOTHING_FOREIGN, found.paths)
     _give_pieces(people, run, None, ())
     return people
 
@@ -150,7 +150,7 @@ def run_for_client(run: AuditRun, client: str, indices: Sequence[int], entries: 
     drift = None  # the comparison with an earlier run covers every client's domains
     naming = {i for i in indices if any(foreign.is_foreign(t) for t in found.tokens.get(i, ()))}
     part = AuditRun(info, ScopedDomains(run.domains, list(indices), foreign.clean, found.paths | naming), drift)
-    _give_rows(part, domain_rows(run), indices, foreign)
+    _give_rows(part, domain_rows(run), indices, foreign, found.paths | naming)
     _give_pieces(part, run, indices, naming)  # a domain that names another client is rendered for this cut
     return part
 
@@ -272,13 +272,19 @@ def _may_hold_path(text: str) -> bool:
 _PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")
 
 
-def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | None, foreign: _Foreign) -> None:
-    """``part`` (a cut of the run whose ``rows`` these are) gets those of its domains, cleaned."""
+def _give_rows(part: AuditRun, rows: list[DomainRow], indices: Sequence[int] | None, foreign: _Foreign,
+               dirty: Collection[int]) -> None:
+    """``part`` (a cut of the run whose ``rows`` these are) gets those of its domains, cleaned:
+    only those of the ``dirty`` domains (indexes into the run) need it, as ``ScopedDomains``
+    reads them; the others are the run's rows, placed in the cut."""
     position = None if indices is None else {index: n for n, index in enumerate(indices)}
     own = []
     for row in rows:
         n = row.index if position is None else position.get(row.index)
         if n is None:
+            continue
+        if row.index not in dirty:
+            own.append(dataclasses.replace(row, source=part.domains, index=n))
             continue
         top = None if row.top is None else foreign.finding(row.top)
         waivers = tuple(foreign.finding(f) for f in row.waivers)

@@ -61,8 +61,10 @@ class DomainRow:
     """One line of a summary table, and the way to the domain's whole result.
 
     ``result`` is read from the run each time it is used: when the run's domains are packed
-    (``PackedResults``) a row holds no finding but its first problem, so walking the rows
-    keeps one domain in memory at a time.
+    (``PackedResults``) a row holds of its findings only its first problem, the waived ones
+    and its problems in short (``problems``: check, severity, status and message, no evidence;
+    ~2.7 KB a domain in bench/run.py's world), so walking the rows keeps one domain in memory
+    at a time.
     """
 
     entry: DomainEntry

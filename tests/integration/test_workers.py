@@ -212,3 +212,23 @@ def test_results_packed_with_each_workers_dictionary_read_back_as_they_were():
     assert spool.unpacked() == tuple(domains) and spool[7] == domains[7]
     plain = sum(len(PackedResults.pack(d)) for d in domains)
     assert spool.nbytes < plain / 2  # what the dictionary is for
+
+
+def test_after_the_reports_no_domain_is_decoded_again(tmp_path, nameserver, capsys, monkeypatch):
+    """--quiet's lines and the exit code come from the report rows: with worker processes (the
+    results packed, the reports written in forked processes) this process decodes no domain."""
+    from dnsaudit.spool import PackedResults
+
+    decoded = []
+    unpack = PackedResults.unpack
+    monkeypatch.setattr(PackedResults, "unpack", lambda self, *a: decoded.append(1) or unpack(self, *a))
+    listing = tmp_path / "list.csv"
+    listing.write_text("domain\n" + "".join(f"{d}\n" for d in DOMAINS))
+    code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "5", "--retries", "0",
+                 "--out", str(tmp_path / "out"), "--no-history", "--workers", "2", "--quiet", "--fail-on", "warn"])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 1 and decoded == []
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    expected = [f"{d['input']['domain']}  {r['id']}  {r['status']}: {r['message']}"
+                for d in results["domains"] for r in d["results"] if r["status"] in ("warn", "fail")]
+    assert printed == expected and len(expected) > len(DOMAINS)

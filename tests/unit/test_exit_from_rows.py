@@ -82,12 +82,21 @@ def test_quiet_lines_are_in_input_order_and_leave_out_waived_results():
     ((_finding("mx.extra", Status.WARN),), "warn", EXIT_FINDINGS),
     ((_finding("mx.extra", Status.ERROR), _finding("spf.record", Status.PASS)), "fail", EXIT_UNTESTED),
     ((_finding("mx.extra", Status.ERROR), _finding("spf.record", Status.FAIL)), "fail", EXIT_FINDINGS),
+    ((_finding("mx.extra", Status.ERROR), _finding("spf.record", Status.FAIL, waiver=RUNNING)), "fail", EXIT_UNTESTED),
+    ((_finding("spf.record", Status.FAIL, waiver=EXPIRED),), "blocking", EXIT_FINDINGS),
 ])
 def test_exit_code_from_the_rows(findings, fail_on, code, capsys):
     run, _ = _run(findings, (_finding("dmarc.record", Status.PASS),))
     assert exit_code(run, fail_on, 0) == code
     if code == EXIT_UNTESTED:
         assert "1 domain had checks that could not test" in capsys.readouterr().err
+
+
+def test_the_untested_count_is_of_domains(capsys):
+    dead = (_finding("mx.extra", Status.ERROR), _finding("spf.record", Status.ERROR))
+    run, _ = _run(dead, dead, (_finding("dmarc.record", Status.PASS),))
+    assert exit_code(run, "fail", 0) == EXIT_UNTESTED
+    assert "2 domains had checks that could not test" in capsys.readouterr().err
 
 
 def test_the_rows_hold_problems_in_short_and_a_clients_cut_cleans_them():
