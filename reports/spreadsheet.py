@@ -116,8 +116,8 @@ class Cells:
         self._texts: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> cell after r="..", lines
         # encode()'s memo, one per column (no tuple made per cell): text -> the cell as encoded
         # after its column mark (its lines' character and its XML)
-        self._encoded: list[dict[str, str]] = [{} for _ in widths]
-        self._marks = [CELL + chr(32 + column) for column in range(len(widths))]
+        self._encoded: list[dict[str, tuple[str, int]]] = [{} for _ in widths]
+        self._refs = [f'<c r="{_LETTERS[column]}{PLACE}"' for column in range(len(widths))]
 
     def body(self, column: int, text: str) -> tuple[str, int]:
         """A body text cell of the default style: its XML after the reference, and its lines."""
@@ -144,18 +144,24 @@ class Cells:
 
     def encode(self, rows: list[list]) -> str:
         """``rows`` of the default style as text for ``Sheet.append_encoded``: each row
-        ``ROW``, then each of its cells that is not empty ``CELL``, its column and its lines
-        (each one character, from 32) and its XML after the reference. The marks are control
-        characters no cell holds (``spreadsheet_text`` drops them)."""
+        ``ROW``, then the lines it takes with and without its first column (a character each,
+        from 32), then its cells as the sheet writes them, each cell's reference holding
+        ``PLACE`` where its row number goes (the row is known only where the rows land). A
+        sheet with every column writes a row with one ``str.replace``; one without the first
+        (a client's own workbook has no Client column) drops that cell and moves the
+        references one column left. The marks are control characters no cell holds
+        (``spreadsheet_text`` drops them)."""
         plain = WRAP if self.wrap else PLAIN
         out = []
         append = out.append
-        marks, memos, columns = self._marks, self._encoded, len(self.chars)
+        refs, memos, columns = self._refs, self._encoded, len(self.chars)
         # Most cells are text seen before (statuses, check names, the same messages): one
         # dictionary lookup each. callgrind, the report phase of 300 synthetic domains in one
-        # process: bench/README.md, fourth round.
+        # process: bench/README.md, fourth and sixth rounds.
         for values in rows:
-            append(ROW)
+            cells = []
+            add = cells.append
+            first = rest = 1  # the lines of the first column's cell, and of the others
             for column, value in enumerate(values):
                 if column == columns:  # values beyond the table's columns are not shown
                     break
@@ -163,29 +169,39 @@ class Cells:
                     if not value:
                         continue
                     memo = memos[column]
-                    encoded = memo.get(value)
-                    if encoded is None:
+                    known = memo.get(value)
+                    if known is None:
                         body, lines = self.body(column, value)
-                        encoded = chr(32 + min(lines, 1000)) + body
+                        known = (refs[column] + body, min(lines, 1000))
                         if len(memo) >= 4096:
                             memo.clear()
-                        memo[value] = encoded
-                    append(marks[column])
-                    append(encoded)
+                        memo[value] = known
+                    cell, lines = known
+                elif value is None or value == "":  # as Sheet.append: an empty cell is not written
                     continue
-                if value is None or value == "":  # as Sheet.append: an empty cell is not written
-                    continue
-                if isinstance(value, bool):
-                    value = "Yes" if value else "No"
-                if isinstance(value, (int, float)) and math.isfinite(value):
-                    append(f"{CELL}{chr(32 + column)}!{_s(plain)}><v>{value!r}</v></c>")  # "!": one line
-                    continue
-                body, lines = self.body(column, str(value))
-                append(f"{CELL}{chr(32 + column)}{chr(32 + min(lines, 1000))}{body}")
+                else:
+                    if isinstance(value, bool):
+                        value = "Yes" if value else "No"
+                    if isinstance(value, (int, float)) and math.isfinite(value):
+                        cell, lines = f"{refs[column]}{_s(plain)}><v>{value!r}</v></c>", 1
+                    else:
+                        body, lines = self.body(column, str(value))
+                        cell, lines = refs[column] + body, min(lines, 1000)
+                add(cell)
+                if column == 0:
+                    first = lines
+                elif lines > rest:
+                    rest = lines
+            append(ROW)
+            append(chr(32 + max(first, rest)))
+            append(chr(32 + rest))
+            append("".join(cells))
         return "".join(out)
 
 
-ROW, CELL = "\x01", "\x02"  # the marks of Cells.encode
+ROW, PLACE = "\x01", "\x04"  # the marks of Cells.encode: a row, where its number goes (xlsx.SHEETS is \x03)
+_FIRST_CELL = f'<c r="A{PLACE}"'
+_REFERENCE = re.compile(f'<c r="([A-Z]+){PLACE}"')
 
 
 @dataclass
@@ -286,20 +302,21 @@ class Sheet:
             self._flush()
 
     def append_encoded(self, text: str, skip: int = 0) -> None:
-        """The rows of ``Cells.encode`` (for this sheet's columns with ``skip`` more on the
-        left, which are left out), as ``append`` writes them."""
+        """The rows of ``Cells.encode`` (for this sheet's columns, or with ``skip`` 1 for a
+        sheet that leaves out the first of them), as ``append`` writes them."""
+        if skip not in (0, 1):
+            raise ValueError("a sheet of encoded rows leaves out its first column or none")
         for encoded in text.split(ROW)[1:]:
             self._rows += 1
             row = self._rows
-            lines = 1
-            cells = []
-            for cell in encoded.split(CELL)[1:]:
-                column = ord(cell[0]) - 32 - skip
-                if column >= 0:
-                    cells.append(f'<c r="{_LETTERS[column]}{row}"{cell[2:]}')
-                    lines = max(lines, ord(cell[1]) - 32)
+            lines = ord(encoded[skip]) - 32
+            cells = encoded[2:]
+            if skip:
+                if cells.startswith(_FIRST_CELL):  # text is escaped: a cell's "</c>" is its end
+                    cells = cells[cells.index("</c>") + 4:]
+                cells = _REFERENCE.sub(_one_column_left, cells)
             ht = f' ht="{min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)}"' if lines > 1 else ""
-            self._pending.append(f'<row r="{row}"{ht}>{"".join(cells)}</row>')
+            self._pending.append(f'<row r="{row}"{ht}>{cells.replace(PLACE, str(row))}</row>')
             if len(self._pending) >= 256:
                 self._flush()
 
@@ -383,6 +400,12 @@ _HYPHENATED = re.compile(r"[^-]*-|[^-]+")  # a word's pieces, each with the hyph
 
 
 _LETTERS = [column_letter(i) for i in range(1, 16385)]  # every column a sheet can have
+_LEFT = {letter: _LETTERS[n - 1] for n, letter in enumerate(_LETTERS) if n}  # B -> A, AA -> Z
+
+
+def _one_column_left(reference: re.Match[str]) -> str:
+    return f'<c r="{_LEFT[reference.group(1)]}{PLACE}"'
+
 
 
 def _s(style: int) -> str:
