@@ -16,8 +16,9 @@ class ReportWriter:
     """Subclass, set ``format`` and ``filename``, implement ``render`` (or ``stream``).
 
     ``cost`` is the writer's CPU cost relative to the others on the same run (the built-ins
-    measured on 10,000 domains by bench/reports.py, once the domains' pieces are rendered
-    ahead: html 3, xlsx 3, csv, json, matrix and fixes 1); writing several formats in parallel
+    measured once the domains' pieces are rendered ahead, on 10,000 domains by
+    bench/reports.py and, since its articles are too, html on 3,000: xlsx 3, html, csv, json,
+    matrix and fixes 1); writing several formats in parallel
     shares them out by it. ``per_client``
     says whether ``--split-by client`` also writes the format once per client (a
     machine-readable whole-run file may not).

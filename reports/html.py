@@ -18,10 +18,11 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 from importlib import resources
 
 from dnsaudit.markup import doc_html
-from dnsaudit.model import AuditRun, DomainResult, Status, Verdict
+from dnsaudit.model import AuditRun, DomainEntry, DomainResult, Status, Verdict
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.digest import PROBLEMS, executive, fix_advice, quiet, untestable
 from dnsaudit.reports.prerender import reader
@@ -117,12 +118,20 @@ def _page():
     return env.get_template("report.html.j2"), article, css, script_markup, digest
 
 
-def anchor(domain: str) -> str:
-    """The part of a domain's ids (its row ``r-…``, its article ``d-…``) that names it: where it
-    is, not where it lands, as an article is rendered before the rows are ordered. An input
-    domain's labels are letters, digits and hyphens (``dnsaudit.domains``), so with its dots
-    as underscores it is unique and a CSS identifier as it is (``#d-contoso_com``)."""
-    return domain.replace(".", "_")
+def anchor(entry: DomainEntry) -> str:
+    """What a domain's ids (its row ``r-…``, its article ``d-…``) name it by: where it is, not
+    where it lands, as an article is rendered before the rows are ordered. An audited domain's
+    labels are letters, digits and hyphens (``dnsaudit.domains``): with its dots as
+    underscores it is a CSS identifier as it is; a name of a results.json from elsewhere that
+    is not one gets a hash of itself. The input row makes the id unique even in a
+    results.json that lists a domain twice (two runs' files put together)."""
+    domain = entry.domain
+    name = domain.replace(".", "_") if _LDH_NAME.fullmatch(domain) else \
+        "x" + hashlib.sha1(domain.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name}-{entry.row}"
+
+
+_LDH_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
 
 
 class Article(str):
@@ -137,7 +146,10 @@ class Article(str):
 class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
-    cost = 2  # the articles are rendered ahead (prerender); the table and the summary are not
+    # The articles are rendered ahead (prerender); the table and the summary are not. Each
+    # writer alone after the survey, 3,000 bench domains: xlsx 0.9-1.7 s, html 0.2-0.3 s,
+    # the others 0.03-0.12 s.
+    cost = 1
     prerender = True  # each domain's article
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
