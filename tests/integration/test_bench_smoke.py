@@ -82,3 +82,23 @@ def test_the_report_phase_benchmark_writes_every_format_and_the_client_copies(tm
         assert {p.name for p in folder.iterdir()} >= {"report.xlsx", "report.html", "findings.csv", "matrix.csv",
                                                      "results.json", "fixes", "clients"}
         assert len(list((folder / "clients").iterdir())) == entries
+
+
+def test_the_report_phase_of_a_run_can_be_counted_alone(tmp_path):
+    """bench/report_phase.py (run under callgrind to count the report phase's instructions)
+    takes a run's results.json, and stops after packing when asked (the part to subtract)."""
+    from dnsaudit.cli import main
+
+    root = BENCH.parents[1]
+    assert main(["audit", str(root / "domains.example.csv"), "--offline", "--no-history", "--quiet",
+                 "--out", str(tmp_path / "run")]) in (0, 1, 3)
+    script = [sys.executable, str(BENCH.with_name("report_phase.py")), str(tmp_path / "run" / "results.json")]
+    proc = subprocess.run(script, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    steps = {line.split()[0] for line in proc.stdout.splitlines()}
+    assert {"survey", "csv", "fixes", "html", "json", "matrix", "xlsx"} <= steps, proc.stdout
+    written = Path(proc.stdout.strip().splitlines()[-1].removeprefix("reports in "))
+    assert (written / "report.html").stat().st_size > 0 and (written / "report.xlsx").exists()
+    shutil.rmtree(written)
+    packed_only = subprocess.run([*script, "--stop-after-pack"], capture_output=True, text=True, timeout=120)
+    assert packed_only.returncode == 0 and packed_only.stdout == "", packed_only.stderr[-3000:]
