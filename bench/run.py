@@ -490,12 +490,13 @@ def main() -> int:
     processes: list = []
     proxy = None
     try:
-        compiled, why = (None, "--delay-by python-proxy") if kernel is not None or args.delay_by == "python-proxy" \
-            else compile_udp(folder)
+        compiled, why = None, ""
+        if kernel is None and args.delay_by != "python-proxy":
+            compiled, why = compile_udp(folder)
         answers, resolver_port, upstream, proxy = start_world(folder, args, processes, kernel, compiled)
         if kernel is None:
             how += (", UDP by bench/delay_udp.c compiled" if compiled is not None
-                    else ", UDP by the Python loop" + ("" if args.delay_by == "python-proxy" else f" ({why})"))
+                    else ", UDP by the Python loop" + (f" ({why})" if why else ""))
         print(f"delay by:           {how}")
         print(f"delay check:        {check_delays(upstream, resolver_port, classes)}", flush=True)
         unbound, nsd = processes[-1:], processes[:-1]  # start_world starts Unbound last

@@ -65,12 +65,12 @@ def build_message(run: AuditRun, *, fail_on: str, reports: str, drift: Drift | N
     else:
         if fail_on == "never":
             return None
-        from dnsaudit.reports.view import domain_rows
+        from dnsaudit.reports.view import rows_in_input_order
 
         domains, lines = [], []
         seen: set[str] = set()
         # The report rows hold each domain's problems in short: no domain is decoded again.
-        for row in sorted(domain_rows(run), key=lambda r: r.index):
+        for row in rows_in_input_order(run):
             hits = [f for f in row.problems if reaches(f, fail_on)]
             if not hits:
                 continue

@@ -134,14 +134,14 @@ def prepare_views(run: AuditRun, out_dir: Path, split_by: str | None, title: str
     from dnsaudit.reports.digest import executive
     from dnsaudit.reports.scope import run_for_client, run_for_people, survey
     from dnsaudit.reports.split import plan_folders, unicode_names_work
-    from dnsaudit.reports.view import domain_rows
+    from dnsaudit.reports.view import rows_in_input_order
 
     mapper = functools.partial(_forked_map, processes=processes) if processes > 1 and hasattr(os, "fork") else None
     survey(run, mapper, tokens=split_by == "client", writers=writers)
     people = run_for_people(run)
     parts, folders, verdicts = [], [], []
     if split_by == "client":
-        rows = sorted(domain_rows(run), key=lambda r: r.index)
+        rows = rows_in_input_order(run)
         entries = [r.entry for r in rows]
         verdicts = [r.score.verdict for r in rows]
         clients_dir = out_dir / "clients"

@@ -83,11 +83,7 @@ class PackedResults(Sequence[DomainResult]):
         if offset < 0:
             return b""
         self._file.flush()
-        if hasattr(os, "pread"):
-            return os.pread(self._file.fileno(), length, offset)
-        self._file.seek(offset)
-        data = self._file.read(length)
-        return data
+        return self._read_at(offset, length)
 
     def filled(self, index: int) -> bool:
         return self._spans[2 * index] >= 0
@@ -100,6 +96,9 @@ class PackedResults(Sequence[DomainResult]):
         offset, length = self._spans[2 * index], self._spans[2 * index + 1]
         if offset < 0:
             raise IndexError(f"result {index} was never stored")
+        return self._read_at(offset, length)
+
+    def _read_at(self, offset: int, length: int) -> bytes:
         if hasattr(os, "pread"):
             return os.pread(self._file.fileno(), length, offset)
         self._file.seek(offset)  # Windows: one process reads at a time there

@@ -77,6 +77,7 @@ class RangeRenderer:
         # (``PackedResults.stored_row``): a writer of the run as it is that can take that text
         # (``render_stored``: results.json) need not encode the domain again.
         self._stored_row = getattr(run.domains, "stored_row", None)
+        self._take_stored = {w.format for w in writers if not w.per_client and hasattr(w, "render_stored")}
         self._handle = open(folder / str(start), "wb")  # noqa: SIM115 - closed by finish()
         self._spans = {w.format: array.array("q", bytes(16 * (stop - start))) for w in writers}
         self._end = 0
@@ -86,7 +87,7 @@ class RangeRenderer:
         at = 2 * (index - self._start)
         for writer in self._writers:
             data = None
-            if not writer.per_client and self._stored_row is not None and hasattr(writer, "render_stored"):
+            if self._stored_row is not None and writer.format in self._take_stored:
                 row = self._stored_row(index)
                 data = writer.render_stored(row) if row else None
             if data is None:

@@ -114,8 +114,8 @@ class Cells:
             self.chars[i] = max(1, int(widths[i] * MONO_CHARS_PER_WIDTH))
         self.wrap = wrap
         self._texts: dict[tuple[int, str], tuple[str, int]] = {}  # (column, text) -> cell after r="..", lines
-        # encode()'s memo, one per column (no tuple made per cell): text -> the cell as encoded
-        # after its column mark (its lines' character and its XML)
+        # encode()'s memo, one per column: text -> the cell's XML from its reference on (the row
+        # number's place marked) and the lines it takes
         self._encoded: list[dict[str, tuple[str, int]]] = [{} for _ in widths]
         self._refs = [f'<c r="{_LETTERS[column]}{PLACE}"' for column in range(len(widths))]
 
@@ -405,7 +405,6 @@ _LEFT = {letter: _LETTERS[n - 1] for n, letter in enumerate(_LETTERS) if n}  # B
 
 def _one_column_left(reference: re.Match[str]) -> str:
     return f'<c r="{_LEFT[reference.group(1)]}{PLACE}"'
-
 
 
 def _s(style: int) -> str:

@@ -104,6 +104,11 @@ def domain_rows(run: AuditRun) -> list[DomainRow]:
     return rows
 
 
+def rows_in_input_order(run: AuditRun) -> list[DomainRow]:
+    """The run's rows (``domain_rows``) in the order of its domains, the input's."""
+    return sorted(domain_rows(run), key=lambda row: row.index)
+
+
 def row_parts(domain: DomainResult) -> tuple:
     """What a row holds of ``domain`` (picklable: a pass over the domains may run in another process)."""
     return (domain.entry, domain.score, status_counts(domain), top_problem(domain.findings),

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dnsaudit.model import AuditRun
-    from dnsaudit.reports.view import DomainRow
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNTESTED, EXIT_HISTORY = 0, 1, 2, 3, 6
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGINT, as shells report it
@@ -55,10 +54,11 @@ def err(message: str) -> None:
 
 def problem_lines(run: AuditRun, fail_on: str) -> Iterator[str]:
     """One line per result at the --fail-on level, in input order: domain, check, status: message."""
+    from dnsaudit.reports.view import rows_in_input_order
     from dnsaudit.scoring import reaches
     from dnsaudit.text import printable
 
-    for row in _rows_in_input_order(run):
+    for row in rows_in_input_order(run):  # the report rows hold each domain's problems: none is decoded again
         for f in row.problems:
             if reaches(f, fail_on):  # the rule of exit code 1, waivers included
                 yield printable(f"{row.entry.label}  {f.check_id}  {f.status.value}: {f.message}", 1000)
@@ -67,12 +67,13 @@ def problem_lines(run: AuditRun, fail_on: str) -> Iterator[str]:
 def exit_code(run: AuditRun, fail_on: str, input_errors: int) -> int:
     """Map a finished run to the documented exit code (see the module docstring)."""
     from dnsaudit.model import Status
+    from dnsaudit.reports.view import rows_in_input_order
     from dnsaudit.scoring import reaches
 
     if input_errors:
         err(f"{input_errors} input rows or values had errors (listed above); exit code 2")
         return EXIT_USAGE
-    rows = _rows_in_input_order(run)
+    rows = rows_in_input_order(run)  # the report rows hold each domain's problems: none is decoded again
     if any(reaches(f, fail_on) for row in rows for f in row.problems):  # a waived result never reaches it
         return EXIT_FINDINGS
     if any(row.counts[Status.ERROR] for row in rows):
@@ -83,11 +84,3 @@ def exit_code(run: AuditRun, fail_on: str, input_errors: int) -> int:
         return EXIT_UNTESTED
     return EXIT_OK
 
-
-def _rows_in_input_order(run: AuditRun) -> list[DomainRow]:
-    """The run's report rows (``reports.view``: made by the reports' one pass over the domains,
-    or here when no report was written), in the input's order: each holds the domain's problems
-    in short, so no domain is decoded again."""
-    from dnsaudit.reports.view import domain_rows
-
-    return sorted(domain_rows(run), key=lambda row: row.index)
