@@ -66,7 +66,6 @@ def test_the_server_answers_while_the_tests_process_holds_the_interpreter_lock()
         assert client.stdout.readline().strip() == "ready"
         time.sleep(0.5)  # the client is asking
         start, end = _hold_the_interpreter_lock(2.0)
-        time.sleep(0.2)
         client.terminate()
         output, _ = client.communicate(timeout=30)
     answered = [float(line) for line in output.split()]
