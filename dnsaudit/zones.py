@@ -237,7 +237,7 @@ def _interior_names(zone: dns.zone.Zone) -> frozenset[dns.name.Name]:
 
     Asking the zone's every node instead made each NXDOMAIN or NODATA answer cost the zone's
     size: an offline audit of 3,000 domains against one planned zone of 10,000 (bench/run.py's
-    world) still ran after 10 minutes, and it takes seconds this way. A zone whose node count
+    world) still ran after 10 minutes; with the set the whole run takes 55 s. A zone whose node count
     changes (a test adding names) is walked again, as is a new zone object (the test server
     replaces a changed zone by a new one); dnsaudit itself never changes a loaded zone.
     """

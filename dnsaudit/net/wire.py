@@ -241,7 +241,7 @@ def _full_name(wire: bytes, offset: int, end: int) -> bytes | None:
                 return None
             target = ((length & 0x3F) << 8) | wire[offset + 1]
             hops += 1
-            if hops > 16:  # a pointer at or after ``part`` is refused below: nothing can be read there
+            if hops > 16:  # a pointer forward or to itself needs no test: the new limit refuses any read there
                 return None
             if resume < 0:
                 resume = offset + 2
