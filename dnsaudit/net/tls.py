@@ -55,15 +55,28 @@ class _NotOffered(Exception):
 class TlsProber:
     def __init__(self, *, timeout: float = 10.0, ca_file: str | None = None) -> None:
         self.timeout = timeout
-        self.verifying = ssl.create_default_context()
-        self.verifying.check_hostname = False  # names are judged by RFC 9525 ourselves
-        if ca_file:
-            self.verifying.load_verify_locations(cafile=ca_file)
-        self.reading = ssl.create_default_context()
-        self.reading.check_hostname = False
-        self.reading.verify_mode = ssl.CERT_NONE
+        self.ca_file = ca_file
         self._cache: dict[tuple[str, int, str, bool], asyncio.Future[TlsOutcome]] = {}
         self._per_address: dict[str, asyncio.Semaphore] = {}
+
+    # Made on the first handshake: each reads the system store (~35 ms a context, in each
+    # worker process), which a run whose domains have no endpoint to probe never needs.
+    @functools.cached_property
+    def verifying(self) -> ssl.SSLContext:
+        """Full chain validation: the system store, ``SSL_CERT_FILE`` and ``--ca-file``."""
+        context = ssl.create_default_context()
+        context.check_hostname = False  # names are judged by RFC 9525 ourselves
+        if self.ca_file:
+            context.load_verify_locations(cafile=self.ca_file)
+        return context
+
+    @functools.cached_property
+    def reading(self) -> ssl.SSLContext:
+        """No validation: to read what an endpoint presents once validation has failed."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
 
     async def probe(self, address: str, port: int, server_name: str, starttls: bool = False) -> TlsOutcome:
         key = (address, port, server_name.lower(), starttls)

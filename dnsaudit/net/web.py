@@ -137,26 +137,39 @@ class WebClient:
         self.dns = dns
         self.ports = {"https": https_port, "http": http_port}
         self.allow_private = allow_private
-        self.ssl_context = ssl.create_default_context()  # the system store; honours SSL_CERT_FILE
-        if ca_file:
-            self.ssl_context.load_verify_locations(cafile=ca_file)  # in addition, not instead
-        import httpx  # here, not at the top: the check modules import this one, `dnsaudit checks` lists them
-
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=20)
-        self._client = httpx.AsyncClient(
-            verify=self.ssl_context, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits,
-            trust_env=False,
-        )
-        # Outlook ignores certificate errors on the root domain (its step 1): a second pool
-        # without verification serves those requests only.
-        self._lenient = httpx.AsyncClient(
-            verify=False, follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits, trust_env=False)
+        self._ca_file = ca_file
+        self._timeout = timeout
+        self._max_connections = max_connections
+        # The connection pools are made on the first request: their TLS context reads the
+        # system store (~35 ms, and importing httpx ~0.1 s, in each worker process), which a
+        # run whose domains have no endpoint to probe never needs.
+        self._pools: tuple[httpx.AsyncClient, httpx.AsyncClient] | None = None
         self._cache: dict[tuple[str, str, str, bool], asyncio.Future[WebResponse]] = {}
         self._per_host: dict[str, asyncio.Semaphore] = {}
 
+    def _pool(self, verify: bool) -> httpx.AsyncClient:
+        """The pool for verified requests, or the one for requests that accept any certificate."""
+        if self._pools is None:
+            import httpx  # here, not at the top: the check modules import this one, `dnsaudit checks` lists them
+
+            context = ssl.create_default_context()  # the system store; honours SSL_CERT_FILE
+            if self._ca_file:
+                context.load_verify_locations(cafile=self._ca_file)  # in addition, not instead
+            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=20)
+            timeout = httpx.Timeout(self._timeout)
+            verified = httpx.AsyncClient(verify=context, follow_redirects=False, timeout=timeout, limits=limits,
+                                         trust_env=False)
+            # Outlook ignores certificate errors on the root domain (its step 1): a second pool
+            # without verification serves those requests only.
+            lenient = httpx.AsyncClient(verify=False, follow_redirects=False, timeout=timeout, limits=limits,
+                                        trust_env=False)
+            self._pools = (verified, lenient)
+        return self._pools[0] if verify else self._pools[1]
+
     async def aclose(self) -> None:
-        await self._client.aclose()
-        await self._lenient.aclose()
+        if self._pools is not None:
+            for pool in self._pools:
+                await pool.aclose()
 
     async def get(self, host: str, path: str, scheme: str = "https", verify: bool = True) -> WebResponse:
         """GET ``scheme://host/path`` once per run (later askers share the first answer).
@@ -199,7 +212,7 @@ class WebClient:
 
         answer = functools.partial(WebResponse, url, address, blocked=blocked)
         try:
-            client = self._client if verify else self._lenient
+            client = self._pool(verify)
             request = client.build_request("GET", target, headers={"Host": host, "User-Agent": "dnsaudit"},
                                            extensions=extensions)
             response = await client.send(request, stream=True)

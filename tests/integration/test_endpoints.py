@@ -426,6 +426,38 @@ def test_a_failed_get_says_its_kind_as_a_value(dns_server, pki, endpoints):
     assert not any(k.certificate for k in (WebFailure.TLS, WebFailure.NO_ADDRESS, WebFailure.REFUSED))
 
 
+def test_pools_and_tls_contexts_are_made_on_the_first_connection_only(dns_server, pki, endpoints):
+    """Each reads the system store (~35 ms, in each worker process): a client that only got
+    answers without connecting (a non-public address) made none, one that connected made them."""
+    from dnsaudit.net.tls import TlsProber
+
+    async def made() -> tuple[bool, bool, bool]:
+        dns = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.0, retries=0)
+        guarded = WebClient(dns, https_port=endpoints["https"], ca_file=pki["ca_file"], timeout=5)
+        web = WebClient(dns, https_port=endpoints["https"], allow_private=True, ca_file=pki["ca_file"], timeout=5)
+        try:
+            blocked = await guarded.get("blocked.kinds.test", "/autodiscover/autodiscover.xml")
+            good = await web.get("autodiscover.onprem-good.test", "/autodiscover/autodiscover.xml")
+            assert blocked.failure is WebFailure.NON_PUBLIC and good.ok, (blocked, good)
+            return guarded._pools is None, web._pools is not None, "verifying" in vars(TlsProber())
+        finally:
+            await guarded.aclose()
+            await web.aclose()
+
+    assert asyncio.run(made()) == (True, True, False)
+
+
+def test_a_ca_file_that_is_not_pem_stops_the_run_before_any_domain(tmp_path, dns_server, capsys):
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    (tmp_path / "domains.csv").write_text("domain\nonprem-good.test\n")
+    code = main(["audit", str(tmp_path / "domains.csv"), "--nameserver", f"127.0.0.1:{dns_server.port}",
+                 "--ca-file", str(tmp_path / "ca.pem"), "--out", str(tmp_path / "out"), "--no-history"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"--ca-file {tmp_path / 'ca.pem'}: not a readable PEM file of CA certificates" in err
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
 def test_hybrid_without_cname_but_a_working_srv_is_one_story(tmp_path, dns_server, pki, endpoints):
     """Issue 13 section 4: no autodiscover CNAME, an SRV to the on-premises host whose endpoint
     answers with a good certificate. The walk says Outlook uses step 4, the CNAME check only
