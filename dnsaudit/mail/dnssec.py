@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from dnsaudit.evidence import Evidence
-from dnsaudit.net.dnssec import SignedAnswer
+from dnsaudit.net.dnssec import SignedAnswer, dnssec_library
 
 if TYPE_CHECKING:
     import dns.name
@@ -58,11 +58,11 @@ class ZoneStatus:
 
 async def zone_status(resolver: SignedResolver, domain: str, now: float | None = None) -> ZoneStatus:
     """The DNSSEC status of ``domain``'s zone (see the module docstring)."""
-    import dns.dnssec
     import dns.name
     from dns.rdtypes.ANY.DNSKEY import DNSKEY
     from dns.rdtypes.ANY.DS import DS
 
+    dnssec = dnssec_library()
     now = time.time() if now is None else now
     ds, dnskey = await asyncio.gather(resolver.query_signed(domain, "DS"), resolver.query_signed(domain, "DNSKEY"))
     evidence = [ds.evidence(), dnskey.evidence()]
@@ -93,7 +93,7 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
     matched = [key for key in dnskeys for record in digests if _ds_matches(origin, key, record)]
     if not matched:
         tags = ", ".join(sorted({str(d.key_tag) for d in digests}))
-        keys = ", ".join(sorted({str(dns.dnssec.key_id(k)) for k in dnskeys}))
+        keys = ", ".join(sorted({str(dnssec.key_id(k)) for k in dnskeys}))
         return status(BOGUS, f"no DNSKEY of the zone (key tags {keys}) matches the DS at the parent "
                       f"(key tag {tags}): validating resolvers reject every answer")
     problem = _invalid(dnskey, {origin: _rrset_of(origin, matched)}, now)
@@ -117,19 +117,19 @@ async def zone_status(resolver: SignedResolver, domain: str, now: float | None =
     import datetime as dt
 
     until = dt.datetime.fromtimestamp(min(expiries), dt.UTC).strftime("%Y-%m-%d")
-    tag = dns.dnssec.key_id(matched[0])
+    tag = dnssec.key_id(matched[0])
     return status(SECURE, f"the zone is signed and validates: the DS at the parent matches key {tag}, and the "
                   f"DNSKEY, SOA and MX signatures are valid (the first expires {until})")
 
 
 def _ds_matches(origin: dns.name.Name, key: DNSKEY, record: DS) -> bool:
-    import dns.dnssec
     import dns.exception
 
-    if key.algorithm != record.algorithm or dns.dnssec.key_id(key) != record.key_tag:
+    dnssec = dnssec_library()
+    if key.algorithm != record.algorithm or dnssec.key_id(key) != record.key_tag:
         return False
     try:
-        return bool(dns.dnssec.make_ds(origin, key, record.digest_type) == record)
+        return bool(dnssec.make_ds(origin, key, record.digest_type) == record)
     except (dns.exception.UnsupportedAlgorithm, ValueError):
         return False
 
@@ -147,10 +147,10 @@ def _rrset_of(origin: dns.name.Name, keys: Iterable[DNSKEY]) -> dns.rrset.RRset:
 
 def _invalid(answer: SignedAnswer, keys: KeySets, now: float) -> str:
     """Why no RRSIG over the answer validates ("" when one does): expired, not yet valid, ..."""
-    import dns.dnssec
     import dns.exception
     from dns.rdtypes.ANY.RRSIG import RRSIG
 
+    dnssec = dnssec_library()
     if answer.rrset is None:
         return "no records to validate"
     reasons = []
@@ -158,7 +158,7 @@ def _invalid(answer: SignedAnswer, keys: KeySets, now: float) -> str:
         if not isinstance(rrsig, RRSIG):
             continue
         try:
-            dns.dnssec.validate_rrsig(answer.rrset, rrsig, keys, now=now)
+            dnssec.validate_rrsig(answer.rrset, rrsig, keys, now=now)
             return ""
         except dns.exception.UnsupportedAlgorithm as exc:
             reasons.append(f"key {rrsig.key_tag}: unsupported algorithm ({exc})")

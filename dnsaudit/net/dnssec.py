@@ -29,8 +29,10 @@ test"), as any reply of the run; a reply that is not ours is ignored while the w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dns.exception
 import dns.name
@@ -46,10 +48,32 @@ from dnsaudit.net.outcome import Outcome, rcode_outcome, worst_failure
 from dnsaudit.net.udp import UdpPool
 from dnsaudit.net.wire import IN, OPT, TC, MalformedReply, Question, read_header, read_record
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 PAYLOAD = 1232
 RRSIG = 46
 MAX_TTL = 0x7FFFFFFF  # RFC 2181 section 8: TTLs are 31-bit; a larger one is read as 0
 _DENIALS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+
+
+@functools.cache
+def dnssec_library() -> ModuleType:
+    """dnspython's DNSSEC module (``dns.dnssec``), without cryptography's warning about DSA.
+
+    cryptography 51 deprecates its DSA classes, and dnspython's DSA algorithm module
+    (``dns/dnssecalgs/dsa.py``) names them when it is imported, and again when it reads a DSA
+    key: four CryptographyDeprecationWarning lines on stderr in every process that audits a
+    domain, in the terminal and in cron's mail (the main process and each worker). It speaks of the libraries' future, not of the
+    user's domains, so that warning from that module alone is ignored (a filter added once, at
+    the first DNSSEC question: nothing is imported before one needs it), and every other
+    warning shows as before."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"dns\.dnssecalgs\.dsa")
+    import dns.dnssec
+
+    return dns.dnssec
 
 
 @dataclass(frozen=True)
@@ -80,9 +104,8 @@ class SignedAnswer:
             extra = ", signed denial" if self.denial else ""
             return f"{head}: {self.outcome.value.upper()}{extra}"
         if self.rdtype == "DNSKEY":
-            import dns.dnssec
-
-            records = sorted(f"key {dns.dnssec.key_id(k)} flags {k.flags} {dns.dnssec.algorithm_to_text(k.algorithm)}"
+            dnssec = dnssec_library()
+            records = sorted(f"key {dnssec.key_id(k)} flags {k.flags} {dnssec.algorithm_to_text(k.algorithm)}"
                              for k in self.rrset)
         else:
             records = sorted(r.to_text() for r in self.rrset)

@@ -3,6 +3,7 @@ terminal, no environment beyond PATH and HOME (issue 16 items 1-4 and 8)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -59,6 +60,18 @@ def test_the_help_cron_example_prints_the_blockers_and_nothing_else(tmp_path, na
     time.sleep(1.1)  # the default output folder is named by the second
     proc = dnsaudit([*command[1:], *plumbing], tmp_path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_no_library_warning_reaches_stderr_from_the_main_process_or_a_worker(tmp_path, nameserver):
+    """cryptography 51 deprecates DSA, which dnspython's DNSSEC support names on import: four
+    warning lines per process on a cron job's stderr, unless dnsaudit keeps them out."""
+    (tmp_path / "domains.csv").write_text("domain\ngood.test\nnomx.test\n")
+    for workers in ("1", "2"):
+        proc = dnsaudit(["audit", "domains.csv", "--nameserver", nameserver, "--no-probes", "--quiet", "--no-history",
+                         "--workers", workers, "--format", "json", "--out", f"o{workers}"], tmp_path)
+        assert proc.returncode == 1 and proc.stderr == "", (workers, proc.stderr)
+        results = json.loads((tmp_path / f"o{workers}" / "results.json").read_text())
+        assert {r["id"] for d in results["domains"] for r in d["results"]} >= {"dnssec.zone"}  # it ran
 
 
 def test_quiet_follows_the_fail_on_level_and_keeps_input_errors_only(tmp_path, nameserver):
