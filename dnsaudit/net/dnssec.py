@@ -64,10 +64,10 @@ def dnssec_library() -> ModuleType:
     cryptography 51 deprecates its DSA classes, and dnspython's DSA algorithm module
     (``dns/dnssecalgs/dsa.py``) names them when it is imported, and again when it reads a DSA
     key: four CryptographyDeprecationWarning lines on stderr in every process that audits a
-    domain, in the terminal and in cron's mail (the main process and each worker). It speaks of the libraries' future, not of the
-    user's domains, so that warning from that module alone is ignored (a filter added once, at
-    the first DNSSEC question: nothing is imported before one needs it), and every other
-    warning shows as before."""
+    domain (the main process and each worker), in the terminal and in cron's mail. It speaks of
+    the libraries' future, not of the user's domains, so that warning from that module alone is
+    ignored (a filter added once, at the first DNSSEC question: nothing is imported before one
+    needs it), and every other warning shows as before."""
     import warnings
 
     warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"dns\.dnssecalgs\.dsa")

@@ -56,11 +56,14 @@ class TlsProber:
     def __init__(self, *, timeout: float = 10.0, ca_file: str | None = None) -> None:
         self.timeout = timeout
         self.ca_file = ca_file
+        if ca_file:  # read now: a CA file that cannot be read fails the run at its start, as itself
+            _ = self.verifying
         self._cache: dict[tuple[str, int, str, bool], asyncio.Future[TlsOutcome]] = {}
         self._per_address: dict[str, asyncio.Semaphore] = {}
 
-    # Made on the first handshake: each reads the system store (~35 ms a context, in each
-    # worker process), which a run whose domains have no endpoint to probe never needs.
+    # Made on the first handshake (with --ca-file, the verifying one at once): each reads the
+    # system store (~35 ms a context, in each worker process), which a run whose domains have
+    # no endpoint to probe never needs.
     @functools.cached_property
     def verifying(self) -> ssl.SSLContext:
         """Full chain validation: the system store, ``SSL_CERT_FILE`` and ``--ca-file``."""

@@ -121,7 +121,8 @@ class WebResponse:
 
 
 class WebClient:
-    """Shared HTTPS/HTTP client for one run (one connection pool, bounded per host)."""
+    """Shared HTTPS/HTTP client for one run (bounded per host): a connection pool that verifies
+    certificates, and one that accepts any (Outlook's first autodiscover step)."""
 
     def __init__(
         self,
@@ -140,15 +141,22 @@ class WebClient:
         self._ca_file = ca_file
         self._timeout = timeout
         self._max_connections = max_connections
+        self._closed = False
         # The connection pools are made on the first request: their TLS context reads the
         # system store (~35 ms, and importing httpx ~0.1 s, in each worker process), which a
-        # run whose domains have no endpoint to probe never needs.
+        # run whose domains have no endpoint to probe never needs. With --ca-file they are made
+        # now, so that a CA file that cannot be read fails the run at its start, as itself,
+        # not each probe later as if the server had failed.
         self._pools: tuple[httpx.AsyncClient, httpx.AsyncClient] | None = None
+        if ca_file:
+            self._pool(True)
         self._cache: dict[tuple[str, str, str, bool], asyncio.Future[WebResponse]] = {}
         self._per_host: dict[str, asyncio.Semaphore] = {}
 
     def _pool(self, verify: bool) -> httpx.AsyncClient:
         """The pool for verified requests, or the one for requests that accept any certificate."""
+        if self._closed:  # as httpx says of a closed client: no pool is made after aclose() to leak
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         if self._pools is None:
             import httpx  # here, not at the top: the check modules import this one, `dnsaudit checks` lists them
 
@@ -167,6 +175,7 @@ class WebClient:
         return self._pools[0] if verify else self._pools[1]
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._pools is not None:
             for pool in self._pools:
                 await pool.aclose()

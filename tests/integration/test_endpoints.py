@@ -428,23 +428,36 @@ def test_a_failed_get_says_its_kind_as_a_value(dns_server, pki, endpoints):
 
 def test_pools_and_tls_contexts_are_made_on_the_first_connection_only(dns_server, pki, endpoints):
     """Each reads the system store (~35 ms, in each worker process): a client that only got
-    answers without connecting (a non-public address) made none, one that connected made them."""
+    answers without connecting (a non-public address) made none, one that connected made them,
+    and with --ca-file they are made at once (a bad file fails at the start, as itself); a
+    closed client makes none afterwards, so none is left open."""
     from dnsaudit.net.tls import TlsProber
 
-    async def made() -> tuple[bool, bool, bool]:
+    async def made() -> dict[str, object]:
         dns = DnsClient([Nameserver("127.0.0.1", dns_server.port)], timeout=1.0, retries=0)
-        guarded = WebClient(dns, https_port=endpoints["https"], ca_file=pki["ca_file"], timeout=5)
-        web = WebClient(dns, https_port=endpoints["https"], allow_private=True, ca_file=pki["ca_file"], timeout=5)
+        guarded = WebClient(dns, https_port=endpoints["https"], timeout=5)
+        web = WebClient(dns, https_port=endpoints["https"], allow_private=True, timeout=5)
+        with_ca = WebClient(dns, https_port=endpoints["https"], ca_file=pki["ca_file"], timeout=5)
+        unused = WebClient(dns, https_port=endpoints["https"], allow_private=True, timeout=5)
         try:
             blocked = await guarded.get("blocked.kinds.test", "/autodiscover/autodiscover.xml")
-            good = await web.get("autodiscover.onprem-good.test", "/autodiscover/autodiscover.xml")
+            good = await web.get("autodiscover.onprem-good.test", "/autodiscover/autodiscover.xml", verify=False)
             assert blocked.failure is WebFailure.NON_PUBLIC and good.ok, (blocked, good)
-            return guarded._pools is None, web._pools is not None, "verifying" in vars(TlsProber())
+            pools = {"guarded": guarded._pools is None, "web": web._pools is not None,
+                     "with_ca": with_ca._pools is not None}
         finally:
-            await guarded.aclose()
-            await web.aclose()
+            for client in (guarded, web, with_ca):
+                await client.aclose()
+        assert all(pool.is_closed for client in (web, with_ca) for pool in client._pools or ())
+        await unused.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await unused.get("autodiscover.onprem-good.test", "/autodiscover/autodiscover.xml")
+        pools["unused"] = unused._pools is None
+        return pools
 
-    assert asyncio.run(made()) == (True, True, False)
+    assert asyncio.run(made()) == {"guarded": True, "web": True, "with_ca": True, "unused": True}
+    assert not {"verifying", "reading"} & set(vars(TlsProber()))
+    assert set(vars(TlsProber(ca_file=pki["ca_file"]))) & {"verifying", "reading"} == {"verifying"}
 
 
 def test_a_ca_file_that_is_not_pem_stops_the_run_before_any_domain(tmp_path, dns_server, capsys):
