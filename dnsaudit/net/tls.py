@@ -55,7 +55,7 @@ class _NotOffered(Exception):
 class TlsProber:
     def __init__(self, *, timeout: float = 10.0, ca_file: str | None = None) -> None:
         self.timeout = timeout
-        self.ca_file = ca_file
+        self._ca_file = ca_file
         if ca_file:  # read now: a CA file that cannot be read fails the run at its start, as itself
             _ = self.verifying
         self._cache: dict[tuple[str, int, str, bool], asyncio.Future[TlsOutcome]] = {}
@@ -69,8 +69,8 @@ class TlsProber:
         """Full chain validation: the system store, ``SSL_CERT_FILE`` and ``--ca-file``."""
         context = ssl.create_default_context()
         context.check_hostname = False  # names are judged by RFC 9525 ourselves
-        if self.ca_file:
-            context.load_verify_locations(cafile=self.ca_file)
+        if self._ca_file:
+            context.load_verify_locations(cafile=self._ca_file)
         return context
 
     @functools.cached_property
