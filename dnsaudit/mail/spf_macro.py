@@ -33,6 +33,7 @@ class SpfRequest:
     voids: int = 0
     trace: list[Evidence] = field(default_factory=list)
     matched_inside: tuple[str, ...] = ()  # the path to the term that made the last include pass
+    macros: int = 0  # macro-strings expanded: what used one may depend on the sender or HELO name
 
     @property
     def local_part(self) -> str:
@@ -52,6 +53,9 @@ def _ip_macro(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 async def expand(spec: str, domain: str, req: SpfRequest, ptr_name: PtrName | None = None,
                  exp: bool = False) -> str:
     """§7: expand a macro-string for the current domain."""
+    if "%" not in spec:
+        return spec if exp else _shortened(spec)
+    req.macros += 1
     out: list[str] = []
     i = 0
     while i < len(spec):
@@ -80,10 +84,14 @@ async def expand(spec: str, domain: str, req: SpfRequest, ptr_name: PtrName | No
         out.append(value)
         i += len(match.group(0))
     result = "".join(out)
-    if not exp:
-        while len(result.rstrip(".")) > MAX_DOMAIN and "." in result:  # §7.3: drop left labels
-            result = result.split(".", 1)[1]
-    return result
+    return result if exp else _shortened(result)
+
+
+def _shortened(name: str) -> str:
+    """§7.3: a domain name longer than 253 octets loses labels on the left until it fits."""
+    while len(name.rstrip(".")) > MAX_DOMAIN and "." in name:
+        name = name.split(".", 1)[1]
+    return name
 
 
 async def _macro_value(letter: str, domain: str, req: SpfRequest, ptr_name: PtrName | None) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from pathlib import Path
 
 import pytest
 
-from dnsaudit.mail.spf import SpfEvaluator
+from dnsaudit.mail.spf import _SUBTREES, SpfEvaluator
 from dnsaudit.mail.spf_macro import SpfRequest, expand
 from dnsaudit.mail.spf_record import SpfSyntaxError, parse_record
 from dnsaudit.mail.spf_tree import build_tree
@@ -43,82 +44,122 @@ def check(server, ip: str, domain: str, sender: str | None = None):
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize(
-    ("ip", "domain", "result"),
-    [
-        # record selection and joining
-        ("192.0.2.5", "basic.spf.test", "pass"),
-        ("198.51.100.1", "basic.spf.test", "fail"),
-        ("192.0.2.1", "split.spf.test", "pass"),  # "v=spf1 ip4:192.0.2.1" " -all"
-        ("192.0.2.1", "split-nospace.spf.test", "permerror"),  # joins to "ip4:192.0.2.1-all"
-        ("192.0.2.1", "notspf.spf.test", "none"),  # v=spf10 is not SPF
-        ("192.0.2.1", "empty.spf.test", "neutral"),
-        ("192.0.2.1", "two.spf.test", "permerror"),
-        ("192.0.2.1", "nospf.spf.test", "none"),
-        ("192.0.2.1", "nothere.spf.test", "none"),
-        ("192.0.2.1", "not_a_domain", "none"),
-        # include semantics
-        ("192.0.2.5", "inc-pass.spf.test", "pass"),
-        ("203.0.113.9", "inc-fail.spf.test", "pass"),  # include fail = no match, next term matches
-        ("198.51.100.9", "inc-fail.spf.test", "softfail"),
-        ("192.0.2.5", "inc-missing.spf.test", "permerror"),  # include of a domain without SPF
-        ("192.0.2.5", "inc-nx.spf.test", "permerror"),
-        ("192.0.2.5", "inc-slow.spf.test", "temperror"),
-        ("192.0.2.5", "inc-perm.spf.test", "permerror"),
-        # redirect
-        ("192.0.2.5", "redir.spf.test", "pass"),
-        ("198.51.100.1", "redir.spf.test", "fail"),
-        ("192.0.2.5", "redir-all.spf.test", "neutral"),  # 'all' present: redirect ignored
-        ("192.0.2.5", "redir-none.spf.test", "permerror"),
-        ("192.0.2.5", "redir-dup.spf.test", "permerror"),
-        # the ten-lookup limit, counted across the recursion
-        ("192.0.2.9", "limit10.spf.test", "pass"),
-        ("192.0.2.9", "limit11.spf.test", "permerror"),
-        ("192.0.2.9", "nest10.spf.test", "pass"),
-        ("192.0.2.9", "nest11.spf.test", "permerror"),
-        # void lookups
-        ("192.0.2.9", "void2.spf.test", "pass"),
-        ("192.0.2.9", "void3.spf.test", "permerror"),
-        # mx, a, dual CIDR
-        ("198.51.100.1", "mx11.spf.test", "permerror"),
-        ("192.0.2.1", "mx-dom.spf.test", "pass"),
-        ("192.0.3.1", "mx-dom.spf.test", "fail"),
-        ("2001:db8:77::ffff", "mx-dom.spf.test", "pass"),
-        ("192.0.2.1", "dual.spf.test", "pass"),
-        ("192.0.3.1", "dual.spf.test", "fail"),
-        ("2001:db8:1:2:ffff::1", "dual.spf.test", "pass"),
-        ("2001:db8:1:3::1", "dual.spf.test", "fail"),
-        # ip4/ip6 and CIDR edges
-        ("2001:db8:abcd:1::5", "v6.spf.test", "pass"),
-        ("2001:db8:abce::5", "v6.spf.test", "fail"),
-        ("::ffff:192.0.2.5", "v6.spf.test", "pass"),  # IPv4-mapped IPv6 compared as IPv4
-        ("192.0.2.5", "cidr32.spf.test", "pass"),
-        ("192.0.2.6", "cidr32.spf.test", "fail"),
-        ("203.0.113.1", "cidr0.spf.test", "pass"),
-        ("192.0.2.5", "cidr33.spf.test", "permerror"),
-        ("192.0.2.5", "partial.spf.test", "permerror"),
-        ("192.0.2.5", "zerolead.spf.test", "permerror"),
-        # syntax
-        ("192.0.2.5", "unknown-mech.spf.test", "permerror"),
-        ("192.0.2.5", "unknown-mod.spf.test", "pass"),
-        ("192.0.2.5", "c-macro.spf.test", "permerror"),  # %{c} only in exp
-        # exists with macros (A lookup even for IPv6 clients)
-        ("192.0.2.7", "exists-mac.spf.test", "pass"),
-        ("192.0.2.8", "exists-mac.spf.test", "fail"),
-        # ptr
-        ("192.0.2.50", "ptr-dom.spf.test", "pass"),
-        ("192.0.2.51", "ptr-dom.spf.test", "fail"),  # PTR does not resolve back to it
-        # a DNS failure is temperror, never a pass and never "none"
-        ("192.0.2.5", "a-slow.spf.test", "temperror"),
-        # qualifiers
-        ("203.0.113.1", "plus-all.spf.test", "pass"),
-        ("203.0.113.1", "q-all.spf.test", "neutral"),
-        ("203.0.113.1", "soft.spf.test", "softfail"),
-    ],
-)
+CASES = [
+    # record selection and joining
+    ("192.0.2.5", "basic.spf.test", "pass"),
+    ("198.51.100.1", "basic.spf.test", "fail"),
+    ("192.0.2.1", "split.spf.test", "pass"),  # "v=spf1 ip4:192.0.2.1" " -all"
+    ("192.0.2.1", "split-nospace.spf.test", "permerror"),  # joins to "ip4:192.0.2.1-all"
+    ("192.0.2.1", "notspf.spf.test", "none"),  # v=spf10 is not SPF
+    ("192.0.2.1", "empty.spf.test", "neutral"),
+    ("192.0.2.1", "two.spf.test", "permerror"),
+    ("192.0.2.1", "nospf.spf.test", "none"),
+    ("192.0.2.1", "nothere.spf.test", "none"),
+    ("192.0.2.1", "not_a_domain", "none"),
+    # include semantics
+    ("192.0.2.5", "inc-pass.spf.test", "pass"),
+    ("203.0.113.9", "inc-fail.spf.test", "pass"),  # include fail = no match, next term matches
+    ("198.51.100.9", "inc-fail.spf.test", "softfail"),
+    ("192.0.2.5", "inc-missing.spf.test", "permerror"),  # include of a domain without SPF
+    ("192.0.2.5", "inc-nx.spf.test", "permerror"),
+    ("192.0.2.5", "inc-slow.spf.test", "temperror"),
+    ("192.0.2.5", "inc-perm.spf.test", "permerror"),
+    # redirect
+    ("192.0.2.5", "redir.spf.test", "pass"),
+    ("198.51.100.1", "redir.spf.test", "fail"),
+    ("192.0.2.5", "redir-all.spf.test", "neutral"),  # 'all' present: redirect ignored
+    ("192.0.2.5", "redir-none.spf.test", "permerror"),
+    ("192.0.2.5", "redir-dup.spf.test", "permerror"),
+    # the ten-lookup limit, counted across the recursion
+    ("192.0.2.9", "limit10.spf.test", "pass"),
+    ("192.0.2.9", "limit11.spf.test", "permerror"),
+    ("192.0.2.9", "nest10.spf.test", "pass"),
+    ("192.0.2.9", "nest11.spf.test", "permerror"),
+    # void lookups
+    ("192.0.2.9", "void2.spf.test", "pass"),
+    ("192.0.2.9", "void3.spf.test", "permerror"),
+    # mx, a, dual CIDR
+    ("198.51.100.1", "mx11.spf.test", "permerror"),
+    ("192.0.2.1", "mx-dom.spf.test", "pass"),
+    ("192.0.3.1", "mx-dom.spf.test", "fail"),
+    ("2001:db8:77::ffff", "mx-dom.spf.test", "pass"),
+    ("192.0.2.1", "dual.spf.test", "pass"),
+    ("192.0.3.1", "dual.spf.test", "fail"),
+    ("2001:db8:1:2:ffff::1", "dual.spf.test", "pass"),
+    ("2001:db8:1:3::1", "dual.spf.test", "fail"),
+    # ip4/ip6 and CIDR edges
+    ("2001:db8:abcd:1::5", "v6.spf.test", "pass"),
+    ("2001:db8:abce::5", "v6.spf.test", "fail"),
+    ("::ffff:192.0.2.5", "v6.spf.test", "pass"),  # IPv4-mapped IPv6 compared as IPv4
+    ("192.0.2.5", "cidr32.spf.test", "pass"),
+    ("192.0.2.6", "cidr32.spf.test", "fail"),
+    ("203.0.113.1", "cidr0.spf.test", "pass"),
+    ("192.0.2.5", "cidr33.spf.test", "permerror"),
+    ("192.0.2.5", "partial.spf.test", "permerror"),
+    ("192.0.2.5", "zerolead.spf.test", "permerror"),
+    # syntax
+    ("192.0.2.5", "unknown-mech.spf.test", "permerror"),
+    ("192.0.2.5", "unknown-mod.spf.test", "pass"),
+    ("192.0.2.5", "c-macro.spf.test", "permerror"),  # %{c} only in exp
+    # exists with macros (A lookup even for IPv6 clients)
+    ("192.0.2.7", "exists-mac.spf.test", "pass"),
+    ("192.0.2.8", "exists-mac.spf.test", "fail"),
+    # ptr
+    ("192.0.2.50", "ptr-dom.spf.test", "pass"),
+    ("192.0.2.51", "ptr-dom.spf.test", "fail"),  # PTR does not resolve back to it
+    # a DNS failure is temperror, never a pass and never "none"
+    ("192.0.2.5", "a-slow.spf.test", "temperror"),
+    # qualifiers
+    ("203.0.113.1", "plus-all.spf.test", "pass"),
+    ("203.0.113.1", "q-all.spf.test", "neutral"),
+    ("203.0.113.1", "soft.spf.test", "softfail"),
+    # an include target the run has evaluated already, from where this request stands
+    ("192.0.2.9", "nest10.spf.test", "pass"),  # nested9.spf.test's 9 lookups after 1: fits
+    ("192.0.2.9", "memo-after-one.spf.test", "permerror"),  # the same 9 after 2: 11
+    ("192.0.2.9", "memo-void-ok.spf.test", "pass"),  # void1.spf.test's void after none
+    ("192.0.2.9", "memo-void.spf.test", "permerror"),  # the same void after 2: 3
+]
+
+
+@pytest.mark.parametrize(("ip", "domain", "result"), CASES)
 def test_check_host(spf_server, ip, domain, result):
     got = check(spf_server, ip, domain)
     assert got.result == result, got
+
+
+def test_the_runs_memo_of_include_targets_changes_no_result(spf_server):
+    """One resolver for every case, twice over and in both orders: each include and
+    redirect target's outcome is then replayed from the run's memo wherever it may be, and
+    every field of every result (the counters, the path, the evidence) must be what a
+    resolver of its own gives."""
+    fresh = {(ip, domain): check(spf_server, ip, domain) for ip, domain, _ in CASES}
+
+    async def shared():
+        dns = DnsClient([Nameserver("127.0.0.1", spf_server.port)], timeout=1.0, retries=0)
+        got = []
+        for ip, domain, _ in [*CASES, *reversed(CASES), *CASES]:
+            got.append(((ip, domain), await SpfEvaluator(dns).check_host(ip, domain)))
+        return dns, got
+
+    dns, results = asyncio.run(shared())
+    memo = {(domain, str(ip)) for domain, ip in _SUBTREES[dns]}
+    assert {("nested9.spf.test", "192.0.2.9"), ("void1.spf.test", "192.0.2.9"), ("basic.spf.test", "192.0.2.5"),
+            ("hard.spf.test", "198.51.100.9")} <= memo  # the memo served
+    for key, got in results:
+        assert got == fresh[key], key
+
+
+def test_an_include_that_reads_the_sender_is_evaluated_for_each_sender(spf_server):
+    async def go():
+        dns = DnsClient([Nameserver("127.0.0.1", spf_server.port)], timeout=1.0, retries=0)
+        evaluator = SpfEvaluator(dns)
+        first = await evaluator.check_host("192.0.2.9", "memo-sender.spf.test", "alice@memo-sender.spf.test")
+        second = await evaluator.check_host("192.0.2.9", "memo-sender.spf.test", "bob@memo-sender.spf.test")
+        return first, second, dns
+
+    alice, bob, dns = asyncio.run(go())
+    assert (alice.result, bob.result) == ("pass", "fail")
+    assert ("by-sender.spf.test", alice_ip := ipaddress.ip_address("192.0.2.9")) not in _SUBTREES[dns], alice_ip
 
 
 def test_the_deciding_term_and_path_are_reported(spf_server):
