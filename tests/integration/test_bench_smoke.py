@@ -48,6 +48,19 @@ def test_the_benchmark_harness_runs_end_to_end(delay_by):
     assert re.match(r"\s*\d+\.\d% of the machine's CPU time", figures["stolen CPU time"])  # Linux: /proc/stat
     for phase in ("audit", "reports"):
         assert phase in figures["time per phase"]
+    # tmpfs where the machine has one (the harness's own cleanup must not slow the next run)
+    where = figures["work folder"].strip()
+    assert where.startswith("/dev/shm (tmpfs") or "(no tmpfs at /dev/shm)" in where, where
+
+
+def test_the_work_folder_goes_where_tmp_says_and_is_gone_after_the_run(tmp_path):
+    if not (have("unbound") and have("nsd")):
+        pytest.fail("Debian's unbound and nsd are missing: the test command (bash tests/run) installs them")
+    proc = subprocess.run([sys.executable, str(BENCH), "--domains", "20", "--delay-ms", "1", "--workers", "1",
+                           "--tmp", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"work folder:        {tmp_path} (--tmp)" in proc.stdout, proc.stdout
+    assert list(tmp_path.iterdir()) == []  # made there, and removed at the end (no --keep)
 
 
 def test_the_realistic_world_has_slow_and_lame_domains_and_only_the_lame_are_not_assessed():
