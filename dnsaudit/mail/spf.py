@@ -114,20 +114,26 @@ class _Subtree:
     lookups: int
     voids: int
     trace: tuple[Evidence, ...]
+    answers: tuple[DnsAnswer, ...]  # the DNS answers it read: it stands while the resolver holds each
 
 
-# Per resolver (so per run's answers): (target domain, address) -> _Subtree. Thousands of
-# domains include the same few providers (spf.protection.outlook.com above all), and
-# spf.microsoft365 evaluates six of Microsoft's addresses for each of them: without this,
-# every domain walked Microsoft's include six times (~5 % of an audit's CPU in the benchmark).
+# Per resolver (so per run's answers): (target domain, address) -> _Subtree, least recently
+# used first. Thousands of domains include the same few providers (spf.protection.outlook.com
+# above all), and spf.microsoft365 evaluates six of Microsoft's addresses for each of them:
+# without this, every domain walked Microsoft's include six times (~1.7 % of the workers' CPU in
+# the benchmark, py-spy).
 _SUBTREES: weakref.WeakKeyDictionary[Resolver, dict[tuple[str, object], _Subtree]] = weakref.WeakKeyDictionary()
-SUBTREE_MEMO_LIMIT = 20_000  # entries per resolver; past it the memo starts again (relay IPs rarely repeat)
+SUBTREE_MEMO_LIMIT = 20_000  # entries per resolver; past it the least recently used goes
 
 
 def _subtree_memo(dns: Resolver) -> dict[tuple[str, object], _Subtree] | None:
+    """The memo of ``dns``; None (no memo) for a resolver that cannot tell whether it still
+    holds an answer (``DnsClient.holds``: a plugin's fake) or takes no weak reference."""
+    if not callable(getattr(dns, "holds", None)):
+        return None
     try:
         return _SUBTREES.setdefault(dns, {})
-    except TypeError:  # a resolver that takes no weak reference (a plugin's fake): no memo
+    except TypeError:
         return None
 
 
@@ -180,39 +186,45 @@ class SpfEvaluator:
         """check_host() of ``domain`` inside the request; an include or redirect target's
         outcome for this address comes from the run's memo when it can.
 
-        What an include or redirect target gives depends on the address, the run's DNS
-        answers (asked once per run) and the request's counters only through the limits of
-        §4.6.4, unless a macro (§7) brings in the sender, the HELO name or the domain: so a
-        subtree that expanded no macro-string, ended in no temperror and stayed within the
-        limits is replayed, counters and evidence included, wherever its lookups and voids
+        What an include or redirect target gives depends on the address, the DNS answers it
+        reads and the request's counters only through the limits of §4.6.4, unless a macro
+        (§7) brings in the sender, the HELO name or the domain. So a subtree that expanded no
+        macro-string, ended in no temperror and stayed within the limits is replayed, counters
+        and evidence included, while the resolver still holds every answer it read (an
+        evicted one would be asked again, and might differ) and wherever its lookups and voids
         still fit under the limits from where the request stands; else it is evaluated."""
         memo = self._subtrees
         if not path or memo is None:  # the request's own domain: nothing another domain shares
             return await self._evaluate_domain(req, domain, path)
         key = (domain, req.ip)
-        known = memo.get(key)
-        if known is not None and req.lookups + known.lookups <= LOOKUP_LIMIT and req.voids + known.voids <= VOID_LIMIT:
-            req.lookups += known.lookups
-            req.voids += known.voids
-            req.trace.extend(known.trace)
-            result = known.result
-            return dataclasses.replace(result, decided_by=path + result.decided_by) if known.under_path else result
-        lookups, voids, macros, traced = req.lookups, req.voids, req.macros, len(req.trace)
+        known = memo.pop(key, None)
+        if known is not None and all(self.dns.holds(a) for a in known.answers):  # type: ignore[attr-defined]
+            memo[key] = known  # most recently used: evicted last
+            if req.lookups + known.lookups <= LOOKUP_LIMIT and req.voids + known.voids <= VOID_LIMIT:
+                req.lookups += known.lookups
+                req.voids += known.voids
+                req.trace.extend(known.trace)
+                req.answers.extend(known.answers)
+                result = known.result
+                return dataclasses.replace(result, decided_by=path + result.decided_by) if known.under_path else result
+        lookups, voids, macros, traced, used = req.lookups, req.voids, req.macros, len(req.trace), len(req.answers)
         result = await self._evaluate_domain(req, domain, path)
         if (req.macros == macros and result.result != TEMPERROR and req.lookups <= LOOKUP_LIMIT
                 and req.voids <= VOID_LIMIT):
             under_path = result.decided_by[:len(path)] == path
             kept = dataclasses.replace(result, decided_by=result.decided_by[len(path):]) if under_path else result
-            if len(memo) >= SUBTREE_MEMO_LIMIT:
-                memo.clear()
+            memo.pop(key, None)
+            while len(memo) >= SUBTREE_MEMO_LIMIT:
+                del memo[next(iter(memo))]
             memo[key] = _Subtree(kept, under_path, req.lookups - lookups, req.voids - voids,
-                                 tuple(req.trace[traced:]))
+                                 tuple(req.trace[traced:]), tuple(req.answers[used:]))
         return result
 
     async def _evaluate_domain(self, req: SpfRequest, domain: str, path: tuple[str, ...]) -> SpfResult:
         if not _valid_domain(domain):
             return SpfResult(NONE, domain, f"'{domain}' is not a valid domain name")
         found = await self.record(domain)
+        req.answers.append(found.answer)
         req.trace.append(found.answer.evidence())
         if found.record is None:
             return SpfResult(found.status.value, domain, found.reason)
@@ -257,6 +269,7 @@ class SpfEvaluator:
     async def _query(self, req: SpfRequest, name: str, rdtype: str, *, void: bool = True,
                      temperror: bool = True) -> DnsAnswer:
         answer = await self.dns.query(name, rdtype)
+        req.answers.append(answer)
         req.trace.append(answer.evidence())
         if answer.outcome.is_failure and temperror:
             raise _Abort(TEMPERROR, f"the {rdtype} lookup for {name} {answer.outcome.phrase}")
@@ -357,6 +370,7 @@ class SpfEvaluator:
             answer = await self.dns.query(target, "TXT")
         except _Abort:
             return ""
+        req.answers.append(answer)
         texts = txt_strings(answer) if answer.ok else []
         if len(texts) != 1:
             return ""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from dnsaudit.evidence import Evidence
 from dnsaudit.mail.spf_record import MAX_DOMAIN
+from dnsaudit.net.answer import DnsAnswer
 
 # The validated domain name of the client address, for %{p}: ``(request, domain) -> name``.
 PtrName = Callable[["SpfRequest", str], Awaitable[str]]
@@ -34,6 +35,7 @@ class SpfRequest:
     trace: list[Evidence] = field(default_factory=list)
     matched_inside: tuple[str, ...] = ()  # the path to the term that made the last include pass
     macros: int = 0  # macro-strings expanded: what used one may depend on the sender or HELO name
+    answers: list[DnsAnswer] = field(default_factory=list)  # every DNS answer the evaluation read
 
     @property
     def local_part(self) -> str:

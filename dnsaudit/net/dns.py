@@ -149,6 +149,16 @@ class DnsClient:
             del self._cache[oldest]
             self.stats.evicted += 1
 
+    def holds(self, answer: DnsAnswer) -> bool:
+        """Whether ``answer`` is still this run's answer to its question: kept, the same object
+        (and so recently used). What was worked out from it alone (SpfEvaluator's memo) stands
+        for asking again; an evicted answer would be asked again, and might differ."""
+        key = (answer.name, answer.rdtype)
+        if self._cache.get(key) is answer:
+            self._cache.move_to_end(key)
+            return True
+        return False
+
     async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
         """A and AAAA of a name, asked concurrently."""
         a, aaaa = await asyncio.gather(self.query(name, "A"), self.query(name, "AAAA"))

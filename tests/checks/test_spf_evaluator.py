@@ -162,6 +162,43 @@ def test_an_include_that_reads_the_sender_is_evaluated_for_each_sender(spf_serve
     assert ("by-sender.spf.test", alice_ip := ipaddress.ip_address("192.0.2.9")) not in _SUBTREES[dns], alice_ip
 
 
+def test_a_replayed_include_target_stands_only_while_the_resolver_holds_its_answers():
+    """The DNS client keeps a bounded number of answers and asks an evicted question again:
+    an include target's outcome built from an answer it let go is evaluated anew (here the
+    provider's TXT times out when asked again: temperror, never the old pass)."""
+    server = ZoneServer()
+    server.add_zone_text("memo.test.", """
+@ SOA ns hostmaster 1 3600 600 86400 300
+a TXT "v=spf1 include:prov.memo.test -all"
+b TXT "v=spf1 include:prov.memo.test -all"
+prov TXT "v=spf1 ip4:192.0.2.9 -all"
+filler A 192.0.2.1
+""")
+
+    async def go():
+        dns = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=0.5, retries=0, max_cached=1)
+        first = await SpfEvaluator(dns).check_host("192.0.2.9", "a.memo.test")
+        await dns.query("filler.memo.test", "A")  # the cache (one answer) lets prov's TXT go
+        server.set_fault("prov.memo.test", "timeout", "TXT")  # asked again, it times out
+        second = await SpfEvaluator(dns).check_host("192.0.2.9", "b.memo.test")
+        fresh = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=0.5, retries=0)
+        reference = await SpfEvaluator(fresh).check_host("192.0.2.9", "b.memo.test")
+        return first, second, reference
+
+    with server:
+        first, second, reference = asyncio.run(go())
+    assert (first.result, reference.result) == ("pass", "temperror")
+    assert second == reference
+
+
+def test_a_resolver_that_cannot_say_what_it_holds_gets_no_memo():
+    from dnsaudit.mail.spf import _subtree_memo
+    from dnsaudit.testing import FakeResolver
+
+    assert _subtree_memo(FakeResolver({})) is None
+    assert _subtree_memo(DnsClient([Nameserver("127.0.0.1", 53)])) == {}
+
+
 def test_the_deciding_term_and_path_are_reported(spf_server):
     got = check(spf_server, "192.0.2.5", "inc-pass.spf.test")
     assert got.decided_by == ("include:basic.spf.test", "ip4:192.0.2.0/24")
