@@ -483,7 +483,7 @@ def _is_tmpfs(path: Path) -> bool:
         mounts = Path("/proc/mounts").read_text().splitlines()
     except OSError:
         return False
-    return any(line.split()[1:3] == [str(path), "tmpfs"] for line in mounts if len(line.split()) > 2)
+    return any(line.split()[1:3] == [str(path), "tmpfs"] for line in mounts)
 
 
 def main() -> int:

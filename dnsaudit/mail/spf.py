@@ -25,6 +25,7 @@ import enum
 import functools
 import ipaddress
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dnsaudit.evidence import Evidence
@@ -129,12 +130,22 @@ SUBTREE_MEMO_LIMIT = 20_000  # entries per resolver; past it the least recently 
 def _subtree_memo(dns: Resolver) -> dict[tuple[str, object], _Subtree] | None:
     """The memo of ``dns``; None (no memo) for a resolver that cannot tell whether it still
     holds an answer (``DnsClient.holds``: a plugin's fake) or takes no weak reference."""
-    if not callable(getattr(dns, "holds", None)):
+    if _holds(dns) is None:
         return None
     try:
         return _SUBTREES.setdefault(dns, {})
     except TypeError:
         return None
+
+
+def _holds(dns: Resolver) -> Callable[[DnsAnswer], bool] | None:
+    """``dns.holds`` where the resolver has it (``DnsClient``), else None."""
+    holds = getattr(dns, "holds", None)
+    return holds if callable(holds) else None
+
+
+def _never(answer: DnsAnswer) -> bool:
+    return False
 
 
 class SpfEvaluator:
@@ -146,6 +157,7 @@ class SpfEvaluator:
         # addresses (spf.microsoft365 samples six) reads the same TXT answers each time.
         self._records: dict[str, RecordLookup] = {}
         self._subtrees = _subtree_memo(dns)
+        self._holds = _holds(dns) or _never
 
     async def record(self, domain: str) -> RecordLookup:
         """The domain's SPF record, or why there is none (none, permerror, temperror)."""
@@ -198,7 +210,7 @@ class SpfEvaluator:
             return await self._evaluate_domain(req, domain, path)
         key = (domain, req.ip)
         known = memo.pop(key, None)
-        if known is not None and all(self.dns.holds(a) for a in known.answers):  # type: ignore[attr-defined]
+        if known is not None and all(map(self._holds, known.answers)):
             memo[key] = known  # most recently used: evicted last
             if req.lookups + known.lookups <= LOOKUP_LIMIT and req.voids + known.voids <= VOID_LIMIT:
                 req.lookups += known.lookups
