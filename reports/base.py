@@ -65,6 +65,13 @@ class ReportWriter:
         return target
 
 
+# Bytes buffered before each write(2): a report is written in many small pieces (a domain's
+# rows), and at 10,000 domains results.json alone is ~130 MB. Writing 250 MB in pieces of
+# 0.3-13 KB took 0.20 s of CPU through the default 8 KB buffer, 0.06 s through 1 MiB
+# (bench/README.md, the eleventh round).
+WRITE_BUFFER = 1 << 20
+
+
 @contextlib.contextmanager
 def atomic_file(target: Path) -> Iterator[BinaryIO]:
     """A file that appears under its name only once it is complete.
@@ -77,7 +84,7 @@ def atomic_file(target: Path) -> Iterator[BinaryIO]:
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:

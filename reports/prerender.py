@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from dnsaudit.model import AuditRun, DomainResult
+from dnsaudit.reports.base import WRITE_BUFFER
 
 KEY = "reports.prerender.parts"  # in AuditRun.derived: a ``Parts`` for that run (or cut)
 
@@ -78,7 +79,7 @@ class RangeRenderer:
         # (``render_stored``: results.json) need not encode the domain again.
         self._stored_row = getattr(run.domains, "stored_row", None)
         self._take_stored = {w.format for w in writers if not w.per_client and hasattr(w, "render_stored")}
-        self._handle = open(folder / str(start), "wb")  # noqa: SIM115 - closed by finish()
+        self._handle = open(folder / str(start), "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 - closed by finish()
         self._spans = {w.format: array.array("q", bytes(16 * (stop - start))) for w in writers}
         self._end = 0
 
