@@ -47,7 +47,7 @@ T = TypeVar("T")
 # a name server 200 ms away kept its domain's slot all along. Measured with ``bench/run.py
 # --domains 10000 --realistic`` (its classes +60, +200, +900 ms and dead), one run after the
 # other on one machine (2026-12-07, uniform world 29.1-30.2 s): 250 ms 50.6 s, 150 ms 45.4 s,
-# 100 ms 43.6-44.9 s, every working domain assessed; 50 ms 39.8 s, but 7 working domains
+# 100 ms 43.3-44.9 s, every working domain assessed; 50 ms 39.8 s, but 7 working domains
 # could not be assessed (more domains waiting at once, more queries outstanding at the
 # resolver, some of them lost). The uniform world (20 ms answers) is the same at 100 ms.
 PATIENCE = 0.1
