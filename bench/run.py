@@ -222,7 +222,7 @@ def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subpr
         "  unwanted-reply-threshold: 0", "  infra-host-ttl: 3600",
         # No connect(2) on each upstream query's new socket: one system call less per question
         # sent to NSD (Unbound's CPU at 10,000 domains 8.2-8.5 -> 7.4-8.3 s, within the machine's
-        # spread; bench/README.md, the eleventh round). The answers are the same: NSD answers from the address asked.
+        # spread; bench/README.md, the eleventh round). Same answers: NSD replies from the address asked.
         "  udp-connect: no",
         "  local-zone: \"test.\" nodefault",  # RFC 6761 names are NXDOMAIN by default in Unbound
         *stubs,

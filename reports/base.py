@@ -60,31 +60,33 @@ class ReportWriter:
     def write(self, run: AuditRun, out_dir: Path, title: str = "dnsaudit report") -> Path:
         """Write the report atomically: a reader never sees half a file."""
         target = out_dir / self.filename
-        with atomic_file(target) as handle:
+        with atomic_file(target, buffering=WRITE_BUFFER) as handle:  # streamed in many small pieces
             self.stream(run, title, handle)
         return target
 
 
-# Bytes buffered before each write(2): a report is written in many small pieces (a domain's
-# rows), and at 10,000 domains results.json alone is ~130 MB. Writing 250 MB in pieces of
-# 0.3-13 KB took 0.20 s of CPU through the default 8 KB buffer, 0.06 s through 1 MiB
-# (bench/README.md, the eleventh round).
+# Bytes buffered before each write(2) of a streamed report: it is written in many small
+# pieces (a domain's rows), and at 10,000 domains results.json alone is ~130 MB. Writing 250 MB
+# in pieces of 0.3-13 KB took 0.20 s of CPU through the default 8 KB buffer, 0.06 s through
+# 1 MiB (bench/README.md, the eleventh round). A file written in one piece (``write_atomic``)
+# keeps the default: a buffer that large would only be allocated and freed again.
 WRITE_BUFFER = 1 << 20
 
 
 @contextlib.contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
+def atomic_file(target: Path, buffering: int = -1) -> Iterator[BinaryIO]:
     """A file that appears under its name only once it is complete.
 
     With the permissions any new file gets (0666 less the umask), as the history's SQLite
     file does: ``mkstemp`` makes its file 0600, which would keep a report from the group
-    that shares the output folder.
+    that shares the output folder. ``buffering`` is ``open``'s (``WRITE_BUFFER`` for a
+    report streamed in pieces).
     """
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o666 & ~current_umask())
-        with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as handle:
+        with os.fdopen(fd, "wb", buffering=buffering) as handle:
             yield handle
         os.replace(tmp, target)
     except BaseException:
