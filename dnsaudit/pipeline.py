@@ -158,14 +158,14 @@ def _run_audit(config: AuditConfig, heard: _Heard) -> AuditOutcome:
             from dnsaudit.sigint import unwrapping
 
             with unwrapping():
-                return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison))
+                return event_loop.run(_audit(config, plan, heard, out_dir, now, history, comparison, stack))
         except KeyboardInterrupt:
             history.call("interrupted")
             raise AuditInterrupted(history.history.current_run if history.history is not None else None) from None
 
 
 async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, started: dt.datetime,
-                 history: RunHistory, comparison: int | None) -> AuditOutcome:
+                 history: RunHistory, comparison: int | None, cleanup: contextlib.ExitStack) -> AuditOutcome:
     from dnsaudit.drift import compare
     from dnsaudit.model import AuditRun
     from dnsaudit.output import write_reports
@@ -217,11 +217,18 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     await dns.aclose()  # the preflight's sockets; the audit opens its own
     workers = auto_workers(len(entries)) if config.workers is None else min(config.workers, len(entries))
     results: Sequence[DomainResult]
+    ahead = None
     if workers > 1:
+        # The workers survey each domain for the reports as it finishes (reports.ahead): at the
+        # end of the audit, while the last slow domains wait, the CPU would be idle otherwise.
+        from dnsaudit.reports.ahead import Ahead
+
+        ahead = Ahead(plan.writers, plan.catalogue, entries, tokens=config.reports.split_by == "client")
+        cleanup.callback(ahead.discard)
         # Blocks this loop, which has nothing else to do meanwhile: history and progress are
         # updated here, in this thread, as each worker's results arrive.
         async with _synchronous():
-            results, report = run_in_workers(job, entries, workers, finished, history=history.usable)
+            results, report = run_in_workers(job, entries, workers, finished, history=history.usable, ahead=ahead)
         dns.stats.merge(report.stats)
         clock.worker_peaks, clock.worker_cpu = report.peak_rss_mb, report.cpu_seconds
         for failure in report.failures:
@@ -244,6 +251,8 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
         if config.history.keep:
             history.call("keep", config.history.keep)
         clock.lap("finish")
+        if ahead is not None:
+            ahead.install(run)
         written = write_reports(run, out_dir, list(plan.writers), split_by=config.reports.split_by,
                                 title=config.reports.title, processes=workers)
         clock.lap("reports")

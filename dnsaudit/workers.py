@@ -140,7 +140,7 @@ class WorkerReport:
 
 
 def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
-                   on_result: Callable[[str, bytes], None], history: bool = True,
+                   on_result: Callable[[str, bytes], None], history: bool = True, ahead=None,
                    ) -> tuple[PackedResults, WorkerReport]:
     """Audit ``entries`` in ``workers`` processes; results in input order, packed.
 
@@ -149,13 +149,18 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     CPU: this process only spools and stores bytes. Without ``history`` the row is empty
     and the workers do not make it.
 
+    ``ahead`` (a ``dnsaudit.reports.ahead.Ahead``, or None): each worker also surveys each
+    domain it finishes for the reports (``ahead.plan.surveyor``), and this process keeps
+    what it found (``ahead.put``). The core does not import the reports: it only passes
+    the plan on and the findings back.
+
     A domain whose worker died before finishing it gets a could-not-test result for every
     check, so nothing is silently dropped.
     """
     context = multiprocessing.get_context("spawn")
     job = _split_limits(job, workers)
     shards = [list(range(first, len(entries), workers)) for first in range(workers)]
-    processes, shard_of, process_of = [], {}, {}
+    processes, shard_of, process_of, number_of = [], {}, {}, {}
     results = PackedResults(len(entries))
     report = WorkerReport()
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
@@ -170,9 +175,11 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                 from multiprocessing import resource_tracker
 
                 resource_tracker.ensure_running()
-            for shard in shards:
+            plan = None if ahead is None else ahead.plan
+            for number, shard in enumerate(shards):
                 receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history),
+                process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history,
+                                                                plan, number),
                                           name="dnsaudit-worker", daemon=True)
                 processes.append(process)
                 with held_sigint():
@@ -180,7 +187,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                 send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
                 shard_of[receive] = shard
                 process_of[receive] = process
-            _receive(shard_of, process_of, results, report, on_result)
+                number_of[receive] = number
+            _receive(shard_of, process_of, results, report, on_result,
+                     None if ahead is None else lambda conn, index, found: ahead.put(index, number_of[conn], found))
         except BaseException:
             for process in processes:
                 if process.pid is not None:
@@ -203,8 +212,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
 
 
 def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
-             on_result: Callable[[str, bytes], None]) -> None:
-    """Read the workers' messages until every worker has closed its pipe."""
+             on_result: Callable[[str, bytes], None], surveyed: Callable | None = None) -> None:
+    """Read the workers' messages until every worker has closed its pipe; ``surveyed(conn,
+    index, found)`` gets what the worker on ``conn`` surveyed of the run's domain ``index``."""
     from multiprocessing.connection import wait
 
     from dnsaudit.sigint import raise_if_lost
@@ -224,8 +234,10 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                                            "it said)")
                 continue
             if kind == "result":
-                position, domain, packed, with_dictionary, row = payload
+                position, domain, packed, with_dictionary, row, found = payload
                 results.put(shard[position], packed, dictionary_of[conn] if with_dictionary else 0, row)
+                if found is not None and surveyed is not None:
+                    surveyed(conn, shard[position], found)
                 on_result(domain, row)
             elif kind == "dictionary":  # before the first result that uses it
                 dictionary_of[conn] = results.add_dictionary(payload)
@@ -254,8 +266,11 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
     return dataclasses.replace(job, concurrency=share, resolver=resolver)
 
 
-def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = True) -> None:
-    """A worker process: audit the shard, send each result as it finishes, then the statistics."""
+def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = True, ahead=None,
+            number: int = 0) -> None:
+    """A worker process (the ``number``-th): audit the shard, send each result as it finishes
+    (surveyed for the reports with an ``ahead`` plan: ``dnsaudit.reports.ahead``), then the
+    statistics."""
     from dnsaudit.gctune import Freezer, tune_for_audit
     from dnsaudit.sigint import deaf_to_sigint
 
@@ -265,14 +280,18 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
     freeze = Freezer()
     positions = {id(entry): index for index, entry in enumerate(entries)}
     packer = Packer()
+    surveyor = None
 
     def send(result: DomainResult) -> None:
         freeze()
-        for message in result_messages(packer, positions[id(result.entry)], result, history):
+        for message in result_messages(packer, positions[id(result.entry)], result, history, surveyor):
             conn.send_bytes(message)
 
     try:
+        surveyor = None if ahead is None else ahead.surveyor(number)
         _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
+        if surveyor is not None:
+            surveyor.close()  # its file complete before "done": the main process reads it once we are gone
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:  # deaf to SIGINT (above), but a worker run another way may not be
@@ -283,15 +302,27 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         conn.close()
 
 
-def result_messages(packer: Packer, position: int, result: DomainResult, history: bool = True) -> list[bytes]:
+def result_messages(packer: Packer, position: int, result: DomainResult, history: bool = True,
+                    surveyor=None) -> list[bytes]:
     """What a worker sends for one finished domain (``position`` in its shard): its spool
-    bytes and its history row, both final, so the main process stores them as they are;
-    once, the packer's new dictionary first."""
+    bytes and its history row, both final, so the main process stores them as they are, and
+    what a ``surveyor`` found (None without); once, the packer's new dictionary first."""
     row = history_row(result) if history else b""
     packed, with_dictionary, made = packer.pack(result)
+    found = None if surveyor is None else _surveyed(surveyor, result, row)
     messages = [("dictionary", made)] if made else []
-    messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row)))
+    messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row, found)))
     return [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
+
+
+def _surveyed(surveyor, result: DomainResult, row: bytes):
+    """``surveyor.add(result, row)``, or None when it failed (a third-party writer's
+    ``render_domain``, say): the domain is audited all the same, and surveyed again after the
+    audit, where its writer renders it itself and a failure is reported as the report's."""
+    try:
+        return surveyor.add(result, row)
+    except Exception:  # noqa: BLE001 - the audit goes on; the report phase meets it again
+        return None
 
 
 def history_row(result: DomainResult) -> bytes:

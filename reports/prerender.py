@@ -20,7 +20,6 @@ itself, from the cleaned domain, so every file is byte for byte what rendering i
 from __future__ import annotations
 
 import array
-import bisect
 import contextlib
 import os
 import shutil
@@ -35,84 +34,116 @@ KEY = "reports.prerender.parts"  # in AuditRun.derived: a ``Parts`` for that run
 
 
 class Pieces:
-    """The pieces of every domain for each prerendering format, in a temporary file per range
-    of the run's domains (each range written by its own forked process, read back with
-    ``os.pread`` by any forked writer at the same time)."""
+    """The pieces of every domain for each prerendering format, in temporary files (one per
+    forked process of ``survey`` or per worker process of the audit), read back with
+    ``os.pread`` by any forked writer at the same time."""
 
-    def __init__(self, folder: Path, ranges: Sequence[tuple[int, int, dict[str, array.array]]],
+    def __init__(self, folder: Path, numbers: Collection[int], where: dict[str, array.array],
                  raw: Collection[str]) -> None:
-        """``ranges``: (start, stop, spans) of each file ``folder/<start>`` that a ``RangeRenderer``
-        wrote; ``raw``: the formats rendered from the domain as it is (not for people)."""
-        self._starts = [start for start, _, _ in ranges]
-        self._spans = [spans for _, _, spans in ranges]
-        self._files = [open(folder / str(start), "rb") for start, _, _ in ranges]  # noqa: SIM115 - closed by close()
+        """``numbers``: the files ``folder/<number>``; ``where[fmt]``: per domain of the run its
+        piece's file number (-1 for none: the writer renders that domain), offset and length;
+        ``raw``: the formats rendered from the domain as it is (not for people)."""
+        self._files = {n: open(folder / str(n), "rb") for n in numbers}  # noqa: SIM115 - closed by close()
+        self._where = where
         self.raw = frozenset(raw)
-        self.formats = frozenset(f for _, _, spans in ranges for f in spans)
+        self.formats = frozenset(where)
 
-    def get(self, fmt: str, index: int) -> bytes:
-        """The piece of the run's domain ``index`` for ``fmt`` (b"" when it gives nothing)."""
-        k = bisect.bisect_right(self._starts, index) - 1
-        spans = self._spans[k][fmt]
-        at = 2 * (index - self._starts[k])
-        offset, length = spans[at], spans[at + 1]
+    def get(self, fmt: str, index: int) -> bytes | None:
+        """The piece of the run's domain ``index`` for ``fmt`` (b"" when it gives nothing, None
+        when none was rendered ahead)."""
+        where = self._where[fmt]
+        at = 3 * index
+        number, offset, length = where[at], where[at + 1], where[at + 2]
+        if number < 0:
+            return None
         if not length:
             return b""
-        handle = self._files[k]
+        handle = self._files[number]
         if hasattr(os, "pread"):
             return os.pread(handle.fileno(), length, offset)
         handle.seek(offset)  # Windows: one process reads at a time there
         return handle.read(length)
 
     def close(self) -> None:
-        for handle in self._files:
+        for handle in self._files.values():
             handle.close()
+
+
+def unplaced(count: int) -> array.array:
+    """A ``Pieces`` index of ``count`` domains with no piece yet (file -1)."""
+    return array.array("q", [-1, 0, 0]) * count
+
+
+class PieceWriter:
+    """Renders domains' pieces, one domain after another, into one file: in a forked process
+    of ``survey`` for its range of the run, or in a worker process of the audit for each
+    domain it finishes (``reports.ahead``)."""
+
+    def __init__(self, run: AuditRun, writers: Sequence, path: Path) -> None:
+        """``run``: what the pieces may read of the run besides the domain (its checks)."""
+        self._run, self.writers = run, list(writers)
+        # A run with worker processes keeps each domain's history row (its JSON text) beside it
+        # (``PackedResults.stored_row``): a writer of the run as it is that can take that text
+        # (``render_stored``: results.json) need not encode the domain again.
+        self._take_stored = {w.format for w in writers if not w.per_client and hasattr(w, "render_stored")}
+        self._handle = open(path, "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 - closed by close()
+        self._end = 0
+
+    def add(self, domain: DomainResult, for_people: DomainResult, row: bytes = b"") -> tuple[int, ...]:
+        """Render ``domain``'s pieces (``for_people``: the domain as the reports for people read
+        it; ``row``: its history row, if any); the offset and length of each writer's in turn."""
+        spans: list[int] = []
+        for writer in self.writers:
+            data = writer.render_stored(row) if row and writer.format in self._take_stored else None
+            if data is None:
+                data = writer.render_domain(self._run, for_people if writer.per_client else domain)
+            if data:
+                spans += (self._end, len(data))
+                self._handle.write(data)
+                self._end += len(data)
+            else:
+                spans += (0, 0)
+        return tuple(spans)
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 class RangeRenderer:
     """Renders the pieces of a range of the run's domains (``start`` to ``stop``) into
-    ``folder/<start>``, in one forked process of ``survey``; ``finish`` gives their spans."""
+    ``folder/<start>`` (file number ``start``), in one forked process of ``survey``;
+    ``finish`` gives their places: each domain's part of ``Pieces``'s index, for that range."""
 
     def __init__(self, run: AuditRun, writers: Sequence, folder: Path, start: int, stop: int) -> None:
-        self._run, self._writers, self._start = run, writers, start
-        # A run with worker processes keeps each domain's history row (its JSON text) beside it
-        # (``PackedResults.stored_row``): a writer of the run as it is that can take that text
-        # (``render_stored``: results.json) need not encode the domain again.
+        self._start = self._number = start
+        self._writer = PieceWriter(run, writers, folder / str(start))
         self._stored_row = getattr(run.domains, "stored_row", None)
-        self._take_stored = {w.format for w in writers if not w.per_client and hasattr(w, "render_stored")}
-        self._handle = open(folder / str(start), "wb", buffering=WRITE_BUFFER)  # noqa: SIM115 - closed by finish()
-        self._spans = {w.format: array.array("q", bytes(16 * (stop - start))) for w in writers}
-        self._end = 0
+        self._where = {w.format: unplaced(stop - start) for w in writers}
 
     def add(self, index: int, domain: DomainResult, for_people: DomainResult) -> None:
         """Domain ``index``'s pieces: ``for_people`` is the domain as the reports for people read it."""
-        at = 2 * (index - self._start)
-        for writer in self._writers:
-            data = None
-            if self._stored_row is not None and writer.format in self._take_stored:
-                row = self._stored_row(index)
-                data = writer.render_stored(row) if row else None
-            if data is None:
-                data = writer.render_domain(self._run, for_people if writer.per_client else domain)
-            if data:
-                span = self._spans[writer.format]
-                span[at], span[at + 1] = self._end, len(data)
-                self._handle.write(data)
-                self._end += len(data)
+        row = self._stored_row(index) if self._stored_row is not None else b""
+        spans = self._writer.add(domain, for_people, row)
+        at = 3 * (index - self._start)
+        for n, writer in enumerate(self._writer.writers):
+            where = self._where[writer.format]
+            where[at], where[at + 1], where[at + 2] = self._number, spans[2 * n], spans[2 * n + 1]
 
     def finish(self) -> dict[str, array.array]:
-        self._handle.close()
-        return self._spans
+        self._writer.close()
+        return self._where
 
 
 def new_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="dnsaudit-pieces-"))
 
 
-def open_pieces(folder: Path, ranges, raw: Collection[str]) -> Pieces:
+def open_pieces(folder: Path, numbers: Collection[int], where: dict[str, array.array],
+                raw: Collection[str]) -> Pieces:
     """The pieces written into ``folder``, open; the folder itself is removed at once (the open
     files stay readable), so nothing is left behind whatever happens next."""
     try:
-        return Pieces(folder, ranges, raw)
+        return Pieces(folder, numbers, where, raw)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -184,7 +184,10 @@ def survey(run: AuditRun, mapper=None, *, tokens: bool = False, writers: Sequenc
     ``writers`` that render each domain ahead (``reports.prerender``). ``mapper(function,
     count)`` returns ``[function(start, stop), ...]`` for consecutive ranges that cover
     ``range(count)`` in order (``dnsaudit.output`` calls them in forked processes, a range
-    per core); by default one range, in this process."""
+    per core); by default one range, in this process.
+
+    A run whose worker processes surveyed each domain as it finished (``reports.ahead``)
+    has it all already: nothing is done again."""
     found = run.derived.get(_SURVEY)
     if found is not None and (found.tokens is not None or not tokens):
         return found
@@ -196,18 +199,44 @@ def survey(run: AuditRun, mapper=None, *, tokens: bool = False, writers: Sequenc
         work = functools.partial(_survey_slice, run, rows, tokens, ahead, folder)
         slices = [work(0, count)] if mapper is None else mapper(work, count)
         if folder is not None:
-            ranges = [(start, stop, spans) for _, _, _, (start, stop, spans) in slices]
-            pieces = prerender.open_pieces(folder, ranges, {w.format for w in ahead if not w.per_client})
+            where = {w.format: prerender.unplaced(count) for w in ahead}
+            for _, _, _, (start, stop, placed) in slices:
+                for fmt, places in placed.items():
+                    where[fmt][3 * start:3 * stop] = places
+            pieces = prerender.open_pieces(folder, [start for _, _, _, (start, _, _) in slices], where,
+                                           {w.format for w in ahead if not w.per_client})
             run.derived[prerender.KEY] = prerender.Parts(pieces, for_people=False)
     finally:
         if folder is not None and folder.exists():  # a range failed: open_pieces removes it otherwise
             shutil.rmtree(folder, ignore_errors=True)
-    if rows:
-        rows_from_parts(run, (part for parts, _, _, _ in slices for part in parts))
-    found = Survey({i for _, paths, _, _ in slices for i in paths},
-                   {i: t for _, _, found_tokens, _ in slices for i, t in found_tokens} if tokens else None)
+    return keep_survey(run, (part for parts, _, _, _ in slices for part in parts) if rows else None,
+                       (i for _, paths, _, _ in slices for i in paths),
+                       (pair for _, _, found_tokens, _ in slices for pair in found_tokens) if tokens else None)
+
+
+def keep_survey(run: AuditRun, parts: Iterable[tuple[int, tuple]] | None, paths: Iterable[int],
+                tokens: Iterable[tuple[int, tuple[str, ...]]] | None) -> Survey:
+    """Keep in ``run`` what a survey found (each domain's ``survey_domain``, by index): its
+    rows from ``parts`` (None: it has them), the domains with a path, and, when collected, the
+    tokens of those that have any."""
+    if parts is not None:
+        rows_from_parts(run, parts)
+    found = Survey(set(paths), dict(tokens) if tokens is not None else None)
     run.derived[_SURVEY] = found
     return found
+
+
+def survey_domain(domain: DomainResult, rows: bool, tokens: bool) -> tuple[tuple | None, bool, tuple[str, ...]]:
+    """What the survey finds in one domain: its ``row_parts`` (with ``rows``), whether a text
+    may hold a local path, and (with ``tokens``) the tokens of its redacted texts."""
+    redacted, kept = _texts(domain.findings)
+    return (row_parts(domain) if rows else None, _may_hold_path(redacted + "\n" + kept),
+            _tokens(redacted) if tokens else ())
+
+
+def for_people(domain: DomainResult, path: bool) -> DomainResult:
+    """``domain`` as the run for people reads it, given whether ``survey_domain`` saw a path."""
+    return _NOTHING_FOREIGN.clean(domain) if path else domain
 
 
 def _survey_slice(run: AuditRun, rows: bool, tokens: bool, ahead: Sequence, folder: Path | None,
@@ -216,18 +245,15 @@ def _survey_slice(run: AuditRun, rows: bool, tokens: bool, ahead: Sequence, fold
     renderer = None if folder is None else prerender.RangeRenderer(run, ahead, folder, start, stop)
     for index in range(start, stop):
         domain = run.domains[index]
+        part, path, found = survey_domain(domain, rows, tokens)
         if rows:
-            parts.append((index, row_parts(domain)))
-        redacted, kept = _texts(domain.findings)
-        path = _may_hold_path(redacted + "\n" + kept)
+            parts.append((index, part))
         if path:
             paths.append(index)
-        if tokens:
-            found = _tokens(redacted)
-            if found:
-                found_tokens.append((index, found))
+        if found:
+            found_tokens.append((index, found))
         if renderer is not None:
-            renderer.add(index, domain, _NOTHING_FOREIGN.clean(domain) if path else domain)
+            renderer.add(index, domain, for_people(domain, path))
     return parts, paths, found_tokens, (start, stop, None if renderer is None else renderer.finish())
 
 

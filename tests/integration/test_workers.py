@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,35 @@ def test_after_the_reports_no_domain_is_decoded_again(tmp_path, nameserver, caps
     expected = [f"{d['input']['domain']}  {r['id']}  {r['status']}: {r['message']}"
                 for d in results["domains"] for r in d["results"] if r["status"] in ("warn", "fail")]
     assert printed == expected and len(expected) > len(DOMAINS)
+
+
+def test_the_workers_survey_the_domains_for_the_reports_as_they_finish(tmp_path, nameserver, capsys, monkeypatch):
+    """With worker processes the reports' survey (reports.ahead) is done in the workers: the
+    pass over the domains after the audit does not run, and the reports read as those of one
+    process (findings.csv, the fixes and every client's copy carry no run metadata)."""
+    from dnsaudit.reports import ahead, scope
+
+    listing = tmp_path / "list.csv"
+    listing.write_text("domain,client\n" + "".join(f"{d},C{i % 3}\n" for i, d in enumerate(DOMAINS)))
+
+    def audit_to(out: str, workers: str) -> Path:
+        code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "5", "--retries", "0",
+                     "--out", str(tmp_path / out), "--no-history", "--workers", workers, "--split-by", "client",
+                     "--quiet"])
+        capsys.readouterr()
+        assert code in (0, 1)
+        return tmp_path / out
+
+    one = audit_to("one", "1")
+
+    def no_pass(*args):
+        raise AssertionError("the domains were surveyed again after the audit")
+
+    monkeypatch.setattr(scope, "_survey_slice", no_pass)  # in this process (the workers are spawned, not forked)
+    monkeypatch.setattr(ahead, "survey_domain", no_pass)  # what it would do for a domain no worker surveyed
+    three = audit_to("three", "3")
+    compared = [p.relative_to(one) for p in one.rglob("*") if p.is_file() and (p.suffix == ".csv" or "fixes" in p.parts)]
+    assert len([p for p in compared if p.name == "findings.csv"]) == 4  # the run's and each client's
+    assert any("fixes" in p.parts for p in compared)
+    for rel in compared:
+        assert (three / rel).read_bytes() == (one / rel).read_bytes(), rel

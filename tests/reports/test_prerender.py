@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from dnsaudit import output
-from dnsaudit.model import AuditRun
+from dnsaudit.model import AuditRun, Status
 from dnsaudit.registry import load_writers
 from dnsaudit.reports.scope import run_for_client, run_for_people
 from dnsaudit.reports.split import plan_folders, unicode_names_work
@@ -31,14 +31,25 @@ synthetic_run = _bench("html_page").synthetic_run
 
 
 def _run() -> AuditRun:
+    """A packed run whose domains 0 and ``_failing`` name a local path: 0 in its first finding,
+    the others in the message of their first fail (the top problem their report row shows)."""
     run = synthetic_run(120)
-    first = run.domains[0]
-    finding = dataclasses.replace(first.findings[0], message=first.findings[0].message + " see /home/alice/x.zone")
-    domains = (dataclasses.replace(first, findings=(finding, *first.findings[1:])), *run.domains[1:])
+    domains = list(run.domains)
+    places = [(0, 0)] + [(i, next(n for n, f in enumerate(domains[i].findings) if f.status is Status.FAIL))
+                         for i in _failing(run)]
+    for index, at in places:
+        findings = list(domains[index].findings)
+        findings[at] = dataclasses.replace(findings[at], message=findings[at].message + " see /home/alice/x.zone")
+        domains[index] = dataclasses.replace(domains[index], findings=tuple(findings))
     packed = PackedResults(len(domains))
     for index, domain in enumerate(domains):
         packed.put(index, PackedResults.pack(domain))
     return AuditRun(run.info, packed)
+
+
+def _failing(run: AuditRun) -> list[int]:
+    """The first two domains after the fifth with a fail."""
+    return [i for i in range(5, len(run.domains)) if any(f.status is Status.FAIL for f in run.domains[i].findings)][:2]
 
 
 def _same(a: Path, b: Path) -> None:
@@ -106,3 +117,51 @@ def test_results_json_taken_from_the_history_rows_is_the_file_encoding_each_doma
     JsonReport().write(AuditRun(run.info, tuple(domains)), tmp_path / "alone", "T")
     assert (tmp_path / "ahead" / "results.json").read_bytes() == (tmp_path / "alone" / "results.json").read_bytes()
     assert len(taken) == 29 and taken.count(None) == 1  # domain 2 has no row; domain 1's text is encoded again
+
+
+def test_pieces_surveyed_in_the_workers_give_the_files_a_writer_renders_alone(tmp_path):
+    """The workers' survey (reports.ahead), each domain as it finishes, in any order, two
+    workers' files, some domains with their history row and one never reported (its worker
+    died), gives the files that rendering every domain whole gives, per client too."""
+    from dnsaudit.reports.ahead import Ahead
+    from dnsaudit.workers import history_row
+
+    writers = [cls() for cls in load_writers([]).writers]
+    run = _run()
+    entries = [d.entry for d in run.domains]
+    ahead = Ahead(writers, run.info.checks, entries, tokens=True)
+    surveyors = [ahead.plan.surveyor(0), ahead.plan.surveyor(1)]
+    lost = _failing(run)[0]  # its path is in its top problem: the main process surveys it
+    order = [*range(1, len(entries), 2), *range(0, len(entries), 2)]  # not the run's order
+    found = {}
+    for index in order:
+        if index != lost:
+            domain = run.domains[index]
+            found[index] = surveyors[index % 2].add(domain, history_row(domain) if index % 3 else b"")
+    for surveyor in surveyors:
+        surveyor.close()
+    for index, what in found.items():  # the main process receives them after the workers wrote
+        ahead.put(index, index % 2, what)
+    ahead.install(run)
+    assert not ahead.plan.folder.exists()  # the files are open, their folder gone
+    (tmp_path / "ahead").mkdir()
+    output.write_reports(run, tmp_path / "ahead", writers, split_by="client", title="T", processes=2)
+    shown = [p for p in (tmp_path / "ahead").rglob("*") if p.is_file() and b"/home/alice" in p.read_bytes()]
+    assert [p.name for p in shown] == ["results.json"]  # the reports for people name no local path
+
+    alone = tmp_path / "alone"
+    run = _run()
+    people = run_for_people(run)
+    rows = sorted(domain_rows(run), key=lambda r: r.index)
+    entries = [r.entry for r in rows]
+    for writer in writers:
+        alone.mkdir(exist_ok=True)
+        writer.write(people if writer.per_client else run, alone, "T")
+        if not writer.per_client:
+            continue
+        for folder in plan_folders(entries, unicode_names_work(alone / "clients")):
+            where = alone / "clients" / folder.folder
+            where.mkdir(parents=True, exist_ok=True)
+            writer.write(run_for_client(run, folder.client, folder.indices, entries), where, f"T — {folder.shown}")
+    (tmp_path / "ahead" / "clients" / "index.csv").unlink()
+    _same(tmp_path / "ahead", alone)

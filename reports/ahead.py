@@ -1,0 +1,133 @@
+"""The survey of a run's domains (``reports.scope.survey``) done by the audit's worker
+processes, each domain as it finishes, instead of in one pass once every domain is done.
+
+Why: the survey decodes every domain from the spool again (``dnsaudit.spool``), finds what
+the reports for people must clean, and renders each domain's pieces of the files
+(``reports.prerender``): at 10,000 domains 9 s of CPU, two thirds of the report phase,
+spent after the audit. The worker that audited a domain still holds it as objects, so
+there it costs no decoding; and it is spent while the audit runs, when the CPU is free
+for much of it: a list with slow and dead domains ends its audit waiting on their answers
+with every core idle (bench/README.md, the eleventh and twelfth rounds).
+
+The three parts, in the order they work:
+
+* ``Ahead`` is made in the main process before the workers start: the writers that render
+  ahead, the run's checks, whether the client cut's tokens are wanted, and the folder the
+  pieces go to. Its ``plan`` travels to each worker (it is picklable).
+* ``Surveyor``, in a worker, surveys each domain it finishes (``scope.survey_domain``),
+  renders its pieces into the worker's own file and returns what the main process keeps:
+  the report row's parts, whether a text may hold a local path, the tokens, and where the
+  pieces went.
+* ``Ahead.put`` keeps that, by the domain's index in the run; ``Ahead.install`` hands it to
+  the finished run, so ``survey`` finds it done. A domain no worker reported (its worker
+  died) is surveyed there from the spool, and its writer renders it itself.
+
+The pieces are byte for byte those the survey renders (``render_domain`` reads the domain
+and ``run.info.checks`` only, which the worker's stand-in run holds): tests/reports/
+test_prerender.py compares the files of both ways.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnsaudit.model import AuditRun, CheckInfo, DomainEntry, DomainResult, RunInfo
+from dnsaudit.reports import prerender
+from dnsaudit.reports.scope import for_people, keep_survey, survey_domain
+
+
+@dataclass(frozen=True)
+class AheadPlan:
+    """What each worker needs to survey its domains (picklable: it is sent to the workers)."""
+
+    writers: tuple[type, ...]  # the ReportWriter classes that render ahead (``prerender``)
+    checks: tuple[CheckInfo, ...]  # the run's checks (``RunInfo.checks``): what a piece may read of the run
+    tokens: bool  # collect the tokens a client's cut looks up (``--split-by client``)
+    folder: Path | None  # where each worker's file of pieces goes (None: no writer renders ahead)
+
+    def surveyor(self, number: int) -> Surveyor:
+        """Worker ``number``'s surveyor (its pieces go to ``folder/<number>``)."""
+        return Surveyor(self, number)
+
+
+class Surveyor:
+    """One worker's survey: ``add`` each domain as it finishes, ``close`` at the end."""
+
+    def __init__(self, plan: AheadPlan, number: int) -> None:
+        self._tokens = plan.tokens
+        self._pieces = None
+        if plan.folder is not None:
+            stand_in = AuditRun(RunInfo("", "", "", "", (), plan.checks), ())
+            self._pieces = prerender.PieceWriter(stand_in, [cls() for cls in plan.writers],
+                                                 plan.folder / str(number))
+
+    def add(self, domain: DomainResult, row: bytes = b"") -> tuple:
+        """What the main process keeps of ``domain`` (``row``: its history row, or b""): its
+        row's parts without the entry (the main process has it), whether it may hold a path,
+        its tokens, and its pieces' offsets and lengths."""
+        part, path, tokens = survey_domain(domain, True, self._tokens)
+        spans = () if self._pieces is None else self._pieces.add(domain, for_people(domain, path), row)
+        return part[1:], path, tokens, spans
+
+    def close(self) -> None:
+        """Flush the pieces: the main process reads them once the worker has gone."""
+        if self._pieces is not None:
+            self._pieces.close()
+
+
+class Ahead:
+    """The main process's side: the plan for the workers, and what they found, by index."""
+
+    def __init__(self, writers: Sequence, checks: Sequence[CheckInfo], entries: Sequence[DomainEntry],
+                 tokens: bool) -> None:
+        ahead = [w for w in writers if getattr(w, "prerender", False)]
+        self.plan = AheadPlan(tuple(type(w) for w in ahead), tuple(checks), tokens,
+                              prerender.new_folder() if ahead else None)
+        self._formats = [w.format for w in ahead]
+        self._raw = {w.format for w in ahead if not w.per_client}
+        self._entries = entries
+        self._parts: list[tuple | None] = [None] * len(entries)
+        self._paths: list[int] = []
+        self._found_tokens: dict[int, tuple[str, ...]] = {}
+        self._where = {fmt: prerender.unplaced(len(entries)) for fmt in self._formats}
+        self._workers: set[int] = set()
+
+    def put(self, index: int, number: int, found: tuple) -> None:
+        """What worker ``number``'s ``Surveyor.add`` returned for the run's domain ``index``."""
+        part, path, tokens, spans = found
+        self._parts[index] = (self._entries[index], *part)
+        if path:
+            self._paths.append(index)
+        if tokens:
+            self._found_tokens[index] = tokens
+        at = 3 * index
+        for n, fmt in enumerate(self._formats):
+            where = self._where[fmt]
+            where[at], where[at + 1], where[at + 2] = number, spans[2 * n], spans[2 * n + 1]
+        self._workers.add(number)
+
+    def install(self, run: AuditRun) -> None:
+        """Give the finished ``run`` (its domains in the order of ``entries``) what the workers
+        found, so that ``scope.survey`` finds it done; a domain none reported is surveyed here."""
+        for index, part in enumerate(self._parts):
+            if part is None:  # its worker stopped before it finished: it was filled in as "could not test"
+                part, path, tokens = survey_domain(run.domains[index], True, self.plan.tokens)
+                self._parts[index] = part
+                if path:
+                    self._paths.append(index)
+                if tokens:
+                    self._found_tokens[index] = tokens
+        keep_survey(run, enumerate(self._parts), self._paths, self._found_tokens.items() if self.plan.tokens else None)
+        self._parts = []
+        if self.plan.folder is not None:
+            pieces = prerender.open_pieces(self.plan.folder, sorted(self._workers), self._where, self._raw)
+            run.derived[prerender.KEY] = prerender.Parts(pieces, for_people=False)
+
+    def discard(self) -> None:
+        """Remove the pieces' folder (``install`` has, once it opened the files; this is for a
+        run that stopped before)."""
+        if self.plan.folder is not None:
+            shutil.rmtree(self.plan.folder, ignore_errors=True)
