@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from dnsaudit.check import Check, CheckContext, Settings
 from dnsaudit.model import DomainEntry, DomainResult, ErrorReason, Finding, Status
@@ -144,17 +144,38 @@ async def audit_entries(
     tls: Tls | None = None,
     live: Resolver | None = None,
     keep: bool = True,
+    tail: Callable[[asyncio.Event], Awaitable[None]] | None = None,
 ) -> list[DomainResult]:
     """Audit every entry; results come back in input order, ``on_result`` sees them as they finish.
 
     With ``keep=False`` nothing is returned and a result is let go once ``on_result`` has
-    seen it (a worker process, whose results live on in the main process)."""
+    seen it (a worker process, whose results live on in the main process).
+
+    ``tail(audited)`` is work that waits for the end of the list: it starts once every domain
+    has started, beside those still in progress (whose waits leave the CPU free: a slow or
+    dead domain waits seconds), and ``audited`` is set once they have all finished; the audit
+    returns when it has too. A worker process surveys its domains for the reports there."""
     checks = [cls() for cls in check_classes]
     results: list[DomainResult | None] = [None] * len(entries) if keep else []
     pending = iter(enumerate(entries))  # shared: each lane takes the next domain when it is free
     pacer = Pacer(concurrency)
+    lanes = min(pacer.in_progress, len(entries))
+    audited = asyncio.Event()
+    tail_started = False
 
     async def lane() -> None:
+        nonlocal lanes, tail_started
+        try:
+            await audit_lane()
+        finally:
+            lanes -= 1
+            if not lanes:
+                audited.set()
+        if tail is not None and not tail_started:  # the first lane with no domain left to start
+            tail_started = True
+            await tail(audited)
+
+    async def audit_lane() -> None:
         """One of the pacer's lanes: a fixed number of tasks however long the list is. A lane
         holds a domain in progress; the pacer decides when it may work (``dnsaudit.pacing``)."""
         for index, entry in pending:
@@ -170,5 +191,8 @@ async def audit_entries(
             if keep:
                 results[index] = result
 
-    await asyncio.gather(*(lane() for _ in range(min(pacer.in_progress, len(entries)))))
+    await asyncio.gather(*(lane() for _ in range(lanes)))
+    if tail is not None and not tail_started:  # no entries: no lane ran
+        audited.set()
+        await tail(audited)
     return [r for r in results if r is not None]  # every slot is filled once the lanes are done

@@ -147,6 +147,17 @@ class Packer:
     def __init__(self) -> None:
         self._sample: list[bytes] = []
         self._primed: zlib._Compress | None = None
+        self._dictionary = b""
+
+    def unpack(self, data: bytes, uses_dictionary: bool) -> DomainResult:
+        """A result this packer packed, back (a worker reading its own, ``workers._TailSurvey``)."""
+        if uses_dictionary:
+            unpacker = zlib.decompressobj(zdict=self._dictionary)
+            data = unpacker.decompress(data) + unpacker.flush()
+        else:
+            data = zlib.decompress(data)
+        result: DomainResult = pickle.loads(data)  # our own bytes (pack), never a stranger's
+        return result
 
     def pack(self, result: DomainResult) -> tuple[bytes, bool, bytes]:
         """(packed, uses_dictionary, the dictionary if this result completed it else b"")."""
@@ -159,5 +170,6 @@ class Packer:
         if sum(map(len, self._sample)) >= self.SAMPLE:
             made = b"".join(self._sample)[-32_768:]
             self._primed = zlib.compressobj(1, zdict=made)
+            self._dictionary = made
             self._sample.clear()
         return zlib.compress(data, 1), False, made

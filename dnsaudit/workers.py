@@ -15,6 +15,8 @@ on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -101,7 +103,7 @@ class AuditJob:
     live: bool = False
 
     async def run(self, entries: Sequence[DomainEntry], on_result: Callable[[DomainResult], None] | None = None,
-                  keep: bool = True) -> tuple[list[DomainResult], DnsStats]:
+                  keep: bool = True, tail=None) -> tuple[list[DomainResult], DnsStats]:
         """Audit ``entries`` in this process; results in input order (none with ``keep=False``),
         with the DNS statistics."""
         from dnsaudit.net.tls import TlsProber
@@ -119,7 +121,7 @@ class AuditJob:
         try:
             results = await audit_entries(entries, self.check_classes, dns, self.settings,
                                           concurrency=self.concurrency, on_result=on_result, web=web, tls=tls,
-                                          live=live, keep=keep)
+                                          live=live, keep=keep, tail=tail)
         finally:
             if web is not None:
                 await web.aclose()
@@ -234,11 +236,13 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                                            "it said)")
                 continue
             if kind == "result":
-                position, domain, packed, with_dictionary, row, found = payload
+                position, domain, packed, with_dictionary, row = payload
                 results.put(shard[position], packed, dictionary_of[conn] if with_dictionary else 0, row)
-                if found is not None and surveyed is not None:
-                    surveyed(conn, shard[position], found)
                 on_result(domain, row)
+            elif kind == "surveyed":  # after the domain's result
+                position, found = payload
+                if surveyed is not None:
+                    surveyed(conn, shard[position], found)
             elif kind == "dictionary":  # before the first result that uses it
                 dictionary_of[conn] = results.add_dictionary(payload)
             elif kind == "done":
@@ -280,18 +284,19 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
     freeze = Freezer()
     positions = {id(entry): index for index, entry in enumerate(entries)}
     packer = Packer()
-    surveyor = None
+    tail = None
 
     def send(result: DomainResult) -> None:
         freeze()
-        for message in result_messages(packer, positions[id(result.entry)], result, history, surveyor):
+        for message in result_messages(packer, positions[id(result.entry)], result, history,
+                                       None if tail is None else tail.keep):
             conn.send_bytes(message)
 
     try:
-        surveyor = None if ahead is None else ahead.surveyor(number)
-        _nothing, stats = event_loop.run(job.run(entries, send, keep=False))
-        if surveyor is not None:
-            surveyor.close()  # its file complete before "done": the main process reads it once we are gone
+        tail = None if ahead is None else _TailSurvey(ahead.surveyor(number), packer, conn)
+        _nothing, stats = event_loop.run(job.run(entries, send, keep=False, tail=tail))
+        if tail is not None:
+            tail.close()  # its pieces complete before "done": the main process reads them once we are gone
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
     except KeyboardInterrupt:  # deaf to SIGINT (above), but a worker run another way may not be
@@ -303,16 +308,59 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
 
 
 def result_messages(packer: Packer, position: int, result: DomainResult, history: bool = True,
-                    surveyor=None) -> list[bytes]:
+                    kept: Callable[[int, bytes, bool, bytes], None] | None = None) -> list[bytes]:
     """What a worker sends for one finished domain (``position`` in its shard): its spool
-    bytes and its history row, both final, so the main process stores them as they are, and
-    what a ``surveyor`` found (None without); once, the packer's new dictionary first."""
+    bytes and its history row, both final, so the main process stores them as they are;
+    once, the packer's new dictionary first. ``kept(position, packed, with_dictionary, row)``
+    keeps them in the worker too (``_TailSurvey``)."""
     row = history_row(result) if history else b""
     packed, with_dictionary, made = packer.pack(result)
-    found = None if surveyor is None else _surveyed(surveyor, result, row)
+    if kept is not None:
+        kept(position, packed, with_dictionary, row)
     messages = [("dictionary", made)] if made else []
-    messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row, found)))
+    messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row)))
     return [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
+
+
+class _TailSurvey:
+    """A worker's survey of its domains for the reports (``dnsaudit.reports.ahead``), done in
+    the audit's tail (``runner.audit_entries``): once the worker has no domain left to start,
+    those still in progress mostly wait (a slow one for seconds, a dead one for its whole
+    timeout), and the CPU they leave free surveys the domains finished so far, then each
+    one as it finishes. Until then a finished domain waits here as the spool's bytes (~1 KB).
+
+    Why not as each domain finishes: there the survey competes for the CPU with the audit
+    (and the resolver) and took 1.5 s more of a 30-s uniform run than after the audit
+    (bench/README.md, the twelfth round); surveyed in the tail, it costs the uniform run no
+    more than the pass after the audit did, and a run with slow domains far less."""
+
+    IDLE_LOOK = 0.01  # seconds between looks for newly finished domains, once all so far are surveyed
+
+    def __init__(self, surveyor, packer: Packer, conn) -> None:
+        self._surveyor, self._packer, self._conn = surveyor, packer, conn
+        self._backlog: collections.deque[tuple[int, bytes, bool, bytes]] = collections.deque()
+        self._closed = False
+
+    def keep(self, position: int, packed: bytes, with_dictionary: bool, row: bytes) -> None:
+        self._backlog.append((position, packed, with_dictionary, row))
+
+    async def __call__(self, audited: asyncio.Event) -> None:
+        backlog = self._backlog
+        while True:
+            while backlog:
+                position, packed, with_dictionary, row = backlog.popleft()
+                found = _surveyed(self._surveyor, self._packer.unpack(packed, with_dictionary), row)
+                if found is not None:  # else the main process surveys it after the audit
+                    self._conn.send_bytes(pickle.dumps(("surveyed", (position, found)), pickle.HIGHEST_PROTOCOL))
+                await asyncio.sleep(0)  # the domains still in progress read their answers in between
+            if audited.is_set():
+                return
+            await asyncio.sleep(self.IDLE_LOOK)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._surveyor.close()
 
 
 def _surveyed(surveyor, result: DomainResult, row: bytes):
