@@ -1,26 +1,28 @@
 """The survey of a run's domains (``reports.scope.survey``) done by the audit's worker
-processes, each domain as it finishes, instead of in one pass once every domain is done.
+processes, in the audit's tail, instead of in one pass once every domain is done.
 
 Why: the survey decodes every domain from the spool again (``dnsaudit.spool``), finds what
 the reports for people must clean, and renders each domain's pieces of the files
-(``reports.prerender``): at 10,000 domains 9 s of CPU, two thirds of the report phase,
-spent after the audit. The worker that audited a domain still holds it as objects, so
-there it costs no decoding; and it is spent while the audit runs, when the CPU is free
-for much of it: a list with slow and dead domains ends its audit waiting on their answers
-with every core idle (bench/README.md, the eleventh and twelfth rounds).
+(``reports.prerender``): at 10,000 domains 9 s of CPU, two thirds of the report phase. A
+list with slow and dead domains ends its audit waiting seconds on their answers with every
+core idle; the workers spend that time here (``dnsaudit.workers._TailSurvey``: once a
+worker has no domain left to start, it surveys those it finished, then each as it
+finishes). Surveyed as each domain finished, competing with the audit for the CPU, it
+cost the uniform run 1.5 s more than the pass after the audit (bench/README.md, the
+twelfth round).
 
 The three parts, in the order they work:
 
 * ``Ahead`` is made in the main process before the workers start: the writers that render
   ahead, the run's checks, whether the client cut's tokens are wanted, and the folder the
   pieces go to. Its ``plan`` travels to each worker (it is picklable).
-* ``Surveyor``, in a worker, surveys each domain it finishes (``scope.survey_domain``),
-  renders its pieces into the worker's own file and returns what the main process keeps:
-  the report row's parts, whether a text may hold a local path, the tokens, and where the
-  pieces went.
+* ``Surveyor``, in a worker, surveys a domain (``scope.survey_domain``), renders its pieces
+  into the worker's own file and returns what the main process keeps: the report row's
+  parts, whether a text may hold a local path, the tokens, and where the pieces went.
 * ``Ahead.put`` keeps that, by the domain's index in the run; ``Ahead.install`` hands it to
   the finished run, so ``survey`` finds it done. A domain no worker reported (its worker
-  died) is surveyed there from the spool, and its writer renders it itself.
+  died, or the survey failed there) is surveyed there from the spool, and its writer
+  renders it itself.
 
 The pieces are byte for byte those the survey renders (``render_domain`` reads the domain
 and ``run.info.checks`` only, which the worker's stand-in run holds): tests/reports/

@@ -31,8 +31,9 @@ class ReportWriter:
     ``prerender``: the file is a header, one piece per domain that reads the same wherever
     it lands (``render_domain``), and a tail. Then the pass over the domains that runs before
     the writers (``reports.scope.survey``, one forked process per core) renders every
-    domain's piece, and ``stream`` puts them together (``reports.prerender.reader``) instead
-    of decoding each domain again: see ``reports.prerender``.
+    domain's piece (or, with worker processes, the workers do, in the audit's tail:
+    ``reports.ahead``), and ``stream`` puts them together (``reports.prerender.reader``)
+    instead of decoding each domain again: see ``reports.prerender``.
     """
 
     format: ClassVar[str] = ""
@@ -43,7 +44,9 @@ class ReportWriter:
 
     def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
         """The piece of the file that is ``domain``'s (b"" for none), with ``prerender``;
-        ``run`` for what all its cuts share (its checks), never its other domains."""
+        ``run`` for what all its cuts share (its checks, ``run.info.checks``), never its other
+        domains. It may be called in a worker process of the audit (``reports.ahead``), on a
+        new instance of the writer, with a stand-in run that holds the checks only."""
         raise NotImplementedError
 
     def render(self, run: AuditRun, title: str) -> bytes:

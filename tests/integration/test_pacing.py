@@ -243,3 +243,30 @@ def test_no_more_queries_are_outstanding_than_the_bound_signed_ones_included():
         assert asyncio.run(scenario()) == 3
     finally:
         silent.close()
+
+
+def test_the_tail_starts_once_every_domain_has_started_and_the_audit_waits_for_it(server):
+    """``audit_entries(tail=...)``: the work that waits for the end of the list (a worker's
+    survey for the reports) starts while the dead domains still wait, not after them, and
+    the audit returns once it is done too."""
+    events: list[tuple[str, str]] = []
+
+    async def tail(audited: asyncio.Event) -> None:
+        events.append(("tail", "start after the audit" if audited.is_set() else "start"))
+        await audited.wait()
+        events.append(("tail", "audited"))
+        await asyncio.sleep(0.05)
+        events.append(("tail", "end"))
+
+    client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0)
+    entries = [DomainEntry(name, row) for row, name in enumerate([*FAST, *DEAD], start=2)]
+    results = asyncio.run(audit_entries(entries, load_checks().checks, client, Settings(), concurrency=2,
+                                        on_result=lambda r: events.append(("done", r.entry.domain)), tail=tail))
+    assert len(results) == len(entries) and events[-1] == ("tail", "end")
+    start = events.index(("tail", "start"))  # not after the audit: the dead domains still wait on their timeout
+    assert {name for kind, name in events[start:] if kind == "done"} >= set(DEAD)  # finished after it started
+    assert events.index(("tail", "audited")) == len(events) - 2  # after the last domain
+
+    events.clear()  # an empty list: the tail runs all the same, at once
+    assert asyncio.run(audit_entries([], load_checks().checks, client, Settings(), tail=tail)) == []
+    assert events == [("tail", "start after the audit"), ("tail", "audited"), ("tail", "end")]
