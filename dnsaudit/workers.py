@@ -327,12 +327,15 @@ class _TailSurvey:
     the audit's tail (``runner.audit_entries``): once the worker has no domain left to start,
     those still in progress mostly wait (a slow one for seconds, a dead one for its whole
     timeout), and the CPU they leave free surveys the domains finished so far, then each
-    one as it finishes. Until then a finished domain waits here as the spool's bytes (~1 KB).
+    one as it finishes, until the last has finished. What is left then is surveyed after
+    the audit, in forked processes (``reports.scope.survey``). Until surveyed, a finished
+    domain waits here as the spool's bytes (~1 KB).
 
-    Why not as each domain finishes: there the survey competes for the CPU with the audit
-    (and the resolver) and took 1.5 s more of a 30-s uniform run than after the audit
-    (bench/README.md, the twelfth round); surveyed in the tail, it costs the uniform run no
-    more than the pass after the audit did, and a run with slow domains far less."""
+    Why not as each domain finishes, nor all of them here: surveyed as each finished,
+    competing with the audit (and the resolver) for the CPU, the survey cost a 30-s uniform
+    run 1.5 s more than the pass after the audit; all of them here, after the last domain,
+    0.6-1.4 s more (bench/README.md, the twelfth round). In the tail it costs the uniform run
+    nothing (its tail is short) and a run with slow and dead domains seconds less."""
 
     IDLE_LOOK = 0.01  # seconds between looks for newly finished domains, once all so far are surveyed
 
@@ -347,7 +350,7 @@ class _TailSurvey:
     async def __call__(self, audited: asyncio.Event) -> None:
         backlog = self._backlog
         while True:
-            while backlog:
+            while backlog and not audited.is_set():
                 position, packed, with_dictionary, row = backlog.popleft()
                 found = _surveyed(self._surveyor, self._packer.unpack(packed, with_dictionary), row)
                 if found is not None:  # else the main process surveys it after the audit

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from dnsaudit.model import AuditRun, CheckInfo, DomainEntry, DomainResult, RunInfo
 from dnsaudit.reports import prerender
-from dnsaudit.reports.scope import for_people, keep_survey, survey_domain
+from dnsaudit.reports.scope import SURVEYED, Surveyed, for_people, survey_domain
 
 
 @dataclass(frozen=True)
@@ -112,21 +112,11 @@ class Ahead:
         self._workers.add(number)
 
     def install(self, run: AuditRun) -> None:
-        """Give the finished ``run`` (its domains in the order of ``entries``) what the workers
-        found, so that ``scope.survey`` finds it done; a domain none reported is surveyed here."""
-        for index, part in enumerate(self._parts):
-            if part is None:  # its worker stopped before it finished: it was filled in as "could not test"
-                part, path, tokens = survey_domain(run.domains[index], True, self.plan.tokens)
-                self._parts[index] = part
-                if path:
-                    self._paths.append(index)
-                if tokens:
-                    self._found_tokens[index] = tokens
-        keep_survey(run, enumerate(self._parts), self._paths, self._found_tokens.items() if self.plan.tokens else None)
+        """Leave in the finished ``run`` (its domains in the order of ``entries``) what the
+        workers surveyed (``scope.Surveyed``): ``scope.survey`` surveys the others."""
+        run.derived[SURVEYED] = Surveyed(self._parts, self._paths, self._found_tokens if self.plan.tokens else None,
+                                         self.plan.folder, sorted(self._workers), self._where)
         self._parts = []
-        if self.plan.folder is not None:
-            pieces = prerender.open_pieces(self.plan.folder, sorted(self._workers), self._where, self._raw)
-            run.derived[prerender.KEY] = prerender.Parts(pieces, for_people=False)
 
     def discard(self) -> None:
         """Remove the pieces' folder (``install`` has, once it opened the files; this is for a

@@ -111,21 +111,22 @@ class PieceWriter:
 
 
 class RangeRenderer:
-    """Renders the pieces of a range of the run's domains (``start`` to ``stop``) into
-    ``folder/<start>`` (file number ``start``), in one forked process of ``survey``;
-    ``finish`` gives their places: each domain's part of ``Pieces``'s index, for that range."""
+    """Renders the pieces of some of the run's domains into ``folder/<number>``, in one forked
+    process of ``survey``; ``finish`` gives their places: each domain's part of ``Pieces``'s
+    index, in the order they were added (``add``'s ``position``)."""
 
-    def __init__(self, run: AuditRun, writers: Sequence, folder: Path, start: int, stop: int) -> None:
-        self._start = self._number = start
-        self._writer = PieceWriter(run, writers, folder / str(start))
+    def __init__(self, run: AuditRun, writers: Sequence, folder: Path, number: int, count: int) -> None:
+        self._number = number
+        self._writer = PieceWriter(run, writers, folder / str(number))
         self._stored_row = getattr(run.domains, "stored_row", None)
-        self._where = {w.format: unplaced(stop - start) for w in writers}
+        self._where = {w.format: unplaced(count) for w in writers}
 
-    def add(self, index: int, domain: DomainResult, for_people: DomainResult) -> None:
-        """Domain ``index``'s pieces: ``for_people`` is the domain as the reports for people read it."""
+    def add(self, position: int, index: int, domain: DomainResult, for_people: DomainResult) -> None:
+        """The run's domain ``index``'s pieces, the ``position``-th of this renderer's:
+        ``for_people`` is the domain as the reports for people read it."""
         row = self._stored_row(index) if self._stored_row is not None else b""
         spans = self._writer.add(domain, for_people, row)
-        at = 3 * (index - self._start)
+        at = 3 * position
         for n, writer in enumerate(self._writer.writers):
             where = self._where[writer.format]
             where[at], where[at + 1], where[at + 2] = self._number, spans[2 * n], spans[2 * n + 1]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import itertools
 import re
 import shutil
 from collections.abc import Collection, Iterable, Sequence
@@ -186,32 +187,78 @@ def survey(run: AuditRun, mapper=None, *, tokens: bool = False, writers: Sequenc
     ``range(count)`` in order (``dnsaudit.output`` calls them in forked processes, a range
     per core); by default one range, in this process.
 
-    A run whose worker processes surveyed each domain as it finished (``reports.ahead``)
-    has it all already: nothing is done again."""
+    The domains the audit's worker processes surveyed already (``reports.ahead`` leaves
+    them in the run as ``Surveyed``) are not surveyed again: the pass covers the others."""
     found = run.derived.get(_SURVEY)
     if found is not None and (found.tokens is not None or not tokens):
         return found
     rows = ROWS_KEY not in run.derived
     count = len(run.domains)
     ahead = [w for w in writers if getattr(w, "prerender", False)]
-    folder = prerender.new_folder() if ahead else None
+    before = run.derived.pop(SURVEYED, None)
+    if before is not None and (len(before.parts) != count or (tokens and before.tokens is None)):
+        before = None  # not this run's, or without what a client's cut needs: everything again
+    todo: Sequence[int] = range(count) if before is None else [i for i, p in enumerate(before.parts) if p is None]
+    # Pieces rendered in the workers for the same formats go with those rendered here, into the
+    # same folder under numbers of their own; otherwise those domains' writers render them.
+    joined = before is not None and before.folder is not None and set(before.where) == {w.format for w in ahead}
+    folder = (before.folder if joined else prerender.new_folder()) if ahead else None
+    base = max(before.numbers, default=-1) + 1 if joined else 0
     try:
-        work = functools.partial(_survey_slice, run, rows, tokens, ahead, folder)
-        slices = [work(0, count)] if mapper is None else mapper(work, count)
+        work = functools.partial(_survey_slice, run, rows, tokens, ahead, folder, todo, base)
+        if not todo:
+            slices = []
+        else:
+            slices = [work(0, len(todo))] if mapper is None else mapper(work, len(todo))
         if folder is not None:
-            where = {w.format: prerender.unplaced(count) for w in ahead}
+            where = before.where if joined else {w.format: prerender.unplaced(count) for w in ahead}
             for _, _, _, (start, stop, placed) in slices:
-                for fmt, places in placed.items():
-                    where[fmt][3 * start:3 * stop] = places
-            pieces = prerender.open_pieces(folder, [start for _, _, _, (start, _, _) in slices], where,
-                                           {w.format for w in ahead if not w.per_client})
+                _place(where, placed, todo, start, stop)
+            numbers = [*(before.numbers if joined else ()), *(base + start for _, _, _, (start, _, _) in slices)]
+            pieces = prerender.open_pieces(folder, numbers, where, {w.format for w in ahead if not w.per_client})
             run.derived[prerender.KEY] = prerender.Parts(pieces, for_people=False)
     finally:
         if folder is not None and folder.exists():  # a range failed: open_pieces removes it otherwise
             shutil.rmtree(folder, ignore_errors=True)
-    return keep_survey(run, (part for parts, _, _, _ in slices for part in parts) if rows else None,
-                       (i for _, paths, _, _ in slices for i in paths),
-                       (pair for _, _, found_tokens, _ in slices for pair in found_tokens) if tokens else None)
+    parts = (part for parts, _, _, _ in slices for part in parts)
+    paths = (i for _, paths, _, _ in slices for i in paths)
+    found_tokens = (pair for _, _, found_tokens, _ in slices for pair in found_tokens)
+    if before is not None:
+        parts = itertools.chain(((i, p) for i, p in enumerate(before.parts) if p is not None), parts)
+        paths = itertools.chain(before.paths, paths)
+        found_tokens = itertools.chain((before.tokens or {}).items(), found_tokens)
+    return keep_survey(run, parts if rows else None, paths, found_tokens if tokens else None)
+
+
+def _place(where: dict, placed: dict, todo: Sequence[int], start: int, stop: int) -> None:
+    """Copy a range's places (``RangeRenderer.finish``: those of ``todo[start:stop]``, in turn)
+    into the run's index ``where``."""
+    for fmt, places in placed.items():
+        target = where[fmt]
+        if isinstance(todo, range):  # the whole run: consecutive domains
+            target[3 * start:3 * stop] = places
+        else:
+            for j, index in enumerate(todo[start:stop]):
+                target[3 * index:3 * index + 3] = places[3 * j:3 * j + 3]
+
+
+@dataclasses.dataclass
+class Surveyed:
+    """What was surveyed of a run before ``survey`` (by the audit's worker processes:
+    ``reports.ahead``): per domain its ``row_parts`` (None for one not surveyed), the
+    domains with a path, the tokens (None when not collected), and where the pieces are:
+    ``where`` (``prerender.Pieces``'s index; those not surveyed unplaced), in ``folder``'s
+    files ``numbers``."""
+
+    parts: list
+    paths: list[int]
+    tokens: dict[int, tuple[str, ...]] | None
+    folder: Path | None
+    numbers: list[int]
+    where: dict
+
+
+SURVEYED = "reports.scope.surveyed"  # the key of a ``Surveyed`` in AuditRun.derived, until ``survey`` takes it
 
 
 def keep_survey(run: AuditRun, parts: Iterable[tuple[int, tuple]] | None, paths: Iterable[int],
@@ -240,10 +287,11 @@ def for_people(domain: DomainResult, path: bool) -> DomainResult:
 
 
 def _survey_slice(run: AuditRun, rows: bool, tokens: bool, ahead: Sequence, folder: Path | None,
-                  start: int, stop: int) -> tuple:
+                  todo: Sequence[int], base: int, start: int, stop: int) -> tuple:
+    """Survey the run's domains ``todo[start:stop]``, their pieces into file ``base + start``."""
     parts, paths, found_tokens = [], [], []
-    renderer = None if folder is None else prerender.RangeRenderer(run, ahead, folder, start, stop)
-    for index in range(start, stop):
+    renderer = None if folder is None else prerender.RangeRenderer(run, ahead, folder, base + start, stop - start)
+    for position, index in enumerate(todo[start:stop]):
         domain = run.domains[index]
         part, path, found = survey_domain(domain, rows, tokens)
         if rows:
@@ -253,7 +301,7 @@ def _survey_slice(run: AuditRun, rows: bool, tokens: bool, ahead: Sequence, fold
         if found:
             found_tokens.append((index, found))
         if renderer is not None:
-            renderer.add(index, domain, for_people(domain, path))
+            renderer.add(position, index, domain, for_people(domain, path))
     return parts, paths, found_tokens, (start, stop, None if renderer is None else renderer.finish())
 
 

@@ -235,31 +235,49 @@ def test_after_the_reports_no_domain_is_decoded_again(tmp_path, nameserver, caps
     assert printed == expected and len(expected) > len(DOMAINS)
 
 
-def test_the_workers_survey_the_domains_for_the_reports_as_they_finish(tmp_path, nameserver, capsys, monkeypatch):
-    """With worker processes the reports' survey (reports.ahead) is done in the workers: the
-    pass over the domains after the audit does not run, and the reports read as those of one
-    process (findings.csv, the fixes and every client's copy carry no run metadata)."""
-    from dnsaudit.reports import ahead, scope
+def test_the_workers_survey_the_domains_for_the_reports_in_the_audits_tail(tmp_path, nameserver, dns_server, capsys,
+                                                                          monkeypatch):
+    """With worker processes the reports' survey (reports.ahead) is done in the workers while
+    the last domains wait (here on a timeout): the pass after the audit covers only the
+    domains that finished last, and the reports read as those of one process (findings.csv,
+    the fixes and every client's copy carry no run metadata)."""
+    from dnsaudit.reports import scope
 
+    domains = ["timeout.test", *DOMAINS]  # with 3 workers, the first one audits timeout, onprem, servfail, refused
     listing = tmp_path / "list.csv"
-    listing.write_text("domain,client\n" + "".join(f"{d},C{i % 3}\n" for i, d in enumerate(DOMAINS)))
+    listing.write_text("domain,client\n" + "".join(f"{d},C{i % 3}\n" for i, d in enumerate(domains)))
 
     def audit_to(out: str, workers: str) -> Path:
-        code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "5", "--retries", "0",
+        code = main(["audit", str(listing), "--nameserver", nameserver, "--timeout", "1", "--retries", "0",
                      "--out", str(tmp_path / out), "--no-history", "--workers", workers, "--split-by", "client",
                      "--quiet"])
         capsys.readouterr()
         assert code in (0, 1)
         return tmp_path / out
 
-    one = audit_to("one", "1")
+    dns_server.set_fault("timeout.test", "timeout")
+    try:
+        one = audit_to("one", "1")
+    finally:
+        dns_server.set_fault("timeout.test", None)
+    dns_server.set_fault("timeout.test", "timeout")
+    after = tmp_path / "surveyed-after"  # the pass runs in forked processes: they write what they surveyed
+    survey_slice = scope._survey_slice
 
-    def no_pass(*args):
-        raise AssertionError("the domains were surveyed again after the audit")
+    def counted(run, rows, tokens, ahead, folder, todo, base, start, stop):
+        with after.open("a") as out:
+            out.write("".join(f"{run.domains[i].entry.domain}\n" for i in todo[start:stop]))
+        return survey_slice(run, rows, tokens, ahead, folder, todo, base, start, stop)
 
-    monkeypatch.setattr(scope, "_survey_slice", no_pass)  # in this process (the workers are spawned, not forked)
-    monkeypatch.setattr(ahead, "survey_domain", no_pass)  # what it would do for a domain no worker surveyed
-    three = audit_to("three", "3")
+    monkeypatch.setattr(scope, "_survey_slice", counted)
+    try:
+        three = audit_to("three", "3")
+    finally:
+        dns_server.set_fault("timeout.test", None)  # the server is the session's
+    surveyed_after = after.read_text().split() if after.exists() else []
+    # timeout.test finished last in its worker, after the others had been surveyed there meanwhile
+    assert "timeout.test" in surveyed_after and len(surveyed_after) < len(domains), surveyed_after
+    assert not {"onprem.test", "servfail.test", "refused.test"} & set(surveyed_after), surveyed_after
     compared = [p.relative_to(one) for p in one.rglob("*") if p.is_file() and (p.suffix == ".csv" or "fixes" in p.parts)]
     assert len([p for p in compared if p.name == "findings.csv"]) == 4  # the run's and each client's
     assert any("fixes" in p.parts for p in compared)
