@@ -1,5 +1,5 @@
 """The survey of a run's domains (``reports.scope.survey``) done by the audit's worker
-processes, in the audit's tail, instead of in one pass once every domain is done.
+processes in the audit's tail, while the last domains wait on their answers.
 
 Why: the survey decodes every domain from the spool again (``dnsaudit.spool``), finds what
 the reports for people must clean, and renders each domain's pieces of the files
@@ -7,9 +7,8 @@ the reports for people must clean, and renders each domain's pieces of the files
 list with slow and dead domains ends its audit waiting seconds on their answers with every
 core idle; the workers spend that time here (``dnsaudit.workers._TailSurvey``: once a
 worker has no domain left to start, it surveys those it finished, then each as it
-finishes). Surveyed as each domain finished, competing with the audit for the CPU, it
-cost the uniform run 1.5 s more than the pass after the audit (bench/README.md, the
-twelfth round).
+finishes, until its last domain is done). What they did not survey, the pass after the
+audit does (``Surveyed`` tells it which). Measured in bench/README.md, the twelfth round.
 
 The three parts, in the order they work:
 
@@ -19,10 +18,9 @@ The three parts, in the order they work:
 * ``Surveyor``, in a worker, surveys a domain (``scope.survey_domain``), renders its pieces
   into the worker's own file and returns what the main process keeps: the report row's
   parts, whether a text may hold a local path, the tokens, and where the pieces went.
-* ``Ahead.put`` keeps that, by the domain's index in the run; ``Ahead.install`` hands it to
-  the finished run, so ``survey`` finds it done. A domain no worker reported (its worker
-  died, or the survey failed there) is surveyed there from the spool, and its writer
-  renders it itself.
+* ``Ahead.put`` keeps that, by the domain's index in the run; ``Ahead.install`` leaves it
+  in the finished run (``scope.Surveyed``), and ``survey`` surveys only the other domains
+  (those finished last, those of a worker that died, those whose survey failed there).
 
 The pieces are byte for byte those the survey renders (``render_domain`` reads the domain
 and ``run.info.checks`` only, which the worker's stand-in run holds): tests/reports/
@@ -95,7 +93,6 @@ class Ahead:
         self._paths: list[int] = []
         self._found_tokens: dict[int, tuple[str, ...]] = {}
         self._where = {fmt: prerender.unplaced(len(entries)) for fmt in self._formats}
-        self._workers: set[int] = set()
 
     def put(self, index: int, number: int, found: tuple) -> None:
         """What worker ``number``'s ``Surveyor.add`` returned for the run's domain ``index``."""
@@ -109,17 +106,18 @@ class Ahead:
         for n, fmt in enumerate(self._formats):
             where = self._where[fmt]
             where[at], where[at + 1], where[at + 2] = number, spans[2 * n], spans[2 * n + 1]
-        self._workers.add(number)
 
     def install(self, run: AuditRun) -> None:
         """Leave in the finished ``run`` (its domains in the order of ``entries``) what the
         workers surveyed (``scope.Surveyed``): ``scope.survey`` surveys the others."""
+        folder = self.plan.folder
+        numbers = sorted(int(p.name) for p in folder.iterdir()) if folder is not None else []  # every worker's file
         run.derived[SURVEYED] = Surveyed(self._parts, self._paths, self._found_tokens if self.plan.tokens else None,
-                                         self.plan.folder, sorted(self._workers), self._where)
+                                         folder, numbers, self._where)
         self._parts = []
 
     def discard(self) -> None:
-        """Remove the pieces' folder (``install`` has, once it opened the files; this is for a
-        run that stopped before)."""
+        """Remove the pieces' folder: ``scope.survey`` does once it has opened the files; this
+        is for a run that stopped before, or whose survey did not take them."""
         if self.plan.folder is not None:
             shutil.rmtree(self.plan.folder, ignore_errors=True)
