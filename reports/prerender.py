@@ -7,8 +7,9 @@ then one piece per domain that does not depend on where it lands, then a tail (f
 results.json, fixes/) says so (``ReportWriter.prerender``, ``render_domain``); ``survey``
 (``reports.scope``), which decodes every domain once before the writers fork, split over one
 forked process per core, renders those pieces on the way into a temporary file per range of
-domains; in a run with worker processes, each worker renders the pieces of its own domains
-into a file of its own in the audit's tail (``reports.ahead``). The writers then put the file together from the pieces in their own order (worst
+domains; in a run with worker processes, each worker first renders those of the domains it
+finishes in the audit's tail into a file of its own (``reports.ahead``), and the pass covers
+the rest. The writers then put the file together from the pieces in their own order (worst
 domain first, or the run's order) and decode only what was not rendered ahead.
 
 A piece is rendered from the domain as the run's reports for people read it (file names

@@ -65,14 +65,9 @@ def _same(a: Path, b: Path) -> None:
             assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
-def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
-    writers = [cls() for cls in load_writers([]).writers]
-    assert {w.format for w in writers if w.prerender} == {"csv", "json", "fixes", "xlsx", "html"}
-    ahead = tmp_path / "ahead"
-    ahead.mkdir()
-    output.write_reports(_run(), ahead, writers, split_by="client", title="T", processes=2)
-
-    alone = tmp_path / "alone"  # no survey with writers: every domain rendered by its writer
+def _same_as_alone(ahead: Path, writers: list, alone: Path) -> None:
+    """The files in ``ahead`` (less clients/index.csv) are those of ``_run()`` rendered with no
+    survey with writers: every domain rendered by its writer, the run's and each client's."""
     run = _run()
     people = run_for_people(run)
     rows = sorted(domain_rows(run), key=lambda r: r.index)
@@ -88,6 +83,16 @@ def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
             writer.write(run_for_client(run, folder.client, folder.indices, entries), where, f"T — {folder.shown}")
     (ahead / "clients" / "index.csv").unlink()
     _same(ahead, alone)
+
+
+def test_pieces_give_the_files_a_writer_renders_alone(tmp_path):
+    writers = [cls() for cls in load_writers([]).writers]
+    assert {w.format for w in writers if w.prerender} == {"csv", "json", "fixes", "xlsx", "html"}
+    ahead = tmp_path / "ahead"
+    ahead.mkdir()
+    output.write_reports(_run(), ahead, writers, split_by="client", title="T", processes=2)
+
+    _same_as_alone(ahead, writers, tmp_path / "alone")
 
 
 def test_results_json_taken_from_the_history_rows_is_the_file_encoding_each_domain_gives(tmp_path):
@@ -149,19 +154,4 @@ def test_pieces_surveyed_in_the_workers_give_the_files_a_writer_renders_alone(tm
     shown = [p for p in (tmp_path / "ahead").rglob("*") if p.is_file() and b"/home/alice" in p.read_bytes()]
     assert [p.name for p in shown] == ["results.json"]  # the reports for people name no local path
 
-    alone = tmp_path / "alone"
-    run = _run()
-    people = run_for_people(run)
-    rows = sorted(domain_rows(run), key=lambda r: r.index)
-    entries = [r.entry for r in rows]
-    for writer in writers:
-        alone.mkdir(exist_ok=True)
-        writer.write(people if writer.per_client else run, alone, "T")
-        if not writer.per_client:
-            continue
-        for folder in plan_folders(entries, unicode_names_work(alone / "clients")):
-            where = alone / "clients" / folder.folder
-            where.mkdir(parents=True, exist_ok=True)
-            writer.write(run_for_client(run, folder.client, folder.indices, entries), where, f"T — {folder.shown}")
-    (tmp_path / "ahead" / "clients" / "index.csv").unlink()
-    _same(tmp_path / "ahead", alone)
+    _same_as_alone(tmp_path / "ahead", writers, tmp_path / "alone")
