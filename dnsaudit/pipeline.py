@@ -219,8 +219,8 @@ async def _audit(config: AuditConfig, plan: Plan, heard: _Heard, out_dir: Path, 
     results: Sequence[DomainResult]
     ahead = None
     if workers > 1:
-        # The workers survey each domain for the reports as it finishes (reports.ahead): at the
-        # end of the audit, while the last slow domains wait, the CPU would be idle otherwise.
+        # The workers survey their domains for the reports (reports.ahead) in the audit's tail:
+        # while the last slow domains wait, the CPU would be idle otherwise.
         from dnsaudit.reports.ahead import Ahead
 
         ahead = Ahead(plan.writers, plan.catalogue, entries, tokens=config.reports.split_by == "client")

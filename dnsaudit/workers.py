@@ -151,10 +151,11 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     CPU: this process only spools and stores bytes. Without ``history`` the row is empty
     and the workers do not make it.
 
-    ``ahead`` (a ``dnsaudit.reports.ahead.Ahead``, or None): each worker also surveys each
-    domain it finishes for the reports (``ahead.plan.surveyor``), and this process keeps
-    what it found (``ahead.put``). The core does not import the reports: it only passes
-    the plan on and the findings back.
+    ``ahead`` (a ``dnsaudit.reports.ahead.Ahead``, or None): each worker also surveys its
+    domains for the reports in the audit's tail (``ahead.plan.surveyor``, ``_TailSurvey``),
+    and this process keeps what it found (``ahead.put``), to be used once that worker is
+    done (``ahead.worker_done``). The core does not import the reports: it only passes the
+    plan on and the findings back.
 
     A domain whose worker died before finishing it gets a could-not-test result for every
     check, so nothing is silently dropped.
@@ -190,8 +191,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                 shard_of[receive] = shard
                 process_of[receive] = process
                 number_of[receive] = number
-            _receive(shard_of, process_of, results, report, on_result,
-                     None if ahead is None else lambda conn, index, found: ahead.put(index, number_of[conn], found))
+            _receive(shard_of, process_of, results, report, on_result, ahead, number_of)
         except BaseException:
             for process in processes:
                 if process.pid is not None:
@@ -214,9 +214,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
 
 
 def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
-             on_result: Callable[[str, bytes], None], surveyed: Callable | None = None) -> None:
-    """Read the workers' messages until every worker has closed its pipe; ``surveyed(conn,
-    index, found)`` gets what the worker on ``conn`` surveyed of the run's domain ``index``."""
+             on_result: Callable[[str, bytes], None], ahead=None, number_of=None) -> None:
+    """Read the workers' messages until every worker has closed its pipe; ``ahead`` (see
+    ``run_in_workers``) hears what each worker (``number_of[conn]``) surveyed."""
     from multiprocessing.connection import wait
 
     from dnsaudit.sigint import raise_if_lost
@@ -241,13 +241,15 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                 on_result(domain, row)
             elif kind == "surveyed":  # after the domain's result
                 position, found = payload
-                if surveyed is not None:
-                    surveyed(conn, shard[position], found)
+                if ahead is not None:
+                    ahead.put(shard[position], number_of[conn], found)
             elif kind == "dictionary":  # before the first result that uses it
                 dictionary_of[conn] = results.add_dictionary(payload)
             elif kind == "done":
                 process_of[conn] = None
                 stats, peak, cpu = payload
+                if ahead is not None:
+                    ahead.worker_done(number_of[conn])
                 report.stats.merge(stats)
                 report.peak_rss_mb.append(peak)
                 report.cpu_seconds.append(cpu)
@@ -342,7 +344,6 @@ class _TailSurvey:
     def __init__(self, surveyor, packer: Packer, conn) -> None:
         self._surveyor, self._packer, self._conn = surveyor, packer, conn
         self._backlog: collections.deque[tuple[int, bytes, bool, bytes]] = collections.deque()
-        self._closed = False
 
     def keep(self, position: int, packed: bytes, with_dictionary: bool, row: bytes) -> None:
         self._backlog.append((position, packed, with_dictionary, row))
@@ -361,9 +362,7 @@ class _TailSurvey:
             await asyncio.sleep(self.IDLE_LOOK)
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._surveyor.close()
+        self._surveyor.close()
 
 
 def _surveyed(surveyor, result: DomainResult, row: bytes):

@@ -79,7 +79,11 @@ class Surveyor:
 
 
 class Ahead:
-    """The main process's side: the plan for the workers, and what they found, by index."""
+    """The main process's side: the plan for the workers, and what they found, by index.
+
+    What a worker found is used only once it has said it is done (``worker_done``): its file
+    of pieces is complete then. A worker that died may have left it unflushed; the domains
+    it surveyed are surveyed again after the audit."""
 
     def __init__(self, writers: Sequence, checks: Sequence[CheckInfo], entries: Sequence[DomainEntry],
                  tokens: bool) -> None:
@@ -87,25 +91,26 @@ class Ahead:
         self.plan = AheadPlan(tuple(type(w) for w in ahead), tuple(checks), tokens,
                               prerender.new_folder() if ahead else None)
         self._formats = [w.format for w in ahead]
-        self._raw = {w.format for w in ahead if not w.per_client}
         self._entries = entries
         self._parts: list[tuple | None] = [None] * len(entries)
         self._paths: list[int] = []
         self._found_tokens: dict[int, tuple[str, ...]] = {}
         self._where = {fmt: prerender.unplaced(len(entries)) for fmt in self._formats}
+        self._waiting: dict[int, list[tuple[int, tuple]]] = {}  # per worker still at work: (index, found)
 
     def put(self, index: int, number: int, found: tuple) -> None:
         """What worker ``number``'s ``Surveyor.add`` returned for the run's domain ``index``."""
-        part, path, tokens, spans = found
-        self._parts[index] = (self._entries[index], *part)
-        if path:
-            self._paths.append(index)
-        if tokens:
-            self._found_tokens[index] = tokens
-        at = 3 * index
-        for n, fmt in enumerate(self._formats):
-            where = self._where[fmt]
-            where[at], where[at + 1], where[at + 2] = number, spans[2 * n], spans[2 * n + 1]
+        self._waiting.setdefault(number, []).append((index, found))
+
+    def worker_done(self, number: int) -> None:
+        """Worker ``number`` finished (its surveyor closed): what it found counts."""
+        for index, (part, path, tokens, spans) in self._waiting.pop(number, ()):
+            self._parts[index] = (self._entries[index], *part)
+            if path:
+                self._paths.append(index)
+            if tokens:
+                self._found_tokens[index] = tokens
+            prerender.place(self._where, self._formats, index, number, spans)
 
     def install(self, run: AuditRun) -> None:
         """Leave in the finished ``run`` (its domains in the order of ``entries``) what the

@@ -76,6 +76,16 @@ def unplaced(count: int) -> array.array:
     return array.array("q", [-1, 0, 0]) * count
 
 
+def place(where: dict[str, array.array], formats: Sequence[str], slot: int, number: int, spans: Sequence[int]) -> None:
+    """Record in ``where`` (by format, a ``Pieces`` index or part of one) that slot ``slot``'s
+    pieces of ``formats`` are in file ``number`` at ``spans`` (``PieceWriter.add``'s offsets
+    and lengths, in the same order)."""
+    at = 3 * slot
+    for n, fmt in enumerate(formats):
+        index = where[fmt]
+        index[at], index[at + 1], index[at + 2] = number, spans[2 * n], spans[2 * n + 1]
+
+
 class PieceWriter:
     """Renders domains' pieces, one domain after another, into one file: in a forked process
     of ``survey`` for its range of the run, or in a worker process of the audit for each
@@ -84,6 +94,7 @@ class PieceWriter:
     def __init__(self, run: AuditRun, writers: Sequence, path: Path) -> None:
         """``run``: what the pieces may read of the run besides the domain (its checks)."""
         self._run, self.writers = run, list(writers)
+        self.formats = [w.format for w in self.writers]  # the order of ``add``'s spans
         # A run with worker processes keeps each domain's history row (its JSON text) beside it
         # (``PackedResults.stored_row``): a writer of the run as it is that can take that text
         # (``render_stored``: results.json) need not encode the domain again.
@@ -126,11 +137,7 @@ class RangeRenderer:
         """The run's domain ``index``'s pieces, the ``position``-th of this renderer's:
         ``for_people`` is the domain as the reports for people read it."""
         row = self._stored_row(index) if self._stored_row is not None else b""
-        spans = self._writer.add(domain, for_people, row)
-        at = 3 * position
-        for n, writer in enumerate(self._writer.writers):
-            where = self._where[writer.format]
-            where[at], where[at + 1], where[at + 2] = self._number, spans[2 * n], spans[2 * n + 1]
+        place(self._where, self._writer.formats, position, self._number, self._writer.add(domain, for_people, row))
 
     def finish(self) -> dict[str, array.array]:
         self._writer.close()

@@ -55,19 +55,24 @@ def test_auto_is_one_process_for_short_lists():
 
 
 CRASHING_CHECK = '''
+    import asyncio
     import os
 
     from dnsaudit.check import Check
 
 
     class Crash(Check):
-        """Kills its process on boom.test (a worker dying mid-run)."""
+        """Kills its process on boom.test (a worker dying mid-run), and on slowboom.test a
+        second after the worker's other domains finished."""
 
         id = "test.crash"
         title = "crash"
         area = "test"
 
         async def run(self, ctx):
+            if ctx.entry.domain == "slowboom.test":
+                await asyncio.sleep(1)
+                os._exit(1)
             if ctx.entry.domain == "boom.test":
                 os._exit(1)
             return [self.passed("fine")]
@@ -283,3 +288,34 @@ def test_the_workers_survey_the_domains_for_the_reports_in_the_audits_tail(tmp_p
     assert any("fixes" in p.parts for p in compared)
     for rel in compared:
         assert (three / rel).read_bytes() == (one / rel).read_bytes(), rel
+
+
+def test_what_a_worker_that_dies_surveyed_is_surveyed_again(tmp_path, nameserver, monkeypatch):
+    """A worker that surveyed some of its domains in the audit's tail and then died never
+    flushed its file of pieces: what it said it surveyed is not used, and the pass after the
+    audit surveys those domains, so every domain has its rows in the reports."""
+    from dnsaudit import output
+    from dnsaudit.model import AuditRun, RunInfo
+    from dnsaudit.reports.ahead import Ahead
+    from dnsaudit.reports.csv_report import CsvReport
+
+    (tmp_path / "crashing_check.py").write_text(textwrap.dedent(CRASHING_CHECK))
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get this sys.path too
+    from crashing_check import Crash
+
+    names = ["a.test", "slowboom.test", "c.test", "d.test", "e.test", "f.test"]  # the second worker: slowboom, d, f
+    entries = [DomainEntry(domain=d, row=i + 2) for i, d in enumerate(names)]
+    job = AuditJob((Crash,), Settings(), 8, resolver=ResolverSetup((parse_nameserver(nameserver),), timeout=1))
+    ahead = Ahead([CsvReport()], (), entries, tokens=False)
+    try:
+        results, report = run_in_workers(job, entries, 2, lambda domain, row: None, ahead=ahead)
+        assert report.failures  # the second worker died
+        run = AuditRun(RunInfo("", "", "", "", (), ()), results)
+        ahead.install(run)
+        (tmp_path / "out").mkdir()
+        output.write_reports(run, tmp_path / "out", [CsvReport()], processes=1)
+    finally:
+        ahead.discard()
+    text = (tmp_path / "out" / "findings.csv").read_text(encoding="utf-8-sig")
+    assert all(f",{name}," in text for name in names), text
+    sys.modules.pop("crashing_check", None)

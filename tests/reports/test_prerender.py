@@ -147,6 +147,7 @@ def test_pieces_surveyed_in_the_workers_give_the_files_a_writer_renders_alone(tm
         surveyor.close()
     for index, what in found.items():  # the main process receives them after the workers wrote
         ahead.put(index, index % 2, what)
+    ahead.worker_done(0), ahead.worker_done(1)  # both said "done": their files are complete
     ahead.install(run)  # the lost domain is surveyed in the pass before the writers, with its pieces
     (tmp_path / "ahead").mkdir()
     output.write_reports(run, tmp_path / "ahead", writers, split_by="client", title="T", processes=2)
