@@ -207,6 +207,9 @@ def is_customer_zone(path: Path) -> bool:
     return name.endswith(".bench.test")
 
 
+QUERIES_PER_THREAD = 2048  # Unbound's request list (its default 1024; the eleventh round measured both)
+
+
 def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subprocess.Popen:
     zones = [z.name.removesuffix(".zone") for z in sorted((folder / "zones").glob("*.zone")) if not is_customer_zone(z)]
     stubs = [line for z in [*zones, "."] for line in (
@@ -217,7 +220,7 @@ def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subpr
         "  do-not-query-localhost: no", "  module-config: \"iterator\"", "  qname-minimisation: no",
         "  username: \"\"", "  chroot: \"\"", f"  directory: \"{folder}\"", f"  pidfile: \"{folder}/unbound.pid\"",
         f"  num-threads: {threads}", "  msg-cache-size: 256m", "  rrset-cache-size: 512m", "  outgoing-range: 4096",
-        "  num-queries-per-thread: 2048", "  so-reuseport: yes", "  verbosity: 0", "  use-syslog: no",
+        f"  num-queries-per-thread: {QUERIES_PER_THREAD}", "  so-reuseport: yes", "  verbosity: 0", "  use-syslog: no",
         f"  logfile: \"{folder}/unbound.log\"", "  harden-referral-path: no", "  target-fetch-policy: \"0 0 0 0 0\"",
         "  unwanted-reply-threshold: 0", "  infra-host-ttl: 3600",
         # No connect(2) on each upstream query's new socket: one system call less per question
@@ -225,10 +228,38 @@ def start_unbound(folder: Path, port: int, upstream: int, threads: int) -> subpr
         # spread; bench/README.md, the eleventh round). Same answers: NSD replies from the address asked.
         "  udp-connect: no",
         "  local-zone: \"test.\" nodefault",  # RFC 6761 names are NXDOMAIN by default in Unbound
+        # unbound-control over a Unix socket of the run's folder (no certificates), for
+        # unbound_requestlist() after the audit.
+        "remote-control:", "  control-enable: yes", f"  control-interface: \"{folder}/unbound.ctl\"",
+        "  control-use-cert: no",
         *stubs,
     ]) + "\n")
     return subprocess.Popen([shutil.which("unbound") or "/usr/sbin/unbound", "-d", "-c", str(conf)],
                             stdout=subprocess.DEVNULL, stderr=open(folder / "unbound.err", "w"))
+
+
+REQUESTLIST = ("max", "overwritten", "exceeded")
+
+
+def unbound_requestlist(folder: Path) -> str:
+    """Unbound's request list during the run (``unbound-control stats_noreset``): the most
+    queries it held at once against ``num-queries-per-thread``, how many it dropped to make
+    room for newer ones ("overwritten": the jostle of a full list, which drops a query that
+    has waited longer than ``jostle-timeout``, a slow server's among them) and how many new
+    ones it dropped because the list was full ("exceeded"). A working domain that comes out
+    "could not assess" while either is above 0 lost its query at the resolver, not in dnsaudit."""
+    control = shutil.which("unbound-control") or "/usr/sbin/unbound-control"
+    try:
+        done = subprocess.run([control, "-c", str(folder / "unbound.conf"), "stats_noreset"],
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"not read ({exc})"
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    found = {k: values.get(f"total.requestlist.{k}") for k in REQUESTLIST}
+    if done.returncode != 0 or None in found.values():
+        return f"not read (unbound-control exit {done.returncode}: {(done.stderr or done.stdout).strip()[:200]})"
+    return (f"at most {float(found['max']):.0f} queries at once (of {QUERIES_PER_THREAD} a thread), "
+            f"{found['overwritten']} dropped for newer ones, {found['exceeded']} refused as the list was full")
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -581,6 +612,7 @@ def main() -> int:
                   "more than a few % do not compare)")
         total = sum(phases.values()) or 1
         print("time per phase:     " + ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in phases.items()))
+        print(f"Unbound's list:     {unbound_requestlist(folder)}")
         print_classes(folder / "out" / "results.json", classes)
         if args.compare:
             theirs, with_spf = run_checkdmarc(folder, csv, args.compare)

@@ -50,7 +50,7 @@ class AutodiscoverCname(Check):
         name = f"autodiscover.{ctx.domain}"
         probe_name = f"{WILDCARD_PROBE_LABEL}.{ctx.domain}"
         address, cname, probe = await asyncio.gather(
-            ctx.dns.query(name, "A"), ctx.dns.query(name, "CNAME"), ctx.dns.query(probe_name, "A")
+            ctx.dns.query(name, "A"), ctx.dns.alias(name), ctx.dns.query(probe_name, "A")
         )
         evidence = (cname.evidence(), address.evidence(), probe.evidence())
         if cname.outcome.is_failure:

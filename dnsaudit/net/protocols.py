@@ -33,6 +33,11 @@ class Resolver(Protocol):
         """The A and the AAAA answer of a name."""
         ...
 
+    async def alias(self, name: str) -> DnsAnswer:
+        """The CNAME answer of a name whose A record is asked too: the same answer as
+        ``query(name, "CNAME")``, which a resolver may read from the A reply."""
+        ...
+
 
 class Web(Protocol):
     """The run's HTTP(S) client: one GET per URL per run, no redirects followed."""

@@ -116,6 +116,10 @@ class FakeResolver:
     async def addresses(self, name: str) -> tuple[DnsAnswer, DnsAnswer]:
         return await self.query(name, "A"), await self.query(name, "AAAA")
 
+    async def alias(self, name: str) -> DnsAnswer:
+        """As ``query(name, "CNAME")`` (recorded, faults injected, as a question of its own)."""
+        return await self.query(name, "CNAME")
+
     def asked(self, name: str, rdtype: str) -> bool:
         """Whether the check asked this question."""
         return (_absolute(name), rdtype.upper()) in self.questions

@@ -13,6 +13,7 @@ from dnsaudit.net.dns import DnsClient, Nameserver, Outcome, parse_nameserver
 from dnsaudit.registry import load_checks
 from dnsaudit.runner import audit_entries
 from dnsaudit.testing import ZoneServer
+from dnsaudit.zones import ZoneSet
 
 ZONE = """
 @ SOA ns hostmaster 1 3600 600 86400 300
@@ -79,6 +80,80 @@ def test_cname_chains_are_followed_and_recorded(server):
     assert alias.chain == ("alias.one.test.", "www.one.test.")
     assert alias.describe() == "alias.one.test. A (CNAME -> www.one.test.): 192.0.2.1"
     assert dangling.outcome is Outcome.NXDOMAIN and dangling.target == "nowhere.one.test."
+
+
+ALIAS_ZONE = """
+@ SOA ns hostmaster 1 3600 600 86400 300
+www A 192.0.2.1
+alias CNAME www
+dangling CNAME nowhere
+loop1 CNAME loop2
+loop2 CNAME loop1
+txt-only TXT "no address"
+"""
+ALIAS_NAMES = ["alias", "dangling", "loop1", "www", "txt-only", "nope"]
+
+
+def _alias_server() -> ZoneServer:
+    srv = ZoneServer()
+    srv.add_zone_text("two.test.", ALIAS_ZONE)
+    srv.add_zone_text("test.", "@ SOA ns hostmaster 1 3600 600 86400 300")
+    return srv
+
+
+def _zone_client(**kwargs) -> DnsClient:
+    zones = ZoneSet()
+    zones.add_text("two.test.", ALIAS_ZONE)
+    return DnsClient([], zones=zones, offline=True, **kwargs)
+
+
+@pytest.mark.parametrize("where", ["server", "zones"])
+def test_alias_reads_the_cname_answer_from_the_a_reply_as_asking_cname_would(where):
+    """``alias`` (the autodiscover and MX checks) gives what asking CNAME gives, record for
+    record, for an alias, a dangling one, a loop, an address, a name without one and a name
+    that does not exist, without asking CNAME: one question less per name."""
+
+    async def go(c, derive):
+        async def one(name):
+            if derive:
+                return await asyncio.gather(c.query(name, "A"), c.alias(name))
+            return await asyncio.gather(c.query(name, "A"), c.query(name, "CNAME"))
+
+        return await asyncio.gather(*(one(f"{n}.two.test") for n in ALIAS_NAMES))
+
+    with _alias_server() as srv:
+        def make():
+            return client(srv.port) if where == "server" else _zone_client()
+
+        asked = make()
+        expected = asyncio.run(go(asked, derive=False))
+        derived = make()
+        got = asyncio.run(go(derived, derive=True))
+        for name, (_, cname), (_, alias) in zip(ALIAS_NAMES, expected, got, strict=True):
+            assert alias == cname, name
+            assert alias.describe() == cname.describe(), name
+        assert {a.outcome for _, a in got} == {Outcome.ANSWER, Outcome.NODATA, Outcome.NXDOMAIN}
+        assert derived.stats.questions == asked.stats.questions - (len(ALIAS_NAMES) - 1)
+        if where == "server":
+            cnames = [n for _, n, t in srv.queries if t == "CNAME"]
+            assert cnames.count("loop1.two.test.") == 2 and len(cnames) == len(ALIAS_NAMES) + 1
+
+
+def test_alias_asks_cname_itself_when_the_a_reply_cannot_tell(server):
+    """A failed A question (SERVFAIL here) says nothing about a CNAME: that is asked on its own,
+    and its own outcome is the answer; so is an A answered before ``alias`` was asked."""
+    server.set_fault("one.test", "servfail", rdtype="A")
+
+    async def go():
+        c = client(server.port)
+        failed = await c.alias("one.test")
+        await c.query("alias.one.test", "A")
+        later = await c.alias("alias.one.test")
+        return failed, later
+
+    failed, later = asyncio.run(go())
+    assert server.count("one.test", "CNAME") == 1 and failed.outcome is Outcome.NODATA
+    assert server.count("alias.one.test", "CNAME") == 1 and later.texts == ("www.one.test.",)
 
 
 def test_truncated_answers_fall_back_to_tcp(server):
