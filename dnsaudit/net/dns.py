@@ -329,10 +329,8 @@ class DnsClient:
         return pool
 
     async def aclose(self) -> None:
-        """Close the sockets (the run's end; a new query would open them again), counting the
-        queries they sent again (``net.udp.RESEND``) as sent."""
+        """Close the sockets (the run's end; a new query would open them again)."""
         for pool in self._pools.values():
-            self.stats.queries_sent += pool.resent
             pool.close()
 
 

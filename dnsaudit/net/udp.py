@@ -31,17 +31,14 @@ PLAIN_PAYLOAD = 512  # the UDP limit without EDNS (RFC 1035 section 4.2.1)
 
 
 class _Waiting:
-    """One query's wait: the future the next datagram for its ID completes, datagrams that
-    came while the previous one was still being read (a forgery right before the real reply),
-    and the timer that sends the query again or ends the wait (``_resend_or_expire``)."""
+    """One query's wait: the future the next datagram for its ID completes, and datagrams that
+    came while the previous one was still being read (a forgery right before the real reply)."""
 
-    __slots__ = ("future", "backlog", "deadline", "timer")
+    __slots__ = ("future", "backlog")
 
-    def __init__(self, future: asyncio.Future[bytes], deadline: float) -> None:
+    def __init__(self, future: asyncio.Future[bytes]) -> None:
         self.future = future
         self.backlog: list[bytes] = []
-        self.deadline = deadline
-        self.timer: asyncio.TimerHandle | None = None
 
 
 BACKLOG = 8  # datagrams kept per query while one is being read; more are a flood and dropped
@@ -52,7 +49,6 @@ class _Socket(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: dict[int, _Waiting] = {}
         self.error: Exception | None = None
-        self.resent = 0  # queries sent again (_resend_or_expire)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # create_datagram_endpoint hands a datagram transport (sendto), though CPython's selector
@@ -81,38 +77,10 @@ class _Socket(asyncio.DatagramProtocol):
         self.transport = None
 
 
-# Seconds after which a query still unanswered is sent once more, the same bytes (ID and
-# socket), while the wait for its reply goes on until its timeout. Why: a resolver may drop
-# its reply to a query that waited too long, and only that reply. Unbound does since 1.20
-# (Debian 12 has it backported in 1.17.1-2+deb12u4): replies to queries older than
-# ``discard-timeout`` (1,900 ms by default) are not sent, "the work item continues to
-# recurse" (unbound.conf(5)), and its answer goes to the cache and to whichever asked within
-# the last 1.9 s. So a domain whose servers are slow enough for Unbound to need 1.9 s (a
-# +900 ms server with one upstream query lost) got no answer to a query that waited for its
-# whole 3-s timeout, and none to the retry either when that resolution took long too: one such
-# working domain in about ten 10,000-domain realistic bench runs was "could not assess"
-# (bench/README.md, the thirteenth round). Sent again every 1.5 s, some query of the
-# question is always young enough to get the answer. Only queries slower than that are sent
-# twice: on the uniform bench world none, in the realistic world the dead domains' few.
-RESEND = 1.5
-
-
-def _resend_or_expire(sock: _Socket, query_id: int, query: bytes) -> None:
-    """The timer of a query's wait: past its deadline the wait ends (TimeoutError), else the
-    query goes out again and the timer is set once more."""
-    waiting = sock.pending.get(query_id)
-    if waiting is None:
-        return
-    loop = asyncio.get_running_loop()
-    left = waiting.deadline - loop.time()
-    if left <= 0.001:
-        if not waiting.future.done():
-            waiting.future.set_exception(TimeoutError())
-        return
-    if sock.transport is not None:
-        sock.transport.sendto(query)
-        sock.resent += 1
-    waiting.timer = loop.call_later(min(RESEND, left), _resend_or_expire, sock, query_id, query)
+def _expire(pending: dict[int, _Waiting], query_id: int) -> None:
+    waiting = pending.get(query_id)
+    if waiting is not None and not waiting.future.done():
+        waiting.future.set_exception(TimeoutError())
 
 
 class UdpPool:
@@ -158,16 +126,14 @@ class UdpPool:
         while query_id in sock.pending:
             query_id = self._random.getrandbits(16)
         loop = asyncio.get_running_loop()
-        waiting = sock.pending[query_id] = _Waiting(loop.create_future(), loop.time() + timeout)
-        query = question.query(query_id, payload, dnssec)
-        # One timer at a time for the whole wait (cheaper than a timeout context per query): it
-        # sends the query again after RESEND, and fails whichever future is current for this ID
-        # when the time is up.
-        waiting.timer = loop.call_later(min(timeout, RESEND), _resend_or_expire, sock, query_id, query)
+        waiting = sock.pending[query_id] = _Waiting(loop.create_future())
+        # One timer for the whole wait (cheaper than a timeout context per query): it fails
+        # whichever future is current for this ID when the time is up.
+        timer = loop.call_later(timeout, _expire, sock.pending, query_id)
         limit = payload or PLAIN_PAYLOAD
         unreadable: MalformedReply | None = None
         try:
-            transport.sendto(query)
+            transport.sendto(question.query(query_id, payload, dnssec))
             data = await waiting.future
             while True:
                 # Not ours (another question), unreadable or larger than we allowed (a forgery,
@@ -185,7 +151,7 @@ class UdpPool:
                 if waiting.backlog:
                     data = waiting.backlog.pop(0)
                     continue
-                if loop.time() >= waiting.deadline:  # the time was up while this datagram was read
+                if loop.time() >= timer.when():  # the timer fired while this datagram was read
                     raise TimeoutError
                 waiting.future = loop.create_future()
                 data = await waiting.future
@@ -194,8 +160,7 @@ class UdpPool:
                 raise unreadable from None
             raise dns.exception.Timeout from None
         finally:
-            if waiting.timer is not None:
-                waiting.timer.cancel()
+            timer.cancel()
             sock.pending.pop(query_id, None)
         if reply.truncated:
             try:
@@ -222,11 +187,6 @@ class UdpPool:
         if reply is None or reply.truncated:
             raise MalformedReply("the TCP reply does not answer the question")
         return reply
-
-    @property
-    def resent(self) -> int:
-        """Queries sent again on this pool's sockets so far (``RESEND``)."""
-        return sum(sock.resent for sock in self._sockets)
 
     def close(self) -> None:
         for sock in self._sockets:

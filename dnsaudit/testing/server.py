@@ -52,10 +52,7 @@ import dns.zone
 
 from dnsaudit.zones import ZoneSet, origin_for, zone_from_text
 
-# "discard-first": the first copy of each query (ID and question) goes unanswered, a copy sent
-# again is answered, as a resolver that drops its reply to a query that waited too long
-# (Unbound's discard-timeout) answers the same question asked again from its cache.
-FAULTS = ("timeout", "servfail", "refused", "no-edns", "nxdomain", "discard-first")
+FAULTS = ("timeout", "servfail", "refused", "no-edns", "nxdomain")
 
 
 def load_zone(path: Path, origin: str | None = None) -> dns.zone.Zone:
@@ -81,7 +78,6 @@ class ZoneServer:
         self._delay = delay
         self.port = 0
         self._queries: list[tuple[str, str, str]] = []  # (transport, name, type), where it answers
-        self._discarded: set[tuple[int, dns.name.Name, int]] = set()  # the "discard-first" fault's
         self._lock = threading.Lock()
         self._servers: list[socketserver.BaseServer] = []
         self._udp: _UDPLoop | None = None
@@ -297,13 +293,6 @@ class ZoneServer:
         fault = self._fault_for(question.name, question.rdtype)
         if fault == "timeout":
             return None
-        if fault == "discard-first":
-            copy = (query.id, question.name, question.rdtype)
-            with self._lock:
-                first = copy not in self._discarded
-                self._discarded.add(copy)
-            if first:
-                return None
         if fault == "no-edns" and query.edns >= 0:  # an old server: EDNS is a format error to it
             plain = dns.message.make_response(query)
             plain.use_edns(False)

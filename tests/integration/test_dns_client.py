@@ -156,36 +156,6 @@ def test_alias_asks_cname_itself_when_the_a_reply_cannot_tell(server):
     assert server.count("alias.one.test", "CNAME") == 1 and later.texts == ("www.one.test.",)
 
 
-def test_a_query_left_unanswered_is_sent_again_within_its_wait(server):
-    """A resolver may drop its reply to a query that waited too long (Unbound's discard-timeout,
-    1.9 s) and answer the same question asked again: the client sends it again after
-    ``udp.RESEND`` within the one wait, and counts that as a query sent."""
-    from dnsaudit.net.udp import RESEND
-
-    server.set_fault("www.one.test", "discard-first", rdtype="A")
-
-    async def go():
-        c = client(server.port, timeout=RESEND + 1.5, retries=0)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        answer = await c.query("www.one.test", "A")
-        waited = loop.time() - started
-        await c.aclose()
-        return c, answer, waited
-
-    c, answer, waited = asyncio.run(go())
-    assert answer.ok and answer.texts == ("192.0.2.1",)
-    assert RESEND <= waited < RESEND + 1.0
-    assert server.count("www.one.test", "A") == 2 and c.stats.queries_sent == 2 and c.stats.questions == 1
-
-
-def test_a_query_is_not_sent_again_past_its_timeout(server):
-    """Within a wait shorter than ``udp.RESEND`` the query goes out once: the timeout bounds it."""
-    server.set_fault("www.one.test", "discard-first", rdtype="A")
-    answer = asyncio.run(client(server.port, timeout=0.5, retries=0).query("www.one.test", "A"))
-    assert answer.outcome is Outcome.TIMEOUT and server.count("www.one.test", "A") == 1
-
-
 def test_truncated_answers_fall_back_to_tcp(server):
     answer = asyncio.run(client(server.port).query("big.one.test", "TXT"))
     assert answer.ok and len(answer.records) == 2
