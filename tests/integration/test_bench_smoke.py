@@ -48,6 +48,10 @@ def test_the_benchmark_harness_runs_end_to_end(delay_by):
     assert re.match(r"\s*\d+\.\d% of the machine's CPU time", figures["stolen CPU time"])  # Linux: /proc/stat
     for phase in ("audit", "reports"):
         assert phase in figures["time per phase"]
+    # Unbound's own counters, read over its control socket (not "not read (...)")
+    held = re.match(r"\s*at most (\d+) queries at once \(of 2048 a thread\), (\d+) dropped for newer ones, "
+                    r"(\d+) dropped in all", figures["Unbound's list"])
+    assert held and int(held[1]) >= 1, proc.stdout
     # tmpfs where the machine has one (the harness's own cleanup must not slow the next run)
     where = figures["work folder"].strip()
     assert where.startswith("/dev/shm (tmpfs") or "(no tmpfs at /dev/shm)" in where, where
