@@ -257,7 +257,7 @@ class MxTargets(MxCheck):
         if "." not in mx.host:
             return self.fail(f"MX host {mx.host} is a single label, not a fully qualified name.", remediation=delete,
                              **fields)
-        cname, (a, aaaa) = await asyncio.gather(ctx.dns.alias(mx.host), ctx.dns.addresses(mx.host))
+        cname, (a, aaaa) = await asyncio.gather(ctx.dns.query(mx.host, "CNAME"), ctx.dns.addresses(mx.host))
         fields["evidence"] = (cname.evidence(), a.evidence(), aaaa.evidence())
         if cname.ok:
             return self.fail(

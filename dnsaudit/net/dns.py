@@ -40,6 +40,10 @@ from dnsaudit.pacing import patiently
 from dnsaudit.zones import ZoneSet
 
 MAX_CNAME_HOPS = 16
+# Seconds ``alias`` waits for the A reply it may read a CNAME from before it asks the CNAME
+# question beside it: longer than a slow but working server's answer (the benchmark's +900 ms
+# class), far shorter than a timeout, so a name whose A times out does not wait twice.
+ALIAS_PATIENCE = 1.5
 # Answers kept per client (~1 KB each). Far more than the domains being audited at once ask
 # (64 domains x ~17 questions), so on a list of any length only answers nobody asks again
 # (a finished domain's MX, say) are let go, and memory stops growing; the names many domains
@@ -56,7 +60,7 @@ __all__ = ["DEFAULT_PORT", "MAX_CACHED", "MAX_CNAME_HOPS", "DnsAnswer", "DnsClie
 class DnsStats:
     questions: int = 0  # distinct questions asked
     queries_sent: int = 0  # datagrams/connections, retries included
-    cache_hits: int = 0
+    cache_hits: int = 0  # answers the run had already, CNAME answers read from A replies (alias) included
     zone_answers: int = 0  # answered from zone files or the offline snapshot
     evicted: int = 0  # answers let go beyond the cache's size (asked again if needed again)
     by_outcome: dict[str, int] = field(default_factory=dict)
@@ -138,31 +142,37 @@ class DnsClient:
         return await patiently(entry)  # a slow answer gives the domain's slot away meanwhile
 
     async def alias(self, name: str) -> DnsAnswer:
-        """The CNAME answer of ``name`` for a check that asks its A record too, read from the
-        A reply instead of asked as a question of its own.
+        """The CNAME answer of ``name`` for a check that asks its A record at the same time,
+        read from the A reply when that reply settles it, else asked as a question of its own.
 
         Why: a resolver's reply to A for an alias holds the CNAME record at the name (RFC 1034
         section 4.3.2, step 3a; the rcode then tells of the chain's end, RFC 6604 section 2),
-        and a reply without one, NOERROR or NXDOMAIN, says there is none (a name with a CNAME
-        has no other data, RFC 1034 section 3.6.2). So the answer is the same as asking
-        CNAME, record for record, and the autodiscover and MX checks ask one question less
-        each, a ninth of a domain's questions. When the A reply cannot tell (a failure, a
-        timeout, or A answered before this was asked), the CNAME question is asked as before.
+        and NXDOMAIN without one says nothing at all is at the name (RFC 8020). Those two are
+        read from the A reply: the autodiscover check asks one question less for a domain whose
+        autodiscover is a CNAME (bench/README.md, the thirteenth round). Any other reply is not
+        trusted for it: A records at the name (a broken server may hold a CNAME beside them and
+        answer each type as asked, though RFC 1034 section 3.6.2 forbids it), NODATA, records
+        that could not be read, a failure, or an A answered before this was asked. An A still
+        unanswered after ``ALIAS_PATIENCE`` does not hold the CNAME question back: it is asked
+        meanwhile. A CNAME answer read from an A reply counts as a cache hit in ``stats``.
         """
         name = _absolute(name)
         key = (name, "CNAME")
+        if key not in self._cache:
+            lookup = self._cache.get((name, "A"))
+            if not isinstance(lookup, DnsAnswer):  # answered already: its reply is gone
+                wanted = self._aliases_wanted
+                wanted[name] = wanted.get(name, 0) + 1
+                try:
+                    if lookup is None:  # asked here first (the check asks it too: one question)
+                        lookup = asyncio.ensure_future(self.query(name, "A"))
+                    await asyncio.wait((lookup,), timeout=ALIAS_PATIENCE)
+                finally:
+                    if wanted[name] == 1:
+                        del wanted[name]
+                    else:
+                        wanted[name] -= 1
         entry = self._cache.get(key)
-        if entry is None:
-            wanted = self._aliases_wanted
-            wanted[name] = wanted.get(name, 0) + 1
-            try:
-                await self.query(name, "A")
-            finally:
-                if wanted[name] == 1:
-                    del wanted[name]
-                else:
-                    wanted[name] -= 1
-            entry = self._cache.get(key)
         if isinstance(entry, DnsAnswer):
             self.stats.cache_hits += 1
             self._cache.move_to_end(key)
@@ -170,11 +180,15 @@ class DnsClient:
         return await self.query(name, "CNAME")
 
     def _keep_alias(self, question: Question, reply: Reply) -> None:
-        """The CNAME answer an A reply holds, for ``alias``, when one is waiting for it. Not from
-        a reply with records that could not be read (``Reply.notes``: they might be the CNAME)."""
-        key = (question.name, "CNAME")
-        if question.name in self._aliases_wanted and key not in self._cache and not reply.notes:
-            self._cache[key] = _classify(Question.make(question.name, dns.rdatatype.CNAME), "CNAME", reply)
+        """The CNAME answer an A reply settles, for ``alias`` when one is waiting for it: a
+        CNAME record at the name, or NXDOMAIN with nothing at the name (see ``alias``)."""
+        name = question.name
+        if name not in self._aliases_wanted or (name, "CNAME") in self._cache or reply.notes:
+            return
+        qname = question.qname
+        at_name = {t for owner, t, _ in reply.records if owner == qname}
+        if dns.rdatatype.CNAME in at_name or (not at_name and reply.rcode == dns.rcode.NXDOMAIN):
+            self._cache[(name, "CNAME")] = _classify(Question.make(name, dns.rdatatype.CNAME), "CNAME", reply)
 
     def _settle(self, key: tuple[str, str], task: asyncio.Task[DnsAnswer]) -> None:
         """A finished lookup: keep the answer instead of the task (a failure stays a task, so

@@ -34,8 +34,8 @@ class Resolver(Protocol):
         ...
 
     async def alias(self, name: str) -> DnsAnswer:
-        """The CNAME answer of a name whose A record is asked too: the same answer as
-        ``query(name, "CNAME")``, which a resolver may read from the A reply."""
+        """The CNAME answer of a name whose A record is asked at the same time: the same answer
+        as ``query(name, "CNAME")``, which a resolver may read from the A reply."""
         ...
 
 

@@ -149,3 +149,31 @@ def test_a_cname_loop_in_planned_zone_files_is_the_same_outcome(tmp_path):
         return await client.query("a.loop.test", "MX")
     answer = asyncio.run(go())
     assert answer.outcome is Outcome.CNAME_LOOP and "loop" in answer.detail
+
+
+def cname_beside_a(query) -> list[bytes]:
+    """A broken server holding a CNAME and an A record at one name (RFC 1034 section 3.6.2
+    forbids it) and answering each type as asked."""
+    question = query.question[0]
+    record = "IN A 192.0.2.9" if question.rdtype == dns.rdatatype.A else "IN CNAME relay.example.net."
+    return [reply(query, f"{question.name} {record}").to_wire()]
+
+
+@pytest.mark.parametrize("a_first", [False, True])
+def test_a_cname_beside_a_records_is_found_whichever_question_comes_first(a_first):
+    """An A reply with A records does not settle whether a CNAME is there too, so
+    ``DnsClient.alias`` (the autodiscover check) asks CNAME: the answer does not depend on
+    whether the A was asked before."""
+    with HostileServer(cname_beside_a) as server:
+        async def go():
+            client = DnsClient([Nameserver("127.0.0.1", server.port)], timeout=1.0, retries=0)
+            if a_first:
+                await client.query("autodiscover.b.test", "A")
+                return await client.alias("autodiscover.b.test")
+            alias, _a = await asyncio.gather(client.alias("autodiscover.b.test"),
+                                             client.query("autodiscover.b.test", "A"))
+            return alias
+
+        answer = asyncio.run(go())
+    assert answer.ok and answer.texts == ("relay.example.net.",)
+
