@@ -246,9 +246,9 @@ def unbound_requestlist(folder: Path) -> str:
     queries it held at once against ``num-queries-per-thread``, how many it dropped to make
     room for newer ones ("overwritten": the jostle of a full list, which drops a query that
     has waited longer than ``jostle-timeout``, a slow server's among them) and how many new
-    ones it dropped ("exceeded": as the list was full, and since Unbound 1.20 also replies to
-    queries older than ``discard-timeout`` and queries beyond ``wait-limit`` from one address,
-    each also counted apart where Unbound counts it). A working domain that comes out
+    ones it dropped ("exceeded": as the list was full, and since Unbound 1.20, which Debian 12's
+    build follows, also replies to queries older than ``discard-timeout`` and queries beyond
+    ``wait-limit`` from one address). A working domain that comes out
     "could not assess" while either is above 0 lost its query at the resolver, not in dnsaudit."""
     control = shutil.which("unbound-control") or "/usr/sbin/unbound-control"
     try:
@@ -260,14 +260,8 @@ def unbound_requestlist(folder: Path) -> str:
     found = {k: values.get(f"total.requestlist.{k}") for k in REQUESTLIST}
     if done.returncode != 0 or None in found.values():
         return f"not read (unbound-control exit {done.returncode}: {(done.stderr or done.stdout).strip()[:200]})"
-    text = (f"at most {float(found['max']):.0f} queries at once (of {QUERIES_PER_THREAD} a thread), "
+    return (f"at most {float(found['max']):.0f} queries at once (of {QUERIES_PER_THREAD} a thread), "
             f"{found['overwritten']} dropped for newer ones, {found['exceeded']} dropped in all")
-    # Since Unbound 1.20 (Debian 12 has it backported): replies dropped as their query waited
-    # longer than discard-timeout (1,900 ms), and queries dropped as one address had more than
-    # wait-limit (1,000) waiting; both are counted in "exceeded" too.
-    why = [f"{values[k]} {what}" for k, what in (("num.queries_discard_timeout", "for discard-timeout"),
-                                                 ("num.queries_wait_limit", "for wait-limit")) if k in values]
-    return text + (f" ({', '.join(why)})" if why else "")
 
 
 def machine_ticks() -> tuple[int, int]:

@@ -50,13 +50,7 @@ class PackedResults(Sequence[DomainResult]):
         return zlib.compress(pickle.dumps(result, pickle.HIGHEST_PROTOCOL), 1)
 
     def unpack(self, data: bytes, dictionary: int = 0) -> DomainResult:
-        if dictionary:
-            unpacker = zlib.decompressobj(zdict=self._dictionaries[dictionary - 1])
-            data = unpacker.decompress(data) + unpacker.flush()
-        else:
-            data = zlib.decompress(data)
-        result: DomainResult = pickle.loads(data)  # our own bytes (pack), never a stranger's
-        return result
+        return unpacked(data, self._dictionaries[dictionary - 1] if dictionary else b"")
 
     def add_dictionary(self, zdict: bytes) -> int:
         """A ``Packer``'s dictionary, before any result packed with it; its number for ``put``."""
@@ -151,13 +145,7 @@ class Packer:
 
     def unpack(self, data: bytes, uses_dictionary: bool) -> DomainResult:
         """A result this packer packed, back (a worker reading its own, ``workers._TailSurvey``)."""
-        if uses_dictionary:
-            unpacker = zlib.decompressobj(zdict=self._dictionary)
-            data = unpacker.decompress(data) + unpacker.flush()
-        else:
-            data = zlib.decompress(data)
-        result: DomainResult = pickle.loads(data)  # our own bytes (pack), never a stranger's
-        return result
+        return unpacked(data, self._dictionary if uses_dictionary else b"")
 
     def pack(self, result: DomainResult) -> tuple[bytes, bool, bytes]:
         """(packed, uses_dictionary, the dictionary if this result completed it else b"")."""
@@ -173,3 +161,15 @@ class Packer:
             self._dictionary = made
             self._sample.clear()
         return zlib.compress(data, 1), False, made
+
+
+def unpacked(data: bytes, zdict: bytes) -> DomainResult:
+    """A packed result back: zlib, with the preset dictionary ``zdict`` unless it is b"", then
+    the pickle (our own bytes, never a stranger's)."""
+    if zdict:
+        unpacker = zlib.decompressobj(zdict=zdict)
+        data = unpacker.decompress(data) + unpacker.flush()
+    else:
+        data = zlib.decompress(data)
+    result: DomainResult = pickle.loads(data)
+    return result

@@ -183,7 +183,8 @@ class DnsClient:
         """The CNAME answer an A reply settles, for ``alias`` when one is waiting for it: a
         CNAME record at the name, or NXDOMAIN with nothing at the name (see ``alias``)."""
         name = question.name
-        if name not in self._aliases_wanted or (name, "CNAME") in self._cache or reply.notes:
+        if (question.rdtype != dns.rdatatype.A or name not in self._aliases_wanted
+                or (name, "CNAME") in self._cache or reply.notes):
             return
         qname = question.qname
         at_name = {t for owner, t, _ in reply.records if owner == qname}
@@ -291,8 +292,7 @@ class DnsClient:
         question = Question.make(name, dns.rdatatype.from_text(rdtype))
         reply = Reply(dns.rcode.from_text(found.rcode), False, records)
         answer = _classify(question, rdtype, reply)
-        if question.rdtype == dns.rdatatype.A:
-            self._keep_alias(question, reply)
+        self._keep_alias(question, reply)
         if found.exit is None:
             return self._count(answer)
         rest = await self.query(found.exit.to_text(), rdtype)
@@ -316,8 +316,7 @@ class DnsClient:
                     failures.append((Outcome.ERROR, f"{ns}: {exc}"))
                     continue
                 if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                    if question.rdtype == dns.rdatatype.A:
-                        self._keep_alias(question, reply)
+                    self._keep_alias(question, reply)
                     return self._count(_classify(question, rdtype, reply))
                 outcome = rcode_outcome(reply.rcode)
                 failures.append((outcome, f"{ns}: {dns.rcode.Rcode.to_text(reply.rcode)}"))
