@@ -162,6 +162,9 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     """
     context = multiprocessing.get_context("spawn")
     job = _split_limits(job, workers)
+    # How many workers are still auditing their shard: one that is done before the others
+    # surveys its finished domains until none is (``_TailSurvey.until``), its core not idle.
+    auditing = context.Value("i", workers) if ahead is not None else None
     shards = [list(range(first, len(entries), workers)) for first in range(workers)]
     processes, shard_of, process_of, number_of = [], {}, {}, {}
     results = PackedResults(len(entries))
@@ -182,7 +185,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
             for number, shard in enumerate(shards):
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history,
-                                                                plan, number),
+                                                                plan, number, auditing),
                                           name="dnsaudit-worker", daemon=True)
                 processes.append(process)
                 with held_sigint():
@@ -273,10 +276,10 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
 
 
 def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = True, ahead=None,
-            number: int = 0) -> None:
+            number: int = 0, auditing=None) -> None:
     """A worker process (the ``number``-th): audit the shard, send each result as it finishes
-    (surveyed for the reports with an ``ahead`` plan: ``dnsaudit.reports.ahead``), then the
-    statistics."""
+    (surveyed for the reports with an ``ahead`` plan: ``dnsaudit.reports.ahead``; after the
+    shard too, while other workers are ``auditing``: a shared count), then the statistics."""
     from dnsaudit.gctune import Freezer, tune_for_audit
     from dnsaudit.sigint import deaf_to_sigint
 
@@ -298,6 +301,10 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         tail = None if ahead is None else _TailSurvey(ahead.surveyor(number), packer, conn)
         _nothing, stats = event_loop.run(job.run(entries, send, keep=False, tail=tail))
         if tail is not None:
+            if auditing is not None:
+                with auditing.get_lock():
+                    auditing.value -= 1
+                tail.until(lambda: auditing.value == 0)
             tail.close()  # its pieces complete before "done": the main process reads them once we are gone
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
@@ -352,14 +359,27 @@ class _TailSurvey:
         backlog = self._backlog
         while True:
             while backlog and not audited.is_set():
-                position, packed, with_dictionary, row = backlog.popleft()
-                found = _surveyed(self._surveyor, self._packer.unpack(packed, with_dictionary), row)
-                if found is not None:  # else the main process surveys it after the audit
-                    self._conn.send_bytes(pickle.dumps(("surveyed", (position, found)), pickle.HIGHEST_PROTOCOL))
+                self._survey(*backlog.popleft())
                 await asyncio.sleep(0)  # the domains still in progress read their answers in between
             if audited.is_set():
                 return
             await asyncio.sleep(self.IDLE_LOOK)
+
+    def until(self, stop: Callable[[], bool]) -> None:
+        """After the worker's own shard: survey what is left of it until ``stop()`` (no worker
+        is still auditing), so that a worker done before the others keeps its core busy with
+        work the pass after the audit would do otherwise. Why: in the uniform benchmark the two
+        workers finished 1-3 s apart, one core idle a third of that time (bench/README.md, the
+        fourteenth round). The last worker to finish stops at once: the pass after the audit
+        surveys the rest, in as many processes as there are cores."""
+        backlog = self._backlog
+        while backlog and not stop():
+            self._survey(*backlog.popleft())
+
+    def _survey(self, position: int, packed: bytes, with_dictionary: bool, row: bytes) -> None:
+        found = _surveyed(self._surveyor, self._packer.unpack(packed, with_dictionary), row)
+        if found is not None:  # else the main process surveys it after the audit
+            self._conn.send_bytes(pickle.dumps(("surveyed", (position, found)), pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
         self._surveyor.close()
