@@ -243,9 +243,10 @@ def test_after_the_reports_no_domain_is_decoded_again(tmp_path, nameserver, caps
 def test_the_workers_survey_the_domains_for_the_reports_in_the_audits_tail(tmp_path, nameserver, dns_server, capsys,
                                                                           monkeypatch):
     """With worker processes the reports' survey (reports.ahead) is done in the workers while
-    the last domains wait (here on a timeout): the pass after the audit covers only the
-    domains that finished last, and the reports read as those of one process (findings.csv,
-    the fixes and every client's copy carry no run metadata)."""
+    the last domains wait (here on a timeout), and by the workers that are done while another
+    still audits: the pass after the audit covers only the domain that finished last, and the
+    reports read as those of one process (findings.csv, the fixes and every client's copy
+    carry no run metadata)."""
     from dnsaudit.reports import scope
 
     domains = ["timeout.test", *DOMAINS]  # with 3 workers, the first one audits timeout, onprem, servfail, refused
@@ -280,9 +281,9 @@ def test_the_workers_survey_the_domains_for_the_reports_in_the_audits_tail(tmp_p
     finally:
         dns_server.set_fault("timeout.test", None)  # the server is the session's
     surveyed_after = after.read_text().split() if after.exists() else []
-    # timeout.test finished last in its worker, after the others had been surveyed there meanwhile
-    assert "timeout.test" in surveyed_after and len(surveyed_after) < len(domains), surveyed_after
-    assert not {"onprem.test", "servfail.test", "refused.test"} & set(surveyed_after), surveyed_after
+    # timeout.test finished last in its worker, after the others had been surveyed there meanwhile;
+    # the two other workers, done long before, surveyed all of theirs while it waited
+    assert surveyed_after == ["timeout.test"], surveyed_after
     compared = [p.relative_to(one) for p in one.rglob("*") if p.is_file() and (p.suffix == ".csv" or "fixes" in p.parts)]
     assert len([p for p in compared if p.name == "findings.csv"]) == 4  # the run's and each client's
     assert any("fixes" in p.parts for p in compared)
