@@ -147,9 +147,11 @@ class HtmlReport(ReportWriter):
     format = "html"
     filename = "report.html"
     # The articles are rendered ahead (prerender); the table and the summary are not. Each
-    # writer alone after the survey, 3,000 bench domains: xlsx 0.9-1.7 s, html 0.2-0.3 s,
-    # the others 0.03-0.12 s.
-    cost = 1
+    # writer after the survey, 10,000 bench domains (bench/README.md, the fourteenth round):
+    # xlsx 1.51 s, html 0.57, json 0.24, fixes 0.22, matrix 0.09, csv 0.08. With two report
+    # processes these costs put xlsx alone and the rest together (1.2 s): xlsx 3 had put
+    # json beside it, 1.75 s against 0.96.
+    cost = 2
     prerender = True  # each domain's article
 
     def stream(self, run: AuditRun, title: str, handle) -> None:

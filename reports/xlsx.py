@@ -75,7 +75,7 @@ def matrix_widths(checks: list[str]) -> list[float]:
 class XlsxReport(ReportWriter):
     format = "xlsx"
     filename = "report.xlsx"
-    cost = 3  # the rows of Findings, Matrix and Records are rendered ahead (prerender); zipping them is not
+    cost = 6  # the rows of Findings, Matrix and Records are rendered ahead (prerender); zipping them is not (html.py)
     prerender = True
 
     def __init__(self) -> None:

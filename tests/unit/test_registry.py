@@ -258,7 +258,7 @@ def test_validate_writer_rejects_non_writers_and_accepts_a_good_one():
 def test_built_in_writers_declare_what_the_core_needs_to_know():
     writers = {cls.format: cls for cls in load_writers([], strict=True).writers}
     assert {f: (w.cost, w.per_client) for f, w in writers.items()} == {
-        "csv": (1, True), "html": (1, True), "json": (1, False), "xlsx": (3, True), "matrix": (1, True),
+        "csv": (1, True), "html": (2, True), "json": (1, False), "xlsx": (6, True), "matrix": (1, True),
         "fixes": (1, True)}
 
 
