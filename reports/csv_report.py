@@ -37,7 +37,7 @@ class CsvReport(ReportWriter):
     prerender = True
 
     def __init__(self) -> None:
-        self._cleaned: dict[str, object] = {}  # texts cleaned by neutralise (bounded: see _clean)
+        self._fields: dict[str, str] = {}  # texts cleaned by neutralise and put as CSV fields (bounded: see _field)
         self._text = io.StringIO()
         self._writer = csv.writer(self._text, lineterminator="\r\n")
 
@@ -49,28 +49,34 @@ class CsvReport(ReportWriter):
             handle.write(self.render_domain(run, row.result) if data is None else data)
 
     def render_domain(self, run: AuditRun, domain: DomainResult) -> bytes:
-        """The domain's rows, one per finding, worst first."""
+        """The domain's rows, one per finding, worst first: as ``csv.writer`` writes them (the
+        excel dialect, ``QUOTE_MINIMAL``, CRLF), each field put together here (``csv_field``)
+        and remembered, since most repeat from domain to domain. Why not ``csv.writer``: at
+        28 rows a domain it took 97 of the 159 us this method took (bench/README.md, the
+        fourteenth round); tests/reports/test_csv_json.py compares the two on hostile text."""
         e = domain.entry
-        head = [neutralise(v) for v in (e.client, e.label, e.domain, score_text(domain.score),
-                                        domain.score.verdict.value)]
-        notes = neutralise(e.notes)
-        clean = self._clean
-        return self._lines([[*head, clean(f.check_id), clean(f.area), clean(f.severity.value), clean(f.status.value),
-                             clean(f.reason.value) if f.reason else "", clean(f.message),
-                             clean(f.observed), clean(f.expected), clean(f.remediation), notes]
-                            for f in ordered_findings(domain)])
+        field = self._field
+        head = ",".join([csv_field(neutralise(v)) for v in (e.client, e.label, e.domain, score_text(domain.score),
+                                                             domain.score.verdict.value)])
+        notes = csv_field(neutralise(e.notes))
+        lines = [",".join((head, field(f.check_id), field(f.area), field(f.severity.value), field(f.status.value),
+                           field(f.reason.value) if f.reason else "", field(f.message), field(f.observed),
+                           field(f.expected), field(f.remediation), notes))
+                 for f in ordered_findings(domain)]
+        lines.append("")
+        return "\r\n".join(lines).encode("utf-8") if len(lines) > 1 else b""
 
-    def _clean(self, value: object) -> object:
-        """``neutralise(value)``, remembered for the last few thousand texts: check ids, statuses,
-        messages, expectations and fixes repeat from domain to domain."""
+    def _field(self, value: object) -> str:
+        """``csv_field(neutralise(value))``, remembered for the last few thousand texts: check
+        ids, statuses, messages, expectations and fixes repeat from domain to domain."""
         if type(value) is not str:  # exactly str: a subclass (an enum) is cleaned each time
-            return neutralise(value)
-        cleaned = self._cleaned.get(value)
-        if cleaned is None:
-            if len(self._cleaned) >= 8192:
-                self._cleaned.clear()
-            cleaned = self._cleaned[value] = neutralise(value)
-        return cleaned
+            return csv_field(neutralise(value))
+        known = self._fields.get(value)
+        if known is None:
+            if len(self._fields) >= 8192:
+                self._fields.clear()
+            known = self._fields[value] = csv_field(neutralise(value))
+        return known
 
     def _lines(self, rows: list, encoding: str = "utf-8") -> bytes:
         text = self._text
@@ -78,3 +84,16 @@ class CsvReport(ReportWriter):
         text.truncate()
         self._writer.writerows(rows)
         return text.getvalue().encode(encoding)
+
+
+def csv_field(value: object) -> str:
+    """One field as ``csv.writer`` writes it in the excel dialect with ``QUOTE_MINIMAL``: None
+    empty, any other value its ``str``, quoted when it holds a comma, a double quote (doubled),
+    a carriage return or a line feed (CPython's Modules/_csv.c, ``join_append_data``)."""
+    if value.__class__ is not str:
+        value = "" if value is None else str(value)
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value or "\r" in value:
+        return '"' + value + '"'
+    return value
