@@ -4,13 +4,14 @@ path or another client's name)."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dnsaudit.reports import scope
 
 # the characters the patterns care about, and a few others
-TEXT = st.text(alphabet=st.sampled_from(list("ab1fF.:*-_ é/\\\n\t(\"'=C") + ["\u202e", "ü"]), max_size=40)
+TEXT = st.text(alphabet=st.sampled_from(list("ab1fF.:*-_ é/\\\n\t(\"'=C)") + ["\u202e", "ü", "\u2003", "\x1c"]),
+               max_size=40)
 
 
 @given(st.lists(TEXT, max_size=6))
@@ -26,6 +27,15 @@ def test_the_tokens_of_joined_texts_are_those_redact_looks_up(texts):
 def test_no_text_with_a_path_passes_the_path_hint(texts):
     if any(scope.without_paths(text) != text for text in texts):
         assert scope._may_hold_path("\n".join(texts))
+
+
+@given(st.lists(TEXT, max_size=6))
+@example(["x/b=/c/d"])  # a match that starts inside one that does not count
+@example(["url https://a.b/c/d (/srv/x/y)"])
+@settings(max_examples=3000, deadline=None)
+def test_the_hint_searched_from_the_slashes_is_the_pattern_of_before(texts):
+    text = "\n".join(texts)
+    assert scope._may_hold_path(text) == (":\\" in text or scope._PATH_HINT.search("\n" + text) is not None)
 
 
 def test_the_hint_sees_paths_at_the_start_of_a_text_and_after_a_quote_and_on_windows():
