@@ -35,7 +35,7 @@ from dnsaudit.net.dnssec import SignedAnswer, ask_signed
 from dnsaudit.net.nameserver import DEFAULT_PORT, Nameserver, parse_nameserver, system_nameservers
 from dnsaudit.net.outcome import Outcome, rcode_outcome, worst_failure
 from dnsaudit.net.udp import UdpPool
-from dnsaudit.net.wire import MalformedReply, Question, Reply
+from dnsaudit.net.wire import MalformedReply, Question, Reply, rdata_text
 from dnsaudit.pacing import patiently
 from dnsaudit.zones import ZoneSet
 
@@ -369,7 +369,7 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
     chain = [name]
     seen = {current}
     for _hop in range(MAX_CNAME_HOPS + 1):
-        found = {rdata.to_text(): rdata for owner, t, rdata in reply.records if t == wanted and owner == current}
+        found = {rdata_text(rdata): rdata for owner, t, rdata in reply.records if t == wanted and owner == current}
         if found:  # identical records once, sorted by their text
             texts = tuple(sorted(found))
             given = list(found)
@@ -383,7 +383,7 @@ def _classify(question: Question, rdtype: str, reply: Reply) -> DnsAnswer:
         if cname is None:
             break
         current = cname.target.to_digestable()
-        chain.append(cname.target.to_text().lower())
+        chain.append(rdata_text(cname).lower())  # a CNAME's text is its target's, absolute
         if current in seen or len(chain) > MAX_CNAME_HOPS + 1:
             what = "CNAME loop" if current in seen else f"CNAME chain longer than {MAX_CNAME_HOPS} names"
             return DnsAnswer(name, rdtype, Outcome.CNAME_LOOP, (), tuple(chain), notes=reply.notes,

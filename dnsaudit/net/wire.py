@@ -214,6 +214,26 @@ def read_rdata(rdtype: dns.rdatatype.RdataType, wire: bytes, offset: int, rdleng
     return found
 
 
+_text_memo: dict[int, tuple[dns.rdata.Rdata, str]] = {}  # id(rdata) -> (rdata, its text): kept alive, so ids stay its
+
+
+def rdata_text(rdata: dns.rdata.Rdata) -> str:
+    """``rdata.to_text()``, made once per object: ``read_rdata`` hands out one object for
+    every record of equal content, and the audit reads the text of each record of each
+    answer (``net.dns._classify``). dnspython's ``to_text`` took 4-9 us a record here (it
+    builds a style object each call), some 25 records a domain. The memo holds the objects
+    it has texts for, so an object's id is not reused while its text is remembered; it is
+    let go at ``RDATA_MEMO_SIZE`` entries, as ``read_rdata``'s."""
+    known = _text_memo.get(id(rdata))
+    if known is not None and known[0] is rdata:
+        return known[1]
+    text = rdata.to_text()
+    if len(_text_memo) >= RDATA_MEMO_SIZE:
+        _text_memo.clear()
+    _text_memo[id(rdata)] = (rdata, text)
+    return text
+
+
 def _full_name(wire: bytes, offset: int, end: int) -> bytes | None:
     """The name at ``offset`` spelt out (letter case kept) when it ends the data exactly at
     ``end`` and dnspython reads it (the rules of ``dns.name.from_wire_parser``: each pointer

@@ -52,6 +52,8 @@ def read(data: bytes, question: Question):
         return ("malformed", str(exc))
     if reply is None:
         return None
+    for _owner, _rdtype, rdata in reply.records:
+        assert wire_module.rdata_text(rdata) == rdata.to_text()  # the texts' memo, too
     return (reply.rcode, reply.truncated, reply.notes,
             tuple((owner, rdtype, type(rdata).__name__, rdata.to_text()) for owner, rdtype, rdata in reply.records))
 
@@ -161,3 +163,14 @@ def chain(pointers: int) -> tuple[bytes, int, int]:
 ])
 def test_pointers_as_dnspython_takes_them(message, offset, end):
     assert wire_module._full_name(message, offset, end) == dnspython_reads(message, offset, end)
+
+
+def test_a_remembered_text_is_never_another_objects(monkeypatch):
+    """The texts' memo is keyed by id: an entry left by another object with that id (as after
+    the memo let an object go and a new one took its place) is not taken for this one's."""
+    first = dns.rdata.from_text("IN", "CNAME", "first.example.")
+    other = dns.rdata.from_text("IN", "CNAME", "other.example.")
+    monkeypatch.setattr(wire_module, "_text_memo", {id(other): (first, "first.example.")})
+    assert wire_module.rdata_text(other) == "other.example."
+    assert wire_module.rdata_text(other) == "other.example."  # now remembered as its own
+    assert wire_module._text_memo[id(other)][0] is other
