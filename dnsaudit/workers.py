@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import multiprocessing
 import os
@@ -371,8 +372,15 @@ class _TailSurvey:
         work the pass after the audit would do otherwise. Why: in the uniform benchmark the two
         workers finished 1-3 s apart, one core idle a third of that time (bench/README.md, the
         fourteenth round). The last worker to finish stops at once: the pass after the audit
-        surveys the rest, in as many processes as there are cores."""
+        surveys the rest, in as many processes as there are cores.
+
+        At the lowest priority (``os.nice``): only what the others leave idle, never the CPU
+        of the worker still auditing (the run waits for it) or of a resolver on the same
+        machine. The worker ends once the others are done, so it never needs it back."""
         backlog = self._backlog
+        if backlog and not stop() and hasattr(os, "nice"):  # POSIX
+            with contextlib.suppress(OSError):
+                os.nice(19)
         while backlog and not stop():
             self._survey(*backlog.popleft())
 
