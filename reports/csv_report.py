@@ -53,7 +53,7 @@ class CsvReport(ReportWriter):
         excel dialect, ``QUOTE_MINIMAL``, CRLF), each field put together here (``csv_field``)
         and remembered, since most repeat from domain to domain. Why not ``csv.writer``: at
         28 rows a domain it took 97 of the 159 us this method took (bench/README.md, the
-        fourteenth round); tests/reports/test_csv_json.py compares the two on hostile text."""
+        fourteenth round); tests/unit/test_csv_fields.py compares the two on hostile text."""
         e = domain.entry
         field = self._field
         head = ",".join([csv_field(neutralise(v)) for v in (e.client, e.label, e.domain, score_text(domain.score),
@@ -88,10 +88,11 @@ class CsvReport(ReportWriter):
 
 def csv_field(value: object) -> str:
     """One field as ``csv.writer`` writes it in the excel dialect with ``QUOTE_MINIMAL``: None
-    empty, any other value its ``str``, quoted when it holds a comma, a double quote (doubled),
-    a carriage return or a line feed (CPython's Modules/_csv.c, ``join_append_data``)."""
+    empty, a string (a subclass too: an enum's characters, not its ``__str__``) as it is, any
+    other value its ``str``; quoted when it holds a comma, a double quote (doubled), a carriage
+    return or a line feed (CPython's Modules/_csv.c, ``join_append_data``)."""
     if value.__class__ is not str:
-        value = "" if value is None else str(value)
+        value = "" if value is None else str.__str__(value) if isinstance(value, str) else str(value)
     if '"' in value:
         return '"' + value.replace('"', '""') + '"'
     if "," in value or "\n" in value or "\r" in value:
