@@ -163,9 +163,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     """
     context = multiprocessing.get_context("spawn")
     job = _split_limits(job, workers)
-    # How many workers are still auditing their shard: one that is done before the others
-    # surveys its finished domains until none is (``_TailSurvey.until``), its core not idle.
-    auditing = context.Value("i", workers) if ahead is not None else None
+    # Which workers are done auditing their shard (1 each, set by the worker, or here for one
+    # that failed or died): one done before the others surveys its finished domains until all
+    # are (``_TailSurvey.until``), its core not idle. Each writes its own byte: no lock.
+    audited = context.Array("b", workers, lock=False) if ahead is not None else None
     shards = [list(range(first, len(entries), workers)) for first in range(workers)]
     processes, shard_of, process_of, number_of = [], {}, {}, {}
     results = PackedResults(len(entries))
@@ -186,7 +187,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
             for number, shard in enumerate(shards):
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_worker, args=(job, [entries[i] for i in shard], send, history,
-                                                                plan, number, auditing),
+                                                                plan, number, audited),
                                           name="dnsaudit-worker", daemon=True)
                 processes.append(process)
                 with held_sigint():
@@ -195,7 +196,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                 shard_of[receive] = shard
                 process_of[receive] = process
                 number_of[receive] = number
-            _receive(shard_of, process_of, results, report, on_result, ahead, number_of)
+            _receive(shard_of, process_of, results, report, on_result, ahead, number_of, audited)
         except BaseException:
             for process in processes:
                 if process.pid is not None:
@@ -218,9 +219,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
 
 
 def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
-             on_result: Callable[[str, bytes], None], ahead=None, number_of=None) -> None:
+             on_result: Callable[[str, bytes], None], ahead=None, number_of=None, audited=None) -> None:
     """Read the workers' messages until every worker has closed its pipe; ``ahead`` (see
-    ``run_in_workers``) hears what each worker (``number_of[conn]``) surveyed."""
+    ``run_in_workers``) hears what each worker (``number_of[conn]``) surveyed, and ``audited``
+    is marked for a worker that failed or died (the others stop surveying on its account)."""
     from multiprocessing.connection import wait
 
     from dnsaudit.sigint import raise_if_lost
@@ -238,6 +240,8 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
                 if process_of.pop(conn) is not None:  # gone without saying "done" or "failed"
                     report.failures.append("a worker process stopped unexpectedly (see above for why, if "
                                            "it said)")
+                    if audited is not None:
+                        audited[number_of[conn]] = 1
                 continue
             if kind == "result":
                 position, domain, packed, with_dictionary, row = payload
@@ -260,6 +264,8 @@ def _receive(shard_of, process_of, results: PackedResults, report: WorkerReport,
             else:
                 process_of[conn] = None
                 report.failures.append(payload)
+                if audited is not None:
+                    audited[number_of[conn]] = 1
 
 
 def _split_limits(job: AuditJob, workers: int) -> AuditJob:
@@ -277,10 +283,10 @@ def _split_limits(job: AuditJob, workers: int) -> AuditJob:
 
 
 def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = True, ahead=None,
-            number: int = 0, auditing=None) -> None:
+            number: int = 0, audited=None) -> None:
     """A worker process (the ``number``-th): audit the shard, send each result as it finishes
     (surveyed for the reports with an ``ahead`` plan: ``dnsaudit.reports.ahead``; after the
-    shard too, while other workers are ``auditing``: a shared count), then the statistics."""
+    shard too, until every worker has ``audited``: a byte each, shared), then the statistics."""
     from dnsaudit.gctune import Freezer, tune_for_audit
     from dnsaudit.sigint import deaf_to_sigint
 
@@ -302,10 +308,9 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
         tail = None if ahead is None else _TailSurvey(ahead.surveyor(number), packer, conn)
         _nothing, stats = event_loop.run(job.run(entries, send, keep=False, tail=tail))
         if tail is not None:
-            if auditing is not None:
-                with auditing.get_lock():
-                    auditing.value -= 1
-                tail.until(lambda: auditing.value == 0)
+            if audited is not None:
+                audited[number] = 1
+                tail.until(lambda: all(audited))
             tail.close()  # its pieces complete before "done": the main process reads them once we are gone
         done = (stats, peak_rss_mb(), time.process_time())
         conn.send_bytes(pickle.dumps(("done", done), pickle.HIGHEST_PROTOCOL))
@@ -330,6 +335,9 @@ def result_messages(packer: Packer, position: int, result: DomainResult, history
     messages = [("dictionary", made)] if made else []
     messages.append(("result", (position, result.entry.domain, packed, with_dictionary, row)))
     return [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
+
+
+NICER = 10  # how much lower a worker done before the others goes on surveying (_TailSurvey.until)
 
 
 class _TailSurvey:
@@ -367,20 +375,23 @@ class _TailSurvey:
             await asyncio.sleep(self.IDLE_LOOK)
 
     def until(self, stop: Callable[[], bool]) -> None:
-        """After the worker's own shard: survey what is left of it until ``stop()`` (no worker
-        is still auditing), so that a worker done before the others keeps its core busy with
-        work the pass after the audit would do otherwise. Why: in the uniform benchmark the two
-        workers finished 1-3 s apart, one core idle a third of that time (bench/README.md, the
-        fourteenth round). The last worker to finish stops at once: the pass after the audit
-        surveys the rest, in as many processes as there are cores.
+        """After the worker's own shard: survey what is left of it until ``stop()`` (every
+        worker has audited its shard, or failed), so that a worker done before the others keeps
+        its core busy with work the pass after the audit would do otherwise. Why: in one
+        uniform benchmark run the audit's last 4 s ran at 50-70 % of the two cores, one worker
+        done and the other at work (bench/README.md, the fourteenth round). The last worker to
+        finish stops at once: the pass after the audit surveys the rest, in as many processes
+        as there are cores.
 
-        At the lowest priority (``os.nice``): only what the others leave idle, never the CPU
-        of the worker still auditing (the run waits for it) or of a resolver on the same
-        machine. The worker ends once the others are done, so it never needs it back."""
+        At a lower priority (``os.nice(NICER)``): the worker still auditing (the run waits for
+        it) and a resolver on the same machine come first. Not the lowest: after this the
+        worker still flushes its pieces, says it is done and exits, which the run waits for;
+        at nice 19 another program's busy loop would leave it 1.5 % of a core for that
+        (scheduler weights 15 against 1,024), at 10 about 10 %."""
         backlog = self._backlog
         if backlog and not stop() and hasattr(os, "nice"):  # POSIX
             with contextlib.suppress(OSError):
-                os.nice(19)
+                os.nice(NICER)
         while backlog and not stop():
             self._survey(*backlog.popleft())
 
