@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import json
 import multiprocessing
 import os
@@ -337,9 +336,6 @@ def result_messages(packer: Packer, position: int, result: DomainResult, history
     return [pickle.dumps(message, pickle.HIGHEST_PROTOCOL) for message in messages]
 
 
-NICER = 10  # how much lower a worker done before the others goes on surveying (_TailSurvey.until)
-
-
 class _TailSurvey:
     """A worker's survey of its domains for the reports (``dnsaudit.reports.ahead``), done in
     the audit's tail (``runner.audit_entries``): once the worker has no domain left to start,
@@ -383,15 +379,12 @@ class _TailSurvey:
         finish stops at once: the pass after the audit surveys the rest, in as many processes
         as there are cores.
 
-        At a lower priority (``os.nice(NICER)``): the worker still auditing (the run waits for
-        it) and a resolver on the same machine come first. Not the lowest: after this the
-        worker still flushes its pieces, says it is done and exits, which the run waits for;
-        at nice 19 another program's busy loop would leave it 1.5 % of a core for that
-        (scheduler weights 15 against 1,024), at 10 about 10 %."""
+        At the same priority as the rest: surveyed at nice 19 or 10 instead (20a37b1, 1bc57d7),
+        the audit phase was no shorter in pairs with the code before (+0.4 and +0.7 s on
+        average, within the machine's swings), and a worker at a low priority still has to
+        flush its pieces and exit before the run goes on, which another program's busy loop
+        would draw out (at nice 19 it leaves 1.5 % of a core)."""
         backlog = self._backlog
-        if backlog and not stop() and hasattr(os, "nice"):  # POSIX
-            with contextlib.suppress(OSError):
-                os.nice(NICER)
         while backlog and not stop():
             self._survey(*backlog.popleft())
 
