@@ -15,11 +15,10 @@ from dnsaudit.model import AuditRun, DomainResult
 class ReportWriter:
     """Subclass, set ``format`` and ``filename``, implement ``render`` (or ``stream``).
 
-    ``cost`` is the writer's CPU cost relative to the others on the same run (the built-ins
-    measured once the domains' pieces are rendered ahead, on 10,000 domains by
-    bench/reports.py and, since its articles are too, html on 3,000: xlsx 3, html, csv, json,
-    matrix and fixes 1); writing several formats in parallel
-    shares them out by it. ``per_client``
+    ``cost`` is the writer's CPU cost relative to the others on the same run (the built-ins,
+    measured once the domains' pieces are rendered ahead, after the survey of 10,000 bench
+    domains: xlsx 6, html 2, csv, json, matrix and fixes 1; the default, 2, is a writer like
+    html); writing several formats in parallel shares them out by it. ``per_client``
     says whether ``--split-by client`` also writes the format once per client (a
     machine-readable whole-run file may not).
 
