@@ -355,7 +355,8 @@ def _may_hold_path(text: str) -> bool:
     return False
 
 
-_PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")  # searched in "\n" + text, as it was
+# The pattern of before (searched in "\n" + text): what tests/unit/test_scope_survey.py compares with.
+_PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")
 _FROM_SLASH = re.compile(r"/[^\s/\"'()]+/[^\s/\"'()]")
 _BEFORE_PATH = frozenset("(\"'=")
 
