@@ -9,9 +9,6 @@ overrides shown as ``<U+202E>``, at most ``FIELD_LIMIT`` characters with the cut
 
 from __future__ import annotations
 
-import csv
-import io
-
 from dnsaudit.model import AuditRun, DomainResult
 from dnsaudit.reports.base import ReportWriter
 from dnsaudit.reports.prerender import reader
@@ -38,11 +35,9 @@ class CsvReport(ReportWriter):
 
     def __init__(self) -> None:
         self._fields: dict[str, str] = {}  # texts cleaned by neutralise and put as CSV fields (bounded: see _field)
-        self._text = io.StringIO()
-        self._writer = csv.writer(self._text, lineterminator="\r\n")
 
     def stream(self, run: AuditRun, title: str, handle) -> None:
-        handle.write(self._lines([COLUMNS], "utf-8-sig"))
+        handle.write((",".join(map(csv_field, COLUMNS)) + "\r\n").encode("utf-8-sig"))
         piece = reader(run, self)
         for row in domain_rows(run):
             data = None if piece is None else piece(row.index)
@@ -77,13 +72,6 @@ class CsvReport(ReportWriter):
                 self._fields.clear()
             known = self._fields[value] = csv_field(neutralise(value))
         return known
-
-    def _lines(self, rows: list, encoding: str = "utf-8") -> bytes:
-        text = self._text
-        text.seek(0)
-        text.truncate()
-        self._writer.writerows(rows)
-        return text.getvalue().encode(encoding)
 
 
 def csv_field(value: object) -> str:
