@@ -49,6 +49,24 @@ def test_several_workers_give_the_results_of_one_process(tmp_path, nameserver, c
     assert three["run"]["dns_queries"] == three_stats["dns"]["queries_sent"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_spawned_workers_give_the_results_of_forked_ones(tmp_path, nameserver, capsys, monkeypatch):
+    """Linux forks the workers, inside the main process's running event loop (the CLI's);
+    macOS and Windows spawn them. Both ways give the same results as one process, so the
+    spawned path is tested here too."""
+    from dnsaudit import workers
+
+    assert workers.START_METHOD == "fork"
+    for name in ("one", "forked", "spawned"):
+        (tmp_path / name).mkdir()
+    one, _ = audit(tmp_path / "one", nameserver, "1", capsys)
+    forked, forked_stats = audit(tmp_path / "forked", nameserver, "2", capsys)
+    monkeypatch.setattr(workers, "START_METHOD", "spawn")
+    spawned, spawned_stats = audit(tmp_path / "spawned", nameserver, "2", capsys)
+    assert comparable(forked) == comparable(one) == comparable(spawned)
+    assert len(forked_stats["peak_rss_mb_workers"]) == len(spawned_stats["peak_rss_mb_workers"]) == 2
+
+
 def test_auto_is_one_process_for_short_lists():
     assert auto_workers(10) == 1 and auto_workers(499) == 1
     assert 1 <= auto_workers(10_000) <= 4
