@@ -31,6 +31,13 @@ LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # A label nobody publishes: checks ask for ``<label>.<domain>`` to tell a wildcard (``*.<domain>``)
 # from a real record; the reports show its answer as the wildcard's, never the made-up name.
 WILDCARD_PROBE_LABEL = "dnsaudit-wildcard-probe-q7x2k"
+# What str.isspace calls a space (the same Unicode table: a test compares every code point);
+# one search instead of a generator over the characters, 2 us less a name.
+_WHITESPACE = re.compile(r"\s")
+# Two or more LDH labels (LDH_LABEL), none with "--" in its third and fourth place: a
+# ``plain_ascii`` name, matched in one go instead of label by label.
+_PLAIN_LABEL = r"(?!-)(?![a-z0-9-]{2}--)[a-z0-9-]{1,63}(?<!-)"
+_PLAIN_NAME = re.compile(rf"(?:{_PLAIN_LABEL}\.)+{_PLAIN_LABEL}")
 
 
 class DomainError(ValueError):
@@ -67,13 +74,14 @@ def normalise_domain(text: str) -> NormalisedDomain:
     raw = raw.rstrip(".")
     if raw.startswith("*."):
         raise DomainError(f"{text.strip()!r} is a wildcard, not a domain")
-    try:
-        ipaddress.ip_address(raw.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        raise DomainError(f"{text.strip()!r} is an IP address, not a domain")
-    if any(c.isspace() for c in raw):
+    if could_be_ip_address(raw.strip("[]")):
+        try:
+            ipaddress.ip_address(raw.strip("[]"))
+        except ValueError:
+            pass
+        else:
+            raise DomainError(f"{text.strip()!r} is an IP address, not a domain")
+    if _WHITESPACE.search(raw):
         raise DomainError(f"{text.strip()!r} contains spaces")
     plain = plain_ascii(raw)
     try:
@@ -102,6 +110,14 @@ def normalise_domain(text: str) -> NormalisedDomain:
     return NormalisedDomain(ascii_name, unicode_name, note)
 
 
+def could_be_ip_address(text: str) -> bool:
+    """False when ``ipaddress.ip_address`` surely refuses ``text``: an IPv6 address holds a
+    colon, an IPv4 one digits and dots only. Why: for a name, ipaddress says no by raising,
+    4-5 us a call, 0.1 s of a 10,000-row list's start (the domain and the tenant), before any
+    domain is audited. tests/unit compare it with ipaddress on generated text."""
+    return ":" in text or text.replace(".", "").isdigit()
+
+
 def plain_ascii(name: str) -> str | None:
     """``name`` in lower case when it is two or more letter-digit-hyphen labels, none an
     A-label nor with ``--`` in its third and fourth place, at most 253 characters: what
@@ -113,10 +129,7 @@ def plain_ascii(name: str) -> str | None:
     if len(name) > 253 or not name.isascii():
         return None
     lowered = name.lower()
-    labels = lowered.split(".")
-    if len(labels) < 2 or any(label[2:4] == "--" or not LDH_LABEL.match(label) for label in labels):
-        return None
-    return lowered
+    return lowered if _PLAIN_NAME.fullmatch(lowered) else None
 
 
 def registrable_domain(name: str) -> str:
