@@ -17,9 +17,11 @@ in place, one step at a time, inside a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+import weakref
 import zlib
 from functools import cache
 from pathlib import Path
@@ -158,4 +160,23 @@ def take_lock(path: Path, wait: float) -> TextIO:
     handle.truncate()
     handle.write(f"pid {os.getpid()}")
     handle.flush()
+    _HELD.add(handle)
     return handle
+
+
+# The locks this process holds, for _let_go_in_a_forked_child.
+_HELD: weakref.WeakSet[TextIO] = weakref.WeakSet()
+
+
+def _let_go_in_a_forked_child() -> None:
+    """A forked process (a worker, a report writer) closes its copy of the history's lock
+    file: otherwise, if the run that holds the lock is killed, the lock outlives it for as
+    long as the child lives. The lock stays with the run: flock(2) locks belong to the open
+    file, released by LOCK_UN or once every descriptor of it is closed, not by closing one."""
+    for handle in list(_HELD):
+        with contextlib.suppress(OSError, ValueError):  # closed meanwhile in the parent
+            handle.close()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_in_a_forked_child)

@@ -20,7 +20,9 @@ main process, starts its pool again in the child (tried: a forked worker's getad
 on a new uvloop loop answers). What a forked worker inherits and must not use, it leaves alone
 (``_leave_the_parent_alone``): the signal wake-up of the main process's running event
 loop, its sockets (the preflight's are closed before the workers start; the history's
-database is only ever used by the main process) and its objects, frozen out of the
+database is only ever used by the main process), the history's lock file (closed in every
+forked child, ``history_file._let_go_in_a_forked_child``: a killed run's workers held it
+until they ended) and its objects, frozen out of the
 collector's sight so that collections do not copy the shared pages. macOS and Windows
 spawn: fork is unsafe with macOS's system libraries and does not exist on Windows; the test
 suite runs the spawned path too.
