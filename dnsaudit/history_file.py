@@ -4,12 +4,14 @@ Split from dnsaudit.history (the ``History`` API that runs and commands use) bec
 are the file's fixed contracts, each with its own reason to change: the schema only by a new
 migration, the row format only with a new format byte, the lock only with the platforms.
 
-A domain's results are stored zlib-compressed with a preset dictionary (RFC 1950 section
-2.2, FDICT): ``history.zdict``, the results of four example domains, holds the keys, check
-ids and messages every result repeats, so a domain takes ~1.2 KB instead of ~12 KB of
-JSON. The dictionary is frozen (a stored row needs it byte for byte; a test pins its
-hash): a new one would get a new format byte. Rows written before schema 3 are JSON text
-and are read as they are.
+A domain's results are stored compressed with a preset dictionary: ``history.zdict``, the
+results of four example domains, holds the keys, check ids and messages every result
+repeats, so a domain takes ~1.3 KB instead of ~12 KB of JSON. Rows are Zstandard (RFC 8878,
+the dictionary as raw content: format byte 2) since schema 4; rows of schema 3 are zlib
+with the same dictionary (RFC 1950 section 2.2, FDICT: format byte 1) and are still read.
+The dictionary is frozen (a stored row needs it byte for byte; a test pins its hash): a new
+one would get a new format byte. Rows written before schema 3 are JSON text and are read
+as they are.
 
 The schema is versioned (``PRAGMA user_version``); ``MIGRATIONS`` upgrades an older file
 in place, one step at a time, inside a transaction.
@@ -25,9 +27,12 @@ import weakref
 import zlib
 from functools import cache
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    import zstandard
+
+SCHEMA_VERSION = 4
 
 MIGRATIONS = {
     # 0 -> 1: the first schema
@@ -56,48 +61,84 @@ MIGRATIONS = {
     # 2 -> 3: domains.result_json holds compressed BLOBs (see pack_result) next to older JSON
     # text; nothing to convert, but an older dnsaudit must not read the file any more.
     3: "",
+    # 3 -> 4: new rows are zstd (format 2) next to zlib ones (format 1); the same again.
+    4: "",
 }
 
-FORMAT_ZDICT_1 = b"\x01"  # the first byte of a stored BLOB: zlib with history.zdict
+FORMAT_ZDICT_1 = b"\x01"  # the first byte of a stored BLOB: zlib with history.zdict (schema 3)
+FORMAT_ZSTD_1 = b"\x02"  # zstd with history.zdict as its dictionary (schema 4 on)
 _ZDICT = (Path(__file__).with_name("history.zdict")).read_bytes()
+MAX_ROW = 64 << 20  # bytes of JSON a stored row may say it holds (a damaged one could say any)
 
-
-# zlib's level 3, the last of its fast levels (RFC 1951 leaves the effort to the compressor;
-# any level reads back the same). Measured on 3,000 domains of bench/run.py's world, per
-# domain: level 1 43 us and 1,558 bytes, 3 50 us and 1,258 bytes, 6 (zlib's default) 100 us
-# and 1,106 bytes. Half the CPU for an eighth more on disk; the worker processes pay it.
+# zstd's level 3 (its default). Measured on 3,000 domains of bench/run.py's world (12.8 KB of
+# JSON each), per domain: zlib level 3 (format 1) 60 us to pack, 33 us to read, 1,258 bytes;
+# zstd level 1 19 us, 12.5 us, 1,470 bytes; level 3 20 us, 12 us, 1,356 bytes; level 5
+# 51 us, 12 us, 1,222 bytes. Each domain is packed once, in a worker process, and read back
+# for results.json (reports/json_report.py) and each comparison.
 LEVEL = 3
 
 
 @cache
-def _primed_packer() -> zlib._Compress:
-    return zlib.compressobj(LEVEL, zdict=_ZDICT)
+def _zstd_dictionary() -> zstandard.ZstdCompressionDict:
+    import zstandard
+
+    return zstandard.ZstdCompressionDict(_ZDICT, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+@cache
+def _packer() -> zstandard.ZstdCompressor:
+    """One compressor per process, reused: it keeps the digested dictionary between rows."""
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=LEVEL, dict_data=_zstd_dictionary())
+
+
+@cache
+def _unpacker() -> zstandard.ZstdDecompressor:
+    import zstandard
+
+    return zstandard.ZstdDecompressor(dict_data=_zstd_dictionary())
 
 
 def pack_result(result_json: str) -> bytes:
-    """One domain's results as stored: a format byte and zlib with the preset dictionary.
-
-    Each domain is compressed on its own (a row is read alone) from a copy of a compressor
-    that has already taken the dictionary: priming one per domain cost more than the rest.
-    """
-    packer = _primed_packer().copy()
-    return FORMAT_ZDICT_1 + packer.compress(result_json.encode("utf-8")) + packer.flush()
+    """One domain's results as stored: a format byte and the compressed JSON text."""
+    return FORMAT_ZSTD_1 + _packer().compress(result_json.encode("utf-8"))
 
 
 def unpack_result(stored: str | bytes) -> str:
     """The JSON text of a stored row: JSON text as it is (schema 1-2), or a packed BLOB."""
     if isinstance(stored, str):
         return stored
-    if stored[:1] != FORMAT_ZDICT_1:
-        raise HistoryError(f"a stored result has an unknown format (first byte {stored[:1]!r}); upgrade dnsaudit")
-    unpacker = zlib.decompressobj(zdict=_ZDICT)
+    kind = stored[:1]
     try:
-        text = unpacker.decompress(stored[1:]) + unpacker.flush()
-        if not unpacker.eof:
-            raise zlib.error("the data ends early")
-        return text.decode("utf-8")
+        if kind == FORMAT_ZSTD_1:
+            return _unzstd(stored[1:]).decode("utf-8")
+        if kind == FORMAT_ZDICT_1:
+            return _unzlib(stored[1:]).decode("utf-8")
     except (zlib.error, UnicodeDecodeError) as exc:
         raise HistoryError(f"a stored result is damaged: {exc}") from None
+    raise HistoryError(f"a stored result has an unknown format (first byte {kind!r}); upgrade dnsaudit")
+
+
+def _unzstd(data: bytes) -> bytes:
+    import zstandard
+
+    try:
+        size = zstandard.frame_content_size(data)
+        if not 0 <= size <= MAX_ROW:  # -1: not said (our rows always say), or too large to be ours
+            raise zlib.error(f"the row says it holds {size} bytes")
+        return _unpacker().decompress(data)
+    except zstandard.ZstdError as exc:
+        raise zlib.error(str(exc)) from None
+
+
+def _unzlib(data: bytes) -> bytes:
+    unpacker = zlib.decompressobj(zdict=_ZDICT)
+    text = unpacker.decompress(data) + unpacker.flush()
+    if not unpacker.eof:
+        raise zlib.error("the data ends early")
+    return text
+
 
 class HistoryError(Exception):
     """The history cannot be used (locked by another run, unreadable, from a newer dnsaudit)."""

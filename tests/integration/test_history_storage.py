@@ -78,6 +78,28 @@ def test_rows_of_an_older_history_are_still_read(tmp_path, example_results):
         assert [d.to_dict() for d in history.load(2).domains] == example_results["domains"]
 
 
+# '{"domain": "contoso.com", "score": 100}' as schema 3 stored it: format byte 1, zlib with history.zdict
+ZLIB_ROW = bytes.fromhex("01787dbd4f03df435e05024c6b25c0460268e908d8ab88750fb50004180c5c")
+
+
+def test_rows_of_schema_3_still_read_and_new_rows_are_zstd():
+    assert unpack_result(ZLIB_ROW) == '{"domain": "contoso.com", "score": 100}'
+    text = '{"domain": "contoso.com", "results": []}' * 50
+    row = pack_result(text)
+    assert row[:1] == b"\x02" and row[1:5] == b"\x28\xb5\x2f\xfd"  # zstd's frame magic (RFC 8878 3.1.1)
+    assert len(row) < len(text) // 10 and unpack_result(row) == text
+    with pytest.raises(HistoryError, match="damaged"):
+        unpack_result(ZLIB_ROW[:-3])
+
+
+def test_a_row_that_says_it_holds_too_much_is_damaged():
+    import zstandard
+
+    huge = b"\x02" + zstandard.ZstdCompressor().compress(b" " * (65 << 20))
+    with pytest.raises(HistoryError, match=r"damaged.*bytes"):
+        unpack_result(huge)
+
+
 def test_a_damaged_or_unknown_row_is_a_history_error():
     assert unpack_result(pack_result('{"a": 1}')) == '{"a": 1}'
     with pytest.raises(HistoryError, match="damaged"):
