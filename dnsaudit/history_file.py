@@ -101,7 +101,8 @@ def _unpacker() -> zstandard.ZstdDecompressor:
 
 
 def pack_result(result_json: str) -> bytes:
-    """One domain's results as stored: a format byte and the compressed JSON text."""
+    """One domain's results as stored: a format byte and the compressed JSON text (the
+    concatenation also gives the row a buffer of its own size: see ``spool._sized``)."""
     return FORMAT_ZSTD_1 + _packer().compress(result_json.encode("utf-8"))
 
 

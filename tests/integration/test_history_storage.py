@@ -201,3 +201,34 @@ def test_runs_prune_keeps_the_newest_and_shrinks_the_file(tmp_path, example_resu
         assert [r.id for r in history.runs()] == [1, 3, 4]  # the baseline stays
         assert history.db.execute("SELECT DISTINCT typeof(result_json) FROM domains").fetchall() == [("blob",)]
         assert [d.to_dict() for d in history.load(4).domains][:6] == example_results["domains"]
+
+
+def test_packed_bytes_hold_no_more_memory_than_their_size():
+    """zstandard's compress hands back its worst-case buffer; what the spool and the history
+    keep must be copied to its own size (a worker keeps thousands of them)."""
+    import tracemalloc
+
+    from dnsaudit.spool import Packer
+
+    text = '{"domain": "contoso.com", "results": []}' * 300
+    pack_result(text)  # the compressor is made before measuring
+    tracemalloc.start()
+    try:
+        rows = [pack_result(text) for _ in range(200)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 200 * (len(rows[0]) + 200)
+    from dnsaudit.model import DomainEntry, DomainResult, Score, Verdict
+
+    result = DomainResult(DomainEntry("contoso.com", 2, notes="x" * 12000), (), Score(100, "A", Verdict.READY), 0)
+    packer = Packer()
+    for _ in range(4):
+        packer.pack(result)  # past the sample: the dictionary is made
+    tracemalloc.start()
+    try:
+        packed = [packer.pack(result)[0] for _ in range(200)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 200 * (len(packed[0]) + 200)
