@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 
+from dnsaudit.findings import made_finding
 from dnsaudit.mail.microsoft import CloudProfile, profile
 from dnsaudit.model import DomainEntry, ErrorReason, Evidence, Finding, Severity, Status
 from dnsaudit.net.dns import DnsAnswer
@@ -177,10 +178,9 @@ class Check(abc.ABC):
         ``evidence`` holds what the verdict rests on: ``answer.evidence()`` for a DNS answer,
         ``Evidence.note(text)`` for anything else. A string (``describe()``, as plugins wrote
         before Evidence) is read as the line it is (``results_read.evidence_from_line``)."""
-        return Finding(self.id, self.area, self.severity if severity is None else severity, status, message,
-                       observed=observed, expected=expected, remediation=remediation,
-                       evidence=tuple(e if isinstance(e, Evidence) else evidence_from_line(e) for e in evidence),
-                       reason=reason)
+        return made_finding(self.id, self.area, self.severity if severity is None else severity, status, message,
+                            observed, expected, remediation,
+                            tuple(e if isinstance(e, Evidence) else evidence_from_line(e) for e in evidence), reason)
 
     def passed(self, message: str, *, observed: str = "", expected: str = "", remediation: str = "",
                evidence: Sequence[Evidence | str] = (), severity: Severity | None = None) -> Finding:

@@ -114,6 +114,19 @@ def _unpickle_finding(check_id: str, area: str, severity: Severity, status: Stat
     return finding
 
 
+def made_finding(check_id: str, area: str, severity: Severity, status: Status, message: str, observed: str,
+                 expected: str, remediation: str, evidence: tuple[Evidence, ...],
+                 reason: ErrorReason | None) -> Finding:
+    """``Finding(...)`` as a check makes one (``Check.finding``: no waiver, no trace yet), with
+    the same checks (``__post_init__``), set as ``_unpickle_finding`` sets them: the frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``, and a worker makes
+    ~27 findings a domain."""
+    finding = _unpickle_finding(check_id, area, severity, status, message, observed, expected, remediation,
+                                evidence, reason, None, "")
+    finding.__post_init__()
+    return finding
+
+
 _new = object.__new__
 _SETTERS = tuple(getattr(Finding, f.name).__set__ for f in fields(Finding))  # its slots, in __reduce__'s order
 

@@ -24,3 +24,19 @@ def test_every_field_comes_back_in_its_own_place():
             [getattr(finding, f.name) for f in dataclasses.fields(Finding)]
         with pytest.raises(dataclasses.FrozenInstanceError):
             back.message = "changed"  # type: ignore[misc]
+
+
+def test_a_checks_finding_is_the_dataclass_s_own_and_checked_the_same():
+    """Check.finding makes findings without the dataclass's __init__ (made_finding): the same
+    fields, the same refusals."""
+    from dnsaudit.checks.mx import MxPresent
+
+    check = MxPresent()
+    made = check.fail("no MX", observed="none", expected="an MX", remediation="fix", evidence=["a note"])
+    assert made == Finding(check.id, check.area, check.severity, Status.FAIL, "no MX", "none", "an MX", "fix",
+                           made.evidence)
+    assert check.error("timed out", ErrorReason.TIMEOUT).reason is ErrorReason.TIMEOUT
+    with pytest.raises(ValueError, match="needs a reason"):
+        check.finding(Status.ERROR, "could not test")
+    with pytest.raises(ValueError, match="needs a reason"):
+        check.finding(Status.PASS, "fine", reason=ErrorReason.TIMEOUT)
