@@ -6,7 +6,7 @@ migration, the row format only with a new format byte, the lock only with the pl
 
 A domain's results are stored compressed with a preset dictionary: ``history.zdict``, the
 results of four example domains, holds the keys, check ids and messages every result
-repeats, so a domain takes ~1.3 KB instead of ~12 KB of JSON. Rows are Zstandard (RFC 8878,
+repeats, so a domain takes ~1.2 KB instead of ~12.8 KB of JSON. Rows are Zstandard (RFC 8878,
 the dictionary as raw content: format byte 2) since schema 4; rows of schema 3 are zlib
 with the same dictionary (RFC 1950 section 2.2, FDICT: format byte 1) and are still read.
 The dictionary is frozen (a stored row needs it byte for byte; a test pins its hash): a new
@@ -70,12 +70,14 @@ FORMAT_ZSTD_1 = b"\x02"  # zstd with history.zdict as its dictionary (schema 4 o
 _ZDICT = (Path(__file__).with_name("history.zdict")).read_bytes()
 MAX_ROW = 64 << 20  # bytes of JSON a stored row may say it holds (a damaged one could say any)
 
-# zstd's level 3 (its default). Measured on 3,000 domains of bench/run.py's world (12.8 KB of
-# JSON each), per domain: zlib level 3 (format 1) 60 us to pack, 33 us to read, 1,258 bytes;
-# zstd level 1 19 us, 12.5 us, 1,470 bytes; level 3 20 us, 12 us, 1,356 bytes; level 5
-# 51 us, 12 us, 1,222 bytes. Each domain is packed once, in a worker process, and read back
-# for results.json (reports/json_report.py) and each comparison.
-LEVEL = 3
+# zstd's level 5. Measured on 3,000 domains of bench/run.py's world (12.8 KB of JSON each),
+# per domain: zlib level 3 (format 1) 60 us to pack, 33 us to read, 1,258 bytes; zstd level 3
+# 20 us, 12 us, 1,356 bytes; level 5 49 us, 12 us, 1,222 bytes. Level 3 looked the better
+# buy until the file was measured: a 10,000-domain run's history was 18.4 MB at level 3,
+# 14.4 MB with zlib and 14.0 MB at level 5 (the same rows, VACUUMed): SQLite's 4 KB pages
+# hold three rows of ~1,250 bytes but only two of ~1,360. Each domain is packed once, in a
+# worker process, and read back for results.json (reports/json_report.py) and each comparison.
+LEVEL = 5
 
 
 @cache
