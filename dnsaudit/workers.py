@@ -17,21 +17,20 @@ question: in a 10,000-domain benchmark run the first worker began 0.26 s and the
 forked one begins at once (10-20 ms), and shares the main process's pages instead of loading
 its own. Only the forking thread is copied; libuv, whose thread pool uvloop starts in the
 main process, starts its pool again in the child (tried: a forked worker's getaddrinfo
-on a new uvloop loop answers). What a forked worker inherits and must not use, it leaves alone
-(``_leave_the_parent_alone``): the signal wake-up of the main process's running event
-loop, its sockets (the preflight's are closed before the workers start; the history's
-database is only ever used by the main process), the history's lock file (closed in every
-forked child, ``history_file._let_go_in_a_forked_child``: a killed run's workers held it
-until they ended) and its objects, frozen out of the
-collector's sight so that collections do not copy the shared pages. macOS and Windows
-spawn: fork is unsafe with macOS's system libraries and does not exist on Windows; the test
-suite runs the spawned path too.
+on a new uvloop loop answers; the pool is idle when the workers fork). What a forked worker
+inherits and must not keep, it lets go of (``_leave_the_parent_alone``): the main process's ends
+of the pipes, the signal wake-up of its running event loop, the history's lock file; the
+rest it does not use, and its objects are frozen out of the collector's sight so that
+collections do not copy the shared pages. macOS and Windows spawn: fork is unsafe with
+macOS's system libraries and does not exist on Windows; the test suite runs the spawned
+path too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import multiprocessing
 import os
@@ -54,9 +53,11 @@ from dnsaudit.spool import PackedResults, Packer
 if TYPE_CHECKING:
     from dnsaudit.zones import ZoneSet
 
-# Below this many domains a second process costs more (its start, ~0.5 s) than it saves.
+# Below this many domains a second process costs more (its start: ~0.5 s spawned, and its own
+# DNS cache either way) than it saves.
 AUTO_MIN_DOMAINS = 500
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"  # see the module's docstring
+_READ_ENDS: list[int] = []  # the main process's ends of the workers' pipes, as the next worker forks
 AUTO_MAX_WORKERS = 4
 # Seconds between looks for a Ctrl-C that Python swallowed (dnsaudit.sigint) while the main
 # process waits for its workers' results: results come far more often than this in a run.
@@ -189,7 +190,7 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
     report = WorkerReport()
     # This blocks the caller's event loop, whose SIGINT handler would only act after the
     # workers finished: Ctrl-C must interrupt the wait itself, and the start of the workers
-    # (a second or more under load: each is a new interpreter) as well.
+    # as well (a spawned one is a new interpreter: a second or more under load).
     from dnsaudit.sigint import held_sigint, plain_sigint, raise_if_lost
 
     with plain_sigint():
@@ -206,6 +207,10 @@ def run_in_workers(job: AuditJob, entries: Sequence[DomainEntry], workers: int,
                                                                 plan, number, audited),
                                           name="dnsaudit-worker", daemon=True)
                 processes.append(process)
+                # A forked worker closes these (its own pipe's and the earlier workers'): with a read
+                # end of its own pipe open, a worker whose main process was killed would never see
+                # the pipe break, and would wait forever once the pipe was full.
+                _READ_ENDS[:] = [conn.fileno() for conn in (*shard_of, receive)]
                 with held_sigint():
                     process.start()
                 send.close()  # our copy; the worker holds the other, so EOF means the worker is gone
@@ -339,18 +344,30 @@ def _worker(job: AuditJob, entries: list[DomainEntry], conn, history: bool = Tru
 
 
 def _leave_the_parent_alone() -> None:
-    """In a forked worker: what it inherited and must not act on. The main process's event
-    loop was running when it forked (the pipeline waits for its workers inside it); asyncio
-    keeps the running loop with its process id, so the worker's own loop starts all the same,
-    but the signal wake-up descriptor is the main process's loop's, and a signal caught here
-    must not wake that loop. Then what was inherited leaves the collector's sight
-    (``gctune.freeze_forked_child``), so that the worker's collections do not copy the pages
-    it shares with the main process. In a spawned worker neither changes anything that
-    matters (no wake-up set; only the imported modules frozen)."""
+    """In a forked worker: what it inherited and must not keep or act on.
+
+    - The main process's ends of the workers' pipes (``_READ_ENDS``), its own included: while
+      one is open here, this worker's writes never fail, so a worker whose main process was
+      killed audited on until the pipe was full and then waited forever (a test kills one).
+    - The signal wake-up descriptor of the main process's event loop, running when it forked
+      (the pipeline waits for its workers inside it): a signal caught here must not wake that
+      loop. (asyncio keeps the running loop with its process id, so the worker's own loop
+      starts all the same; Python 3.12 also resets both itself.)
+    - What else it inherited stays as it is and is not used: the history's database (the lock
+      file is closed in every forked child: ``history_file._let_go_in_a_forked_child``), the
+      spool's temporary file, the parent loop's descriptors. Objects leave the collector's
+      sight (``gctune.freeze_forked_child``), so that collections do not copy shared pages.
+
+    In a spawned worker nothing of this is there to change (no pipe ends, no wake-up; only the
+    imported modules frozen)."""
     import signal
 
     from dnsaudit.gctune import freeze_forked_child
 
+    for fd in _READ_ENDS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _READ_ENDS.clear()
     signal.set_wakeup_fd(-1)
     freeze_forked_child()
 

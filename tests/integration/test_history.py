@@ -437,3 +437,48 @@ def test_the_readme_crontab_line_works_as_written(tmp_path, world):
     assert third.returncode == 5
     assert "regressed" in third.stdout and "d1.test  mx.microsoft365  pass -> fail" in third.stdout
     assert len(list((tmp_path / "dnsaudit-runs").iterdir())) == 3
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is there and not a zombie (ended, waiting to be reaped)."""
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, and workers fork on Linux only")
+def test_the_workers_of_a_killed_run_end_soon(tmp_path, world):
+    """A forked worker must not hold a read end of its own pipe (nor of another's): then, its
+    main process killed, its next result breaks the pipe and it ends, instead of auditing on
+    until the pipe is full and waiting there forever."""
+    proc = slow_run(tmp_path, world, 3000, "--workers", "2")
+    try:
+        wait_for_domains(tmp_path / "h.sqlite", 5)
+        workers = [pid for pid in _children(proc.pid)
+                   if "dnsaudit" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert len(workers) == 2
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(map(_running, workers)):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:  # leave nothing behind, then fail
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
