@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -90,6 +91,17 @@ def test_rows_of_schema_3_still_read_and_new_rows_are_zstd():
     assert len(row) < len(text) // 10 and unpack_result(row) == text
     with pytest.raises(HistoryError, match="damaged"):
         unpack_result(ZLIB_ROW[:-3])
+
+
+def test_a_damaged_zstd_row_is_an_error_never_other_text():
+    text = '{"domain": "contoso.com", "results": [{"id": "mx.present", "status": "pass"}]}'
+    row = pack_result(text)
+    for position in range(1, len(row)):
+        for bit in range(8):
+            damaged = bytearray(row)
+            damaged[position] ^= 1 << bit
+            with contextlib.suppress(HistoryError):  # an error is right; other text never
+                assert unpack_result(bytes(damaged)) == text, (position, bit)
 
 
 def test_a_row_that_says_it_holds_too_much_is_damaged():
