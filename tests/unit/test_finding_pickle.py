@@ -4,6 +4,7 @@ though unpickling sets their slots without running ``__init__``."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import pickle
 
 import pytest
@@ -40,3 +41,19 @@ def test_a_checks_finding_is_the_dataclass_s_own_and_checked_the_same():
         check.finding(Status.ERROR, "could not test")
     with pytest.raises(ValueError, match="needs a reason"):
         check.finding(Status.PASS, "fine", reason=ErrorReason.TIMEOUT)
+
+
+class Ids(enum.StrEnum):
+    MINE = "mine.check"
+
+
+def test_a_check_id_of_a_str_subclass_is_kept_as_it_is():
+    """A plugin may name its check with a StrEnum member: sys.intern takes exact str only."""
+    from dnsaudit.checks.mx import MxPresent
+
+    class Mine(MxPresent):
+        id = Ids.MINE
+
+    made = Mine().passed("fine")
+    assert made.check_id == "mine.check"
+    assert pickle.loads(pickle.dumps(made)).check_id == "mine.check"
