@@ -74,9 +74,10 @@ def normalise_domain(text: str) -> NormalisedDomain:
     raw = raw.rstrip(".")
     if raw.startswith("*."):
         raise DomainError(f"{text.strip()!r} is a wildcard, not a domain")
-    if could_be_ip_address(raw.strip("[]")):
+    bare = raw.strip("[]")  # an IPv6 address may come in brackets
+    if could_be_ip_address(bare):
         try:
-            ipaddress.ip_address(raw.strip("[]"))
+            ipaddress.ip_address(bare)
         except ValueError:
             pass
         else:

@@ -117,14 +117,17 @@ def unpack_result(stored: str | bytes) -> str:
     if isinstance(stored, str):
         return stored
     kind = stored[:1]
+    unpack = _UNPACKERS.get(kind)
+    if unpack is None:
+        raise HistoryError(f"a stored result has an unknown format (first byte {kind!r}); upgrade dnsaudit")
     try:
-        if kind == FORMAT_ZSTD_1:
-            return _unzstd(stored[1:]).decode("utf-8")
-        if kind == FORMAT_ZDICT_1:
-            return _unzlib(stored[1:]).decode("utf-8")
-    except (zlib.error, UnicodeDecodeError) as exc:
+        return unpack(stored[1:]).decode("utf-8")
+    except (_Damaged, zlib.error, UnicodeDecodeError) as exc:
         raise HistoryError(f"a stored result is damaged: {exc}") from None
-    raise HistoryError(f"a stored result has an unknown format (first byte {kind!r}); upgrade dnsaudit")
+
+
+class _Damaged(Exception):
+    """A row that does not read back (``unpack_result`` says so as a HistoryError)."""
 
 
 def _unzstd(data: bytes) -> bytes:
@@ -133,18 +136,21 @@ def _unzstd(data: bytes) -> bytes:
     try:
         size = zstandard.frame_content_size(data)
         if not 0 <= size <= MAX_ROW:  # -1: not said (our rows always say), or too large to be ours
-            raise zlib.error(f"the row says it holds {size} bytes")
+            raise _Damaged(f"the row says it holds {size} bytes")
         return _unpacker().decompress(data)
     except zstandard.ZstdError as exc:
-        raise zlib.error(str(exc)) from None
+        raise _Damaged(str(exc)) from None
 
 
 def _unzlib(data: bytes) -> bytes:
     unpacker = zlib.decompressobj(zdict=_ZDICT)
     text = unpacker.decompress(data) + unpacker.flush()
     if not unpacker.eof:
-        raise zlib.error("the data ends early")
+        raise _Damaged("the data ends early")
     return text
+
+
+_UNPACKERS = {FORMAT_ZSTD_1: _unzstd, FORMAT_ZDICT_1: _unzlib}
 
 
 class HistoryError(Exception):

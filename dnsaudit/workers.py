@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 # Below this many domains a second process costs more (its start: ~0.5 s spawned, and its own
 # DNS cache either way) than it saves.
 AUTO_MIN_DOMAINS = 500
+AUTO_MAX_WORKERS = 4
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"  # see the module's docstring
 _READ_ENDS: list[int] = []  # the main process's ends of the workers' pipes, as the next worker forks
-AUTO_MAX_WORKERS = 4
 # Seconds between looks for a Ctrl-C that Python swallowed (dnsaudit.sigint) while the main
 # process waits for its workers' results: results come far more often than this in a run.
 LOST_SIGINT_CHECK = 0.25

@@ -337,7 +337,7 @@ def _may_hold_path(text: str) -> bool:
     """False when no line of ``text`` holds what ``without_paths`` removes (True may be wrong).
 
     A POSIX match of ``_ABSOLUTE_PATH`` is a slash after a space, quote, bracket, ``=`` or
-    the start of a line, a part, a slash and one more character (``_PATH_HINT`` with what
+    the start of a line, a part, a slash and one more character (``_FROM_SLASH`` with what
     comes before it); a Windows match holds ``:\\``. The search starts at the slashes
     (``_FROM_SLASH``: the regex engine finds its first character fast) and looks at the
     character before each: a pattern starting with the class of what comes before tried every
@@ -355,8 +355,6 @@ def _may_hold_path(text: str) -> bool:
     return False
 
 
-# The pattern of before (searched in "\n" + text): what tests/unit/test_scope_survey.py compares with.
-_PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")
 _FROM_SLASH = re.compile(r"/[^\s/\"'()]+/[^\s/\"'()]")
 _BEFORE_PATH = frozenset("(\"'=")
 

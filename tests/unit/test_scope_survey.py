@@ -4,10 +4,16 @@ path or another client's name)."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dnsaudit.reports import scope
+
+# The hint's pattern before reports.scope searched from the slashes (searched in "\n" + text):
+# a slash after a space, quote, bracket, ``=`` or the start of a line, a part, a slash and one more character.
+_PATH_HINT = re.compile(r"[\s(\"'=]/[^\s/\"'()]+/[^\s/\"'()]")
 
 # the characters the patterns care about, and a few others
 TEXT = st.text(alphabet=st.sampled_from(list("ab1fF.:*-_ é/\\\n\t(\"'=C)") + ["\u202e", "ü", "\u2003", "\x1c"]),
@@ -35,7 +41,7 @@ def test_no_text_with_a_path_passes_the_path_hint(texts):
 @settings(max_examples=3000, deadline=None)
 def test_the_hint_searched_from_the_slashes_is_the_pattern_of_before(texts):
     text = "\n".join(texts)
-    assert scope._may_hold_path(text) == (":\\" in text or scope._PATH_HINT.search("\n" + text) is not None)
+    assert scope._may_hold_path(text) == (":\\" in text or _PATH_HINT.search("\n" + text) is not None)
 
 
 def test_the_hint_sees_paths_at_the_start_of_a_text_and_after_a_quote_and_on_windows():
